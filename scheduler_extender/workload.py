@@ -1,0 +1,99 @@
+"""What a pod asks of us, read from its annotations: the Alluxio paths it will read. Pure."""
+from __future__ import annotations
+
+import re
+from dataclasses import dataclass
+from typing import Any, Mapping
+from urllib.parse import unquote, urlsplit
+
+PATHS_ANNOTATION = "alluxio-locality.io/paths"
+"""Comma- or newline-separated Alluxio paths or alluxio:// URIs; a directory stands for every file beneath."""
+
+_SEPARATORS = re.compile(r"[,\n]")
+
+
+@dataclass(frozen=True, slots=True)
+class Rejected:
+    """An annotation entry we could not read, kept so the answer and the metrics can say why."""
+
+    entry: str
+    reason: str
+    kind: str
+    """A fixed code (scheme, relative, not_string) for metric labels."""
+
+
+class PathError(ValueError):
+    def __init__(self, kind: str, reason: str) -> None:
+        super().__init__(reason)
+        self.kind = kind
+
+
+@dataclass(frozen=True, slots=True)
+class Workload:
+    """The pod's input: normalised absolute Alluxio paths, none beneath another, in annotation order."""
+
+    pod: str
+    paths: tuple[str, ...]
+    rejected: tuple[Rejected, ...] = ()
+
+
+def workload_of(pod: Mapping[str, Any]) -> Workload:
+    """A pod without the annotation (or with an unreadable one) reads nothing we know of."""
+    metadata = pod.get("metadata") or {}
+    name = f"{metadata.get('namespace') or ''}/{metadata.get('name') or ''}"
+    annotations = metadata.get("annotations")
+    text = annotations.get(PATHS_ANNOTATION) if isinstance(annotations, dict) else None
+    if text is None:
+        return Workload(pod=name, paths=())
+    if not isinstance(text, str):
+        return Workload(pod=name, paths=(), rejected=(Rejected(repr(text)[:100], "annotation is not a string", "not_string"),))
+    paths, rejected = parse_paths(text)
+    return Workload(pod=name, paths=paths, rejected=rejected)
+
+
+def parse_paths(text: str) -> tuple[tuple[str, ...], tuple[Rejected, ...]]:
+    """Split, normalise and de-nest. A path beneath another listed path is dropped: its bytes are already counted."""
+    found: dict[str, None] = {}
+    rejected: list[Rejected] = []
+    for raw in _SEPARATORS.split(text):
+        entry = raw.strip()
+        if not entry:
+            continue
+        try:
+            found.setdefault(normalise(entry))
+        except PathError as err:
+            rejected.append(Rejected(entry[:200], str(err), err.kind))
+    return tuple(p for p in found if not _beneath_another(p, found)), tuple(rejected)
+
+
+def normalise(entry: str) -> str:
+    """`/a//b/./c/` and `alluxio://master:19998/a/b/c` both become `/a/b/c`; other schemes are refused."""
+    if "://" in entry:
+        uri = urlsplit(entry)
+        if uri.scheme.lower() != "alluxio":
+            raise PathError("scheme", f"scheme {uri.scheme!r} is not alluxio://")
+        path = unquote(uri.path) or "/"
+    else:
+        path = entry
+    if not path.startswith("/"):
+        raise PathError("relative", "not an absolute path")
+    parts: list[str] = []
+    for part in path.split("/"):
+        if part == "..":
+            if parts:
+                parts.pop()
+        elif part and part != ".":
+            parts.append(part)
+    return "/" + "/".join(parts)
+
+
+def _beneath_another(path: str, paths: Mapping[str, None]) -> bool:
+    if "/" in paths and path != "/":
+        return True
+    cut = path.rfind("/")
+    while cut > 0:
+        path = path[:cut]
+        if path in paths:
+            return True
+        cut = path.rfind("/")
+    return False

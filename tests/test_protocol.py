@@ -1,0 +1,82 @@
+import json
+
+import pytest
+
+from scheduler_extender.protocol import ProtocolError, parse_args, render_filter, render_priorities
+from tests.helpers import recorded
+
+
+def encode(doc) -> bytes:
+    return json.dumps(doc).encode()
+
+
+def test_parses_names_mode_from_a_real_scheduler():
+    args = parse_args(encode(recorded("prioritize-nodecachecapable-true")))
+    assert args.node_names == ["node-1", "node-4", "node-5", "node-3", "node-2"]
+    assert args.nodes is None
+    assert args.pod["metadata"]["name"] == "down-strict-2"
+
+
+def test_parses_nodes_mode_from_a_real_scheduler():
+    args = parse_args(encode(recorded("filter-nodecachecapable-false")))
+    assert args.node_names == [n["metadata"]["name"] for n in args.nodes]
+    assert len(args.nodes) == 5
+    assert args.nodes[0]["status"]["addresses"] == [{"type": "Hostname", "address": "node-1"}]
+
+
+def test_unknown_fields_are_ignored():
+    body = recorded("prioritize-nodecachecapable-true")
+    body["SomethingNew"] = {"x": 1}
+    body["Pod"]["futureField"] = [1, 2]
+    assert parse_args(encode(body)).node_names[0] == "node-1"
+
+
+def test_null_items_is_no_candidates():
+    args = parse_args(encode({"Pod": {}, "Nodes": {"items": None}, "NodeNames": None}))
+    assert args.node_names == [] and args.nodes == []
+
+
+@pytest.mark.parametrize("body, reason", [
+    (b"", "not valid JSON"),
+    (b"{", "not valid JSON"),
+    (b"\xff\xfe", "not valid JSON"),
+    (b"[" * 100000 + b"]" * 100000, "not valid JSON"),
+    (b"[]", "JSON array, expected an ExtenderArgs object"),
+    (b'{"NodeNames": ["a"]}', "Pod is null"),
+    (b'{"Pod": "x", "NodeNames": ["a"]}', "Pod is string"),
+    (b'{"Pod": {"metadata": []}, "NodeNames": ["a"]}', "Pod.metadata is array"),
+    (b'{"Pod": {}, "Nodes": null, "NodeNames": null}', "neither Nodes nor NodeNames"),
+    (b'{"Pod": {}}', "neither Nodes nor NodeNames"),
+    (b'{"Pod": {}, "NodeNames": ["a"], "Nodes": {"items": []}}', "both Nodes and NodeNames"),
+    (b'{"Pod": {}, "NodeNames": "a"}', "NodeNames is string"),
+    (b'{"Pod": {}, "NodeNames": ["a", 3]}', "NodeNames[1] is number"),
+    (b'{"Pod": {}, "NodeNames": [""]}', "NodeNames[0] is string, expected a non-empty"),
+    (b'{"Pod": {}, "Nodes": []}', "Nodes is array"),
+    (b'{"Pod": {}, "Nodes": {"items": {}}}', "Nodes.items is object"),
+    (b'{"Pod": {}, "Nodes": {"items": [{"metadata": {}}]}}', "Nodes.items[0].metadata.name"),
+    (b'{"Pod": {}, "Nodes": {"items": [7]}}', "Nodes.items[0].metadata.name"),
+])
+def test_malformed_bodies_say_why(body, reason):
+    with pytest.raises(ProtocolError, match=None) as caught:
+        parse_args(body)
+    assert reason in str(caught.value)
+
+
+def test_filter_answers_names_with_names():
+    args = parse_args(encode(recorded("prioritize-nodecachecapable-true")))
+    result = render_filter(args, [0, 4], {"node-4": "why"}, {"node-5": "never"})
+    assert result == {"NodeNames": ["node-1", "node-2"], "Nodes": None, "FailedNodes": {"node-4": "why"},
+                      "FailedAndUnresolvableNodes": {"node-5": "never"}, "Error": ""}
+
+
+def test_filter_answers_nodes_with_the_same_node_objects():
+    body = recorded("filter-nodecachecapable-false")
+    args = parse_args(encode(body))
+    result = render_filter(args, range(5), {}, {})
+    assert result["NodeNames"] is None
+    assert result["Nodes"]["items"] == body["Nodes"]["items"]
+    assert json.loads(json.dumps(result)) == result
+
+
+def test_priorities_are_in_candidate_order_with_go_field_names():
+    assert render_priorities(["b", "a"], [3, 10]) == [{"Host": "b", "Score": 3}, {"Host": "a", "Score": 10}]

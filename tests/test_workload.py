@@ -1,0 +1,56 @@
+import pytest
+
+from scheduler_extender.workload import PATHS_ANNOTATION, normalise, parse_paths, workload_of
+
+
+def pod(annotations=None):
+    return {"metadata": {"name": "exec-1", "namespace": "spark", "annotations": annotations}}
+
+
+def test_pod_without_annotation_reads_nothing():
+    assert workload_of(pod()).paths == ()
+    assert workload_of({}).paths == ()
+    assert workload_of(pod({"other": "x"})).paths == ()
+
+
+def test_commas_newlines_and_uris():
+    text = "/data/a, alluxio://master:19998/data/b\n\n alluxio:///data/c ,/data/d/"
+    assert workload_of(pod({PATHS_ANNOTATION: text})).paths == ("/data/a", "/data/b", "/data/c", "/data/d")
+
+
+@pytest.mark.parametrize("entry, path", [
+    ("/a//b/./c/", "/a/b/c"),
+    ("/a/b/../c", "/a/c"),
+    ("/../a", "/a"),
+    ("/", "/"),
+    ("ALLUXIO://m:19998/x%20y", "/x y"),
+    ("alluxio://m:19998", "/"),
+    ("/x%20y", "/x%20y"),
+])
+def test_normalise(entry, path):
+    assert normalise(entry) == path
+
+
+def test_rejected_entries_are_reported_not_fatal():
+    paths, rejected = parse_paths("hdfs://nn/data/x, data/relative, /ok")
+    assert paths == ("/ok",)
+    assert [(r.entry, r.kind) for r in rejected] == [("hdfs://nn/data/x", "scheme"), ("data/relative", "relative")]
+    assert "hdfs" in rejected[0].reason
+
+
+def test_non_string_annotation_is_rejected():
+    work = workload_of(pod({PATHS_ANNOTATION: 42}))
+    assert work.paths == () and work.rejected[0].kind == "not_string"
+
+
+def test_duplicates_and_nested_paths_are_counted_once():
+    paths, _ = parse_paths("/data/sales/part-1, /data/sales, /data/sales, /data/salesman, /data/sales/x/y")
+    assert paths == ("/data/sales", "/data/salesman")
+
+
+def test_root_covers_everything():
+    assert parse_paths("/a, /, /b")[0] == ("/",)
+
+
+def test_pod_name_for_logs():
+    assert workload_of(pod()).pod == "spark/exec-1"
