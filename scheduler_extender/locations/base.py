@@ -1,0 +1,63 @@
+"""The small interface every block-location source implements, and the values it returns."""
+from __future__ import annotations
+
+from dataclasses import dataclass, field
+from typing import Iterable, Mapping, NamedTuple, Protocol
+
+
+class WorkerAddress(NamedTuple):
+    """An Alluxio worker as it names itself: `host` (alluxio.worker.hostname) and `containerHost`
+    (alluxio.worker.container.hostname, empty unless the worker runs in a container)."""
+
+    host: str
+    container_host: str = ""
+
+
+WorkerSet = tuple[WorkerAddress, ...]
+"""The distinct workers that hold one block, sorted: the key under which its bytes are summed."""
+
+
+@dataclass(frozen=True, slots=True)
+class PathLocations:
+    """What the index keeps for one Alluxio path: cached bytes per set of workers, no per-block objects.
+
+    Keying by the whole worker set (not by worker) is what lets a block on two workers of the same node
+    count once for that node.
+    """
+
+    by_workers: Mapping[WorkerSet, int] = field(default_factory=dict)
+    total_bytes: int = 0
+    """Length of every file beneath the path, cached or not."""
+    files: int = 0
+
+
+class SourceError(Exception):
+    """The source could not answer (down, slow, or answered something we cannot read)."""
+
+
+class LocationSource(Protocol):
+    """Anything that can tell where the blocks beneath an Alluxio path are cached."""
+
+    def fetch(self, path: str) -> PathLocations:
+        """Cached bytes beneath `path`; an empty PathLocations if it does not exist. Raises SourceError."""
+        ...
+
+    def probe(self) -> None:
+        """Cheap liveness check used for readiness. Raises SourceError."""
+        ...
+
+    def workers(self) -> list[WorkerAddress]:
+        """The workers the source knows of, for operators' diagnostics. Raises SourceError."""
+        ...
+
+
+def merge(parts: Iterable[PathLocations]) -> PathLocations:
+    """One PathLocations for several disjoint paths (e.g. the files beneath a directory)."""
+    by_workers: dict[WorkerSet, int] = {}
+    total = files = 0
+    for part in parts:
+        for workers, size in part.by_workers.items():
+            by_workers[workers] = by_workers.get(workers, 0) + size
+        total += part.total_bytes
+        files += part.files
+    return PathLocations(by_workers=by_workers, total_bytes=total, files=files)

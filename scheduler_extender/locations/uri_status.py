@@ -1,0 +1,62 @@
+"""Reads Alluxio 2.x `URIStatus` JSON (as the REST proxy's list-status returns it) into PathLocations.
+
+Shared by every source that speaks this format: the REST proxy and the snapshot file.
+"""
+from __future__ import annotations
+
+from typing import Any, Iterable
+
+from .base import PathLocations, SourceError, WorkerAddress, WorkerSet
+
+
+def aggregate(statuses: Iterable[Any]) -> PathLocations:
+    """Sum block lengths by the set of workers caching each block; folders only contribute their files.
+
+    A folder's `length` is its child count, not bytes, so it is never added. A block cached in several
+    tiers of one worker lists that worker several times; the set keeps it once.
+    """
+    by_workers: dict[WorkerSet, int] = {}
+    interned: dict[WorkerSet, WorkerSet] = {}
+    total = files = 0
+    for status in statuses:
+        if not isinstance(status, dict):
+            raise SourceError(f"file status is {type(status).__name__}, expected an object")
+        if status.get("folder"):
+            continue
+        files += 1
+        total += _int(status.get("length", 0), "length")
+        for block_info in status.get("fileBlockInfos") or ():
+            block = _obj(block_info, "fileBlockInfos[]").get("blockInfo")
+            block = _obj(block, "blockInfo")
+            workers = _workers(block.get("locations") or ())
+            if not workers:
+                continue
+            workers = interned.setdefault(workers, workers)
+            by_workers[workers] = by_workers.get(workers, 0) + _int(block.get("length", 0), "blockInfo.length")
+    return PathLocations(by_workers=by_workers, total_bytes=total, files=files)
+
+
+def _workers(locations: Iterable[Any]) -> WorkerSet:
+    found: set[WorkerAddress] = set()
+    for location in locations:
+        address = _obj(_obj(location, "locations[]").get("workerAddress"), "workerAddress")
+        host = address.get("host")
+        if not isinstance(host, str) or not host:
+            raise SourceError("workerAddress.host is missing or not a string")
+        container_host = address.get("containerHost") or ""
+        if not isinstance(container_host, str):
+            raise SourceError("workerAddress.containerHost is not a string")
+        found.add(WorkerAddress(host, container_host))
+    return tuple(sorted(found))
+
+
+def _obj(value: Any, what: str) -> dict:
+    if not isinstance(value, dict):
+        raise SourceError(f"{what} is {type(value).__name__}, expected an object")
+    return value
+
+
+def _int(value: Any, what: str) -> int:
+    if isinstance(value, bool) or not isinstance(value, int) or value < 0:
+        raise SourceError(f"{what} is {value!r}, expected a non-negative integer")
+    return value

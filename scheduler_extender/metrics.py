@@ -1,0 +1,49 @@
+"""Every Prometheus metric the extender exports, in one place, on a registry of its own per app."""
+from __future__ import annotations
+
+from prometheus_client import CollectorRegistry, Counter, Gauge, Histogram
+
+_LATENCY_BUCKETS = (0.0002, 0.0005, 0.001, 0.002, 0.005, 0.01, 0.02, 0.05, 0.1, 0.25, 0.5, 1.0, 2.5)
+_ALLUXIO_BUCKETS = (0.002, 0.005, 0.01, 0.025, 0.05, 0.1, 0.25, 0.5, 1.0, 2.5, 5.0, 10.0)
+
+
+class Metrics:
+    """Holds the metric objects; components take one of these instead of touching globals."""
+
+    def __init__(self, registry: CollectorRegistry | None = None) -> None:
+        self.registry = registry or CollectorRegistry()
+        r = self.registry
+        self.request_seconds = Histogram(
+            "scheduler_extender_request_duration_seconds", "Time to answer a request, by verb.",
+            ["verb"], buckets=_LATENCY_BUCKETS, registry=r)
+        self.requests = Counter(
+            "scheduler_extender_requests_total", "Requests answered, by verb and outcome.",
+            ["verb", "outcome"], registry=r)
+        self.index_entries = Gauge(
+            "scheduler_extender_index_entries", "Paths held in the block-location index.", registry=r)
+        self.index_bytes = Gauge(
+            "scheduler_extender_index_cached_bytes",
+            "Alluxio-cached bytes described by the index entries (a block under two indexed paths counts twice).",
+            registry=r)
+        self.sync_age = Gauge(
+            "scheduler_extender_sync_age_seconds",
+            "Seconds since the location source last answered successfully (+Inf before it ever has).",
+            registry=r)
+        self.index_lookups = Counter(
+            "scheduler_extender_index_lookups_total",
+            "Path lookups by result: hit, stale (served while refreshing), miss (fetched in time), "
+            "late (fetch outlived the request budget), error (fetch failed, no data).",
+            ["result"], registry=r)
+        self.index_refreshes = Counter(
+            "scheduler_extender_index_refreshes_total", "Fetches from the location source, by trigger and outcome.",
+            ["trigger", "outcome"], registry=r)
+        self.alluxio_seconds = Histogram(
+            "scheduler_extender_alluxio_call_duration_seconds", "Alluxio REST call latency, by operation.",
+            ["operation"], buckets=_ALLUXIO_BUCKETS, registry=r)
+        self.alluxio_errors = Counter(
+            "scheduler_extender_alluxio_call_errors_total", "Failed Alluxio REST calls, by operation and reason.",
+            ["operation", "reason"], registry=r)
+        self.annotation_errors = Counter(
+            "scheduler_extender_annotation_errors_total",
+            "Pod annotation entries that were ignored because they could not be read, by reason.",
+            ["reason"], registry=r)

@@ -1,0 +1,127 @@
+"""Alluxio worker address to Kubernetes node name.
+
+Workers name themselves by `host` (alluxio.worker.hostname: the node IP from the downward API in the
+Helm chart, or the node's hostname with hostNetwork) and `containerHost` (the pod IP). A node is known by
+its name and its status addresses. An AddressBook holds one such view; a WorkerResolver asks its books
+in order, so an operator's static map wins over what a request says.
+"""
+from __future__ import annotations
+
+import ipaddress
+import json
+from pathlib import Path
+from typing import Any, Iterable, Mapping, Sequence
+
+import yaml
+
+from .locations.base import WorkerAddress
+
+NODE_ADDRESS_TYPES = ("InternalIP", "Hostname", "ExternalIP")
+
+
+class AddressBook:
+    """Node names by address, case-insensitive; a short name and its fully qualified form match each other
+    (node `n1`, worker `n1.example.internal`) unless the short name would be ambiguous."""
+
+    def __init__(self, entries: Iterable[tuple[str, str]]) -> None:
+        self._full: dict[str, str] = {}
+        short: dict[str, str | None] = {}
+        for address, node in entries:
+            key = _key(address)
+            if not key:
+                continue
+            self._full.setdefault(key, node)
+            label = _short(key)
+            if label != key:
+                short[label] = node if short.get(label, node) == node else None
+        self._short = {label: node for label, node in short.items() if node is not None}
+
+    def __len__(self) -> int:
+        return len(self._full)
+
+    def node_of(self, address: str) -> str | None:
+        key = _key(address)
+        node = self._full.get(key) or self._short.get(key)
+        if node is None:
+            label = _short(key)
+            if label != key:
+                node = self._full.get(label)
+        return node
+
+
+class WorkerResolver:
+    """Resolves a worker by its host, then its containerHost, in each book in turn; remembers answers,
+    so build one per request (requests bring their own books)."""
+
+    def __init__(self, books: Sequence[AddressBook]) -> None:
+        self._books = [book for book in books if len(book)]
+        self._memo: dict[WorkerAddress, str | None] = {}
+
+    def __call__(self, worker: WorkerAddress) -> str | None:
+        try:
+            return self._memo[worker]
+        except KeyError:
+            node = self._memo[worker] = self._resolve(worker)
+            return node
+
+    def _resolve(self, worker: WorkerAddress) -> str | None:
+        for book in self._books:
+            for address in (worker.host, worker.container_host):
+                if address:
+                    node = book.node_of(address)
+                    if node is not None:
+                        return node
+        return None
+
+
+def book_from_names(names: Iterable[str]) -> AddressBook:
+    """Each node under its own name: enough when worker hosts are node names (hostNetwork)."""
+    return AddressBook((name, name) for name in names)
+
+
+def book_from_nodes(nodes: Iterable[Mapping[str, Any]]) -> AddressBook:
+    """Each Node object under its name and its InternalIP, Hostname and ExternalIP addresses."""
+    entries: list[tuple[str, str]] = []
+    for node in nodes:
+        name = node["metadata"]["name"]
+        entries.append((name, name))
+        status = node.get("status")
+        addresses = status.get("addresses") if isinstance(status, dict) else None
+        for address in addresses if isinstance(addresses, list) else ():
+            if isinstance(address, dict) and address.get("type") in NODE_ADDRESS_TYPES:
+                value = address.get("address")
+                if isinstance(value, str):
+                    entries.append((value, name))
+    return AddressBook(entries)
+
+
+def load_node_map(path: str | Path) -> AddressBook:
+    """A YAML or JSON mapping `worker address: node name`, for clusters where nothing else can tell."""
+    text = Path(path).read_text(encoding="utf-8")
+    try:
+        doc = json.loads(text) if str(path).endswith(".json") else yaml.safe_load(text)
+    except (ValueError, yaml.YAMLError) as err:
+        raise ValueError(f"node map {path}: not valid YAML/JSON: {err}") from None
+    if not isinstance(doc, dict) or not all(isinstance(k, str) and isinstance(v, str) and v
+                                            for k, v in doc.items()):
+        raise ValueError(f"node map {path}: expected a mapping of worker address to node name (strings)")
+    return AddressBook(doc.items())
+
+
+def _key(address: str) -> str:
+    return address.strip().rstrip(".").lower()
+
+
+def _short(key: str) -> str:
+    """The first DNS label of a host name; IP addresses and bracketed IPv6 stay whole."""
+    if "." not in key or _is_ip(key):
+        return key
+    return key.split(".", 1)[0]
+
+
+def _is_ip(key: str) -> bool:
+    try:
+        ipaddress.ip_address(key.strip("[]"))
+    except ValueError:
+        return False
+    return True
