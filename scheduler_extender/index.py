@@ -1,0 +1,200 @@
+"""The block-location index: a TTL cache of PathLocations per Alluxio path over a LocationSource.
+
+A scheduling call must never wait on Alluxio for long, so:
+- a miss starts a fetch and waits for it at most `budget`; past that the call answers without the path
+  and the fetch finishes in the background (single-flight: one fetch per path however many callers);
+- an entry older than `ttl` is served as it is while a background fetch refreshes it;
+- a background syncer refreshes entries that were read since they were fetched once they reach
+  `refresh_ahead * ttl`, so paths in use are refreshed before they go stale (each read buys one refresh);
+- when fetches fail, the last good entry keeps being served until `max_staleness` after it was fetched,
+  and the path is retried with exponential backoff.
+"""
+from __future__ import annotations
+
+import logging
+import math
+import threading
+import time
+from concurrent.futures import Future, ThreadPoolExecutor, wait
+from dataclasses import dataclass
+from typing import Callable, Sequence
+
+from cachetools import TTLCache
+
+from .locations.base import LocationSource, PathLocations
+from .metrics import Metrics
+
+log = logging.getLogger(__name__)
+
+
+@dataclass(slots=True)
+class _Entry:
+    locations: PathLocations
+    cached_bytes: int
+    fetched_at: float
+    last_read: float
+
+
+@dataclass(frozen=True, slots=True)
+class _Failure:
+    count: int
+    retry_at: float
+
+
+class LocationIndex:
+    """Thread-safe; one per process. `start()` runs the syncer, `close()` stops it."""
+
+    def __init__(self, source: LocationSource, *, ttl: float, max_staleness: float, size: int, budget: float,
+                 refresh_ahead: float, fetch_threads: int, metrics: Metrics,
+                 backoff: tuple[float, float] = (0.5, 60.0), clock: Callable[[], float] = time.monotonic) -> None:
+        if not 0 < ttl <= max_staleness:
+            raise ValueError("need 0 < ttl <= max_staleness")
+        self._source = source
+        self._ttl = ttl
+        self._refresh_at = refresh_ahead * ttl
+        self._budget = budget
+        self._backoff_base, self._backoff_max = backoff
+        self._clock = clock
+        self._metrics = metrics
+        self._lock = threading.Lock()
+        self._entries: TTLCache[str, _Entry] = TTLCache(maxsize=size, ttl=max_staleness, timer=clock)
+        self._failures: TTLCache[str, _Failure] = TTLCache(maxsize=size, ttl=2 * self._backoff_max, timer=clock)
+        self._inflight: dict[str, Future[PathLocations]] = {}
+        self._pool = ThreadPoolExecutor(fetch_threads, thread_name_prefix="location-fetch")
+        self._last_success: float | None = None
+        self._stop = threading.Event()
+        self._syncer: threading.Thread | None = None
+        metrics.index_entries.set_function(lambda: self.stats()[0])
+        metrics.index_bytes.set_function(lambda: self.stats()[1])
+        metrics.sync_age.set_function(self.sync_age)
+
+    @property
+    def ready(self) -> bool:
+        """True once the source has answered at least once."""
+        return self._last_success is not None
+
+    def sync_age(self) -> float:
+        last = self._last_success
+        return math.inf if last is None else self._clock() - last
+
+    def stats(self) -> tuple[int, int]:
+        """(entries, cached bytes they describe)."""
+        with self._lock:
+            self._entries.expire()
+            return len(self._entries), sum(e.cached_bytes for e in self._entries.values())
+
+    def lookup(self, paths: Sequence[str]) -> list[PathLocations | None]:
+        """Locations for each path, None where the index has nothing usable within the budget."""
+        now = self._clock()
+        found: list[PathLocations | None] = [None] * len(paths)
+        waiting: dict[int, Future[PathLocations]] = {}
+        count = self._metrics.index_lookups
+        with self._lock:
+            for i, path in enumerate(paths):
+                entry = self._entries.get(path)
+                if entry is not None:
+                    entry.last_read = now
+                    found[i] = entry.locations
+                    if now - entry.fetched_at >= self._ttl:
+                        self._fetch_locked(path, "stale", now)
+                        count.labels("stale").inc()
+                    else:
+                        count.labels("hit").inc()
+                    continue
+                future = self._fetch_locked(path, "miss", now)
+                if future is None:
+                    count.labels("error").inc()
+                else:
+                    waiting[i] = future
+        if waiting:
+            wait(waiting.values(), timeout=self._budget)
+            for i, future in waiting.items():
+                if not future.done():
+                    count.labels("late").inc()
+                elif future.exception() is None:
+                    found[i] = future.result()
+                    count.labels("miss").inc()
+                else:
+                    count.labels("error").inc()
+        return found
+
+    def refresh_due(self) -> int:
+        """Start refreshes for entries read since their fetch that have reached the refresh-ahead age."""
+        now = self._clock()
+        started = 0
+        with self._lock:
+            self._entries.expire()
+            for path in list(self._entries):
+                entry = self._entries.get(path)
+                if entry and entry.last_read >= entry.fetched_at and now - entry.fetched_at >= self._refresh_at:
+                    started += self._fetch_locked(path, "refresh", now) is not None
+        return started
+
+    def start(self) -> None:
+        """Run the syncer: probe the source until it answers, then refresh hot entries ahead of expiry."""
+        tick = min(5.0, max(0.05, (self._ttl - self._refresh_at) / 2))
+        self._syncer = threading.Thread(target=self._sync_loop, args=(tick,), name="index-sync", daemon=True)
+        self._syncer.start()
+
+    def close(self) -> None:
+        self._stop.set()
+        if self._syncer is not None:
+            self._syncer.join(timeout=5)
+        self._pool.shutdown(wait=False, cancel_futures=True)
+
+    def _sync_loop(self, tick: float) -> None:
+        while True:
+            try:
+                if not self.ready:
+                    self._probe()
+                self.refresh_due()
+            except Exception:  # the loop must outlive any one bad round
+                log.exception("index sync round failed")
+            if self._stop.wait(tick):
+                return
+
+    def _probe(self) -> None:
+        try:
+            self._source.probe()
+        except Exception as err:
+            log.warning("location source not answering yet: %s", err)
+        else:
+            self._last_success = self._clock()
+
+    def _fetch_locked(self, path: str, trigger: str, now: float) -> Future[PathLocations] | None:
+        """The one fetch in flight for `path`, started if needed; None while the path is backing off."""
+        future = self._inflight.get(path)
+        if future is not None:
+            return future
+        failure = self._failures.get(path)
+        if failure is not None and now < failure.retry_at:
+            return None
+        future = self._pool.submit(self._fetch, path, trigger)
+        self._inflight[path] = future
+        return future
+
+    def _fetch(self, path: str, trigger: str) -> PathLocations:
+        error: Exception | None = None
+        try:
+            locations = self._source.fetch(path)
+        except Exception as err:  # a source bug must not wedge the path: record it like any failure
+            error = err
+        now = self._clock()
+        with self._lock:
+            del self._inflight[path]
+            if error is None:
+                old = self._entries.get(path)
+                self._entries[path] = _Entry(locations, sum(locations.by_workers.values()), now,
+                                             old.last_read if old else now)
+                self._failures.pop(path, None)
+                self._last_success = now
+            else:
+                previous = self._failures.get(path)
+                count = previous.count + 1 if previous else 1
+                delay = min(self._backoff_max, self._backoff_base * 2 ** (count - 1))
+                self._failures[path] = _Failure(count, now + delay)
+        self._metrics.index_refreshes.labels(trigger, "ok" if error is None else "error").inc()
+        if error is not None:
+            log.warning("fetching locations of %s failed (%s), retry in %.1fs", path, error, delay)
+            raise error
+        return locations

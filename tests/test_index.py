@@ -1,0 +1,233 @@
+import threading
+import time
+
+import pytest
+
+from scheduler_extender.index import LocationIndex
+from scheduler_extender.locations.base import PathLocations, SourceError, WorkerAddress
+from scheduler_extender.metrics import Metrics
+
+W1 = (WorkerAddress("w1"),)
+
+
+class Clock:
+    def __init__(self) -> None:
+        self.now = 1000.0
+
+    def __call__(self) -> float:
+        return self.now
+
+
+class Source:
+    """An in-process source whose answers, failures and speed the test controls."""
+
+    def __init__(self) -> None:
+        self.bytes = 1
+        self.calls: list[str] = []
+        self.fail = False
+        self.gate = threading.Event()
+        self.gate.set()
+        self.lock = threading.Lock()
+
+    def fetch(self, path: str) -> PathLocations:
+        with self.lock:
+            self.calls.append(path)
+        self.gate.wait(10)
+        if self.fail:
+            raise SourceError("down")
+        return PathLocations(by_workers={W1: self.bytes}, total_bytes=self.bytes, files=1)
+
+    def probe(self) -> None:
+        if self.fail:
+            raise SourceError("down")
+
+    def workers(self):
+        return []
+
+
+def make(source, clock, **kw):
+    options = dict(ttl=10.0, max_staleness=100.0, size=100, budget=1.0, refresh_ahead=0.8, fetch_threads=4,
+                   backoff=(1.0, 8.0))
+    options.update(kw)
+    index = LocationIndex(source, metrics=Metrics(), clock=clock, **options)
+    return index
+
+
+def cached(found):
+    return [None if f is None else f.by_workers[W1] for f in found]
+
+
+def settle(index):
+    """Wait for background fetches started by the last call to finish."""
+    deadline = time.monotonic() + 5
+    while index._inflight and time.monotonic() < deadline:
+        time.sleep(0.005)
+    assert not index._inflight
+
+
+def lookups(index, result):
+    return index._metrics.index_lookups.labels(result)._value.get()
+
+
+def test_miss_fetches_then_hits():
+    source, clock = Source(), Clock()
+    index = make(source, clock)
+    assert cached(index.lookup(["/a", "/b"])) == [1, 1]
+    assert cached(index.lookup(["/a"])) == [1]
+    assert source.calls == ["/a", "/b"] or source.calls == ["/b", "/a"]
+    assert index.ready and index.stats() == (2, 2)
+    assert lookups(index, "hit") == 1 and lookups(index, "miss") == 2
+
+
+def test_stale_entry_is_served_while_it_refreshes():
+    source, clock = Source(), Clock()
+    index = make(source, clock)
+    index.lookup(["/a"])
+    source.bytes = 2
+    clock.now += 11
+    assert cached(index.lookup(["/a"])) == [1]  # stale answer at once
+    settle(index)
+    assert cached(index.lookup(["/a"])) == [2]
+    assert len(source.calls) == 2 and lookups(index, "stale") == 1
+
+
+def test_refresh_ahead_only_for_entries_read_since_their_fetch():
+    source, clock = Source(), Clock()
+    index = make(source, clock)
+    index.lookup(["/hot", "/cold"])
+    clock.now += 7.9
+    assert index.refresh_due() == 0  # not yet at 0.8 * ttl
+    clock.now += 0.6
+    assert index.refresh_due() == 2  # both read in this lifetime (the read that fetched them counts)
+    settle(index)
+    clock.now += 1
+    index.lookup(["/hot"])
+    clock.now += 7.5
+    source.calls.clear()
+    assert index.refresh_due() == 1  # /cold was not read since its refresh
+    settle(index)
+    assert source.calls == ["/hot"]
+
+
+def test_refreshed_entry_never_goes_stale_under_reads():
+    source, clock = Source(), Clock()
+    index = make(source, clock)
+    for _ in range(20):
+        index.lookup(["/a"])
+        clock.now += 2
+        index.refresh_due()
+        settle(index)
+    assert lookups(index, "stale") == 0 and lookups(index, "hit") == 19
+
+
+def test_concurrent_misses_make_one_call():
+    source, clock = Source(), Clock()
+    source.gate.clear()
+    index = make(source, clock)
+    results = []
+    threads = [threading.Thread(target=lambda: results.append(cached(index.lookup(["/a"])))) for _ in range(16)]
+    for t in threads:
+        t.start()
+    time.sleep(0.1)
+    source.gate.set()
+    for t in threads:
+        t.join()
+    assert source.calls == ["/a"] and results == [[1]] * 16
+
+
+def test_request_waits_no_longer_than_the_budget():
+    source, clock = Source(), Clock()
+    source.gate.clear()
+    index = make(source, clock, budget=0.05)
+    start = time.monotonic()
+    assert cached(index.lookup(["/slow"])) == [None]
+    elapsed = time.monotonic() - start
+    assert 0.04 <= elapsed < 0.5
+    assert lookups(index, "late") == 1
+    source.gate.set()
+    settle(index)
+    assert cached(index.lookup(["/slow"])) == [1]  # the fetch finished in the background
+    assert source.calls == ["/slow"]
+
+
+def test_zero_budget_never_waits():
+    source, clock = Source(), Clock()
+    source.gate.clear()
+    index = make(source, clock, budget=0.0)
+    assert cached(index.lookup(["/a"])) == [None]
+    source.gate.set()
+    settle(index)
+
+
+def test_last_good_data_is_served_until_max_staleness():
+    source, clock = Source(), Clock()
+    index = make(source, clock)
+    index.lookup(["/a"])
+    source.fail = True
+    for _ in range(9):  # 99s after the fetch: still served
+        clock.now += 11
+        assert cached(index.lookup(["/a"])) == [1]
+        settle(index)
+    clock.now += 2  # 101s: dropped
+    assert cached(index.lookup(["/a"])) == [None]
+
+
+def test_failed_path_backs_off_exponentially_then_recovers():
+    source, clock = Source(), Clock()
+    source.fail = True
+    index = make(source, clock)
+    assert cached(index.lookup(["/a"])) == [None]
+    assert len(source.calls) == 1
+    assert cached(index.lookup(["/a"])) == [None]  # backing off: no call, no wait
+    assert len(source.calls) == 1
+    clock.now += 1.0
+    index.lookup(["/a"])  # second failure: next retry after 2s
+    clock.now += 1.5
+    index.lookup(["/a"])
+    assert len(source.calls) == 2
+    source.fail = False
+    clock.now += 0.5
+    assert cached(index.lookup(["/a"])) == [1]
+    assert len(source.calls) == 3 and lookups(index, "error") == 4
+
+
+def test_size_is_bounded():
+    source, clock = Source(), Clock()
+    index = make(source, clock, size=3)
+    for i in range(10):
+        index.lookup([f"/p{i}"])
+    assert index.stats()[0] == 3
+
+
+def test_syncer_probes_until_the_source_answers():
+    source = Source()
+    source.fail = True
+    index = make(source, time.monotonic, ttl=0.2, max_staleness=1.0)
+    index.start()
+    try:
+        time.sleep(0.3)
+        assert not index.ready
+        source.fail = False
+        deadline = time.monotonic() + 5
+        while not index.ready and time.monotonic() < deadline:
+            time.sleep(0.01)
+        assert index.ready and index.sync_age() < 1
+    finally:
+        index.close()
+
+
+def test_syncer_refreshes_hot_entries_in_the_background():
+    source = Source()
+    index = make(source, time.monotonic, ttl=0.2, max_staleness=1.0)
+    index.start()
+    try:
+        index.lookup(["/a"])
+        time.sleep(0.35)
+        assert source.calls.count("/a") >= 2
+    finally:
+        index.close()
+
+
+def test_ttl_must_not_exceed_max_staleness():
+    with pytest.raises(ValueError):
+        make(Source(), Clock(), ttl=10.0, max_staleness=5.0)
