@@ -25,10 +25,10 @@ def aggregate(statuses: Iterable[Any]) -> PathLocations:
             continue
         files += 1
         total += _int(status.get("length", 0), "length")
-        for block_info in status.get("fileBlockInfos") or ():
+        for block_info in _list(status.get("fileBlockInfos"), "fileBlockInfos"):
             block = _obj(block_info, "fileBlockInfos[]").get("blockInfo")
             block = _obj(block, "blockInfo")
-            workers = _workers(block.get("locations") or ())
+            workers = _workers(_list(block.get("locations"), "blockInfo.locations"))
             if not workers:
                 continue
             workers = interned.setdefault(workers, workers)
@@ -48,6 +48,14 @@ def _workers(locations: Iterable[Any]) -> WorkerSet:
             raise SourceError("workerAddress.containerHost is not a string")
         found.add(WorkerAddress(host, container_host))
     return tuple(sorted(found))
+
+
+def _list(value: Any, what: str) -> list:
+    if value is None:
+        return []
+    if not isinstance(value, list):
+        raise SourceError(f"{what} is {type(value).__name__}, expected a list")
+    return value
 
 
 def _obj(value: Any, what: str) -> dict:

@@ -1,0 +1,164 @@
+"""LocationSource over Alluxio 2.x REST: the proxy's paths API for block locations, the master's info for workers.
+
+Wire format (Alluxio 2.9):
+- `POST {proxy}/api/v1/paths/{path}/list-status` with `Content-Type: application/json` and a ListStatusPOptions
+  body such as `{"recursive": true}`. `{path}` is the absolute Alluxio path, so the URL has a double slash
+  (`/api/v1/paths//data/x/list-status`); Jersey percent-decodes it. A file path lists that one file.
+- The answer is a JSON list of URIStatus; an error is HTTP 500 with `{"statusCode": "NOT_FOUND", "message": ...}`
+  (the gRPC status name), which is how a missing path is reported.
+- `GET {master}/api/v1/master/info` answers AlluxioMasterInfo; its `workers` are the live workers.
+"""
+from __future__ import annotations
+
+import json
+import time
+from typing import Any
+from urllib.parse import quote
+
+import urllib3
+
+from ..metrics import Metrics
+from .base import PathLocations, SourceError, WorkerAddress
+from .uri_status import aggregate
+
+_JSON = {"Content-Type": "application/json", "Accept": "application/json"}
+_LIST_RECURSIVE = json.dumps({"recursive": True}).encode()
+_BACKOFF_FIRST = 0.05
+"""Seconds before the first retry; doubled before each further one, up to _BACKOFF_MAX."""
+_BACKOFF_MAX = 1.0
+
+
+class AlluxioRestSource:
+    """Asks the Alluxio proxy where the blocks beneath a path are cached. Safe to call from several threads.
+
+    Each HTTP request is one observation of `alluxio_seconds` and each failed one one `alluxio_errors`, so a call
+    that succeeds on its second attempt shows one error. Connection errors, timeouts and 5xx are retried with a
+    short exponential backoff; 4xx and unreadable answers are not, because asking again would not change them.
+    """
+
+    def __init__(self, proxy_url: str, master_url: str | None, *, timeout: float, retries: int,
+                 metrics: Metrics) -> None:
+        self._proxy = _base_url(proxy_url, "proxy")
+        self._master = _base_url(master_url, "master") if master_url else None
+        self._retries = max(0, retries)
+        self._metrics = metrics
+        # Our own retry loop decides what is retried, so urllib3 must not retry or follow redirects itself.
+        self._http = urllib3.PoolManager(maxsize=8, retries=False, timeout=urllib3.Timeout(total=timeout))
+
+    def fetch(self, path: str) -> PathLocations:
+        """Cached bytes beneath `path` by worker set; an empty PathLocations if Alluxio says it does not exist."""
+        url = self._paths_url(path, "list-status")
+        statuses = self._call("list_status", "POST", url, _LIST_RECURSIVE, missing_ok=True)
+        if statuses is None:
+            return PathLocations()
+        if not isinstance(statuses, list):
+            raise self._bad("list_status", url, f"a JSON {type(statuses).__name__} instead of a list of statuses")
+        try:
+            return aggregate(statuses)
+        except SourceError as err:
+            raise self._bad("list_status", url, str(err)) from None
+
+    def probe(self) -> None:
+        """Proves Alluxio answers: the master's info when we know the master, else the proxy's status of `/`."""
+        if self._master:
+            self._master_info()
+            return
+        url = self._paths_url("/", "get-status")
+        if not isinstance(self._call("get_status", "POST", url, b"{}"), dict):
+            raise self._bad("get_status", url, "something other than a status object")
+
+    def workers(self) -> list[WorkerAddress]:
+        """The live workers the master knows (each once), or [] when no master URL was given."""
+        if not self._master:
+            return []
+        info, url = self._master_info()
+        workers = info.get("workers")
+        if not isinstance(workers, list):
+            raise self._bad("master_info", url, "no list of workers")
+        found: dict[WorkerAddress, None] = {}
+        for worker in workers:
+            address = worker.get("address") if isinstance(worker, dict) else None
+            if not isinstance(address, dict):
+                raise self._bad("master_info", url, f"a worker without an address: {worker!r:.200}")
+            host, container_host = address.get("host"), address.get("containerHost") or ""
+            if not isinstance(host, str) or not host or not isinstance(container_host, str):
+                raise self._bad("master_info", url, f"a worker address without a host name: {address!r:.200}")
+            found[WorkerAddress(host, container_host)] = None
+        return list(found)
+
+    def _master_info(self) -> tuple[dict, str]:
+        url = f"{self._master}/api/v1/master/info"
+        info = self._call("master_info", "GET", url)
+        if not isinstance(info, dict):
+            raise self._bad("master_info", url, "something other than an object")
+        return info, url
+
+    def _paths_url(self, path: str, action: str) -> str:
+        # Absolute path after "paths/" gives the double slash Alluxio's own clients send; every other character
+        # that means something in a URL (space % # ? ; + and non-ASCII) is percent-encoded as UTF-8.
+        return f"{self._proxy}/api/v1/paths/{quote(path, safe='/')}/{action}"
+
+    def _call(self, operation: str, method: str, url: str, body: bytes | None = None, *,
+              missing_ok: bool = False) -> Any:
+        """The decoded JSON answer, retried as the class says; None if `missing_ok` and the path does not exist."""
+        attempt = 0
+        while True:
+            start = time.perf_counter()
+            try:
+                response = self._http.request(method, url, body=body, headers=_JSON)
+            except urllib3.exceptions.HTTPError as err:
+                response, (reason, problem) = None, _transport_failure(err)
+            finally:
+                self._metrics.alluxio_seconds.labels(operation).observe(time.perf_counter() - start)
+            if response is not None:
+                if response.status == 200:
+                    return self._decode(operation, url, response.data)
+                code, message = _alluxio_error(response.data)
+                if missing_ok and response.status == 500 and code == "NOT_FOUND":
+                    return None
+                reason = f"http_{response.status}"
+                problem = f"HTTP {response.status} " + (f"{code}: {message}" if code else repr(response.data[:200]))
+            self._metrics.alluxio_errors.labels(operation, reason).inc()
+            attempt += 1
+            if (response is not None and response.status < 500) or attempt > self._retries:
+                raise SourceError(f"Alluxio {operation} {method} {url} failed after {attempt} attempt(s): {problem}")
+            time.sleep(min(_BACKOFF_FIRST * 2 ** (attempt - 1), _BACKOFF_MAX))
+
+    def _decode(self, operation: str, url: str, data: bytes) -> Any:
+        try:
+            return json.loads(data)
+        except (ValueError, RecursionError) as err:  # ValueError covers bad JSON and bad UTF-8
+            raise self._bad(operation, url, f"invalid JSON ({err}): {data[:200]!r}") from None
+
+    def _bad(self, operation: str, url: str, what: str) -> SourceError:
+        """Counts an answer we cannot read and says what it was."""
+        self._metrics.alluxio_errors.labels(operation, "bad_response").inc()
+        return SourceError(f"Alluxio {operation} {url} answered {what}")
+
+
+def _base_url(url: str, what: str) -> str:
+    """The URL without a trailing slash; a URL that is not http(s)://host is a configuration error, said now."""
+    parsed = urllib3.util.parse_url(url)
+    if parsed.scheme not in ("http", "https") or not parsed.host:
+        raise ValueError(f"Alluxio {what} URL {url!r} is not http(s)://host[:port]")
+    return url.rstrip("/")
+
+
+def _transport_failure(err: urllib3.exceptions.HTTPError) -> tuple[str, str]:
+    """(metric reason, what happened) for an error below HTTP. NewConnectionError subclasses the timeout error."""
+    if isinstance(err, urllib3.exceptions.NewConnectionError):
+        return "connection", f"cannot connect ({err})"
+    if isinstance(err, urllib3.exceptions.TimeoutError):
+        return "timeout", f"timed out ({err})"
+    return "connection", f"{type(err).__name__}: {err}"
+
+
+def _alluxio_error(data: bytes) -> tuple[str | None, str | None]:
+    """(statusCode, message) of an Alluxio REST error body, or (None, None) if the body is not one."""
+    try:
+        body = json.loads(data)
+    except (ValueError, RecursionError):
+        return None, None
+    if not isinstance(body, dict) or not isinstance(body.get("statusCode"), str):
+        return None, None
+    return body["statusCode"], str(body.get("message"))

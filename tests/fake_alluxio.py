@@ -1,0 +1,416 @@
+"""A fake Alluxio 2.9 that is a real HTTP server on 127.0.0.1, answering the REST calls the extender makes.
+
+One server plays both the proxy (port 39999 in real life) and the master web server (19999):
+- `POST /api/v1/paths/{path}/list-status` and `/get-status`: `{path}` is matched on the raw, still
+  percent-encoded URL and then decoded, as Jersey does; a relative path is refused as Alluxio does.
+  Answers are Jackson-shaped URIStatus objects, nested `fileInfo` duplicate included; a recursive listing
+  returns every file and directory beneath the path (not the path itself), a file path returns that file.
+- Errors are HTTP 500 with `{"statusCode": "<gRPC status>", "message": ...}`, e.g. NOT_FOUND for a missing path.
+- `GET /api/v1/master/info`: AlluxioMasterInfo with `workers` (live) and `lostWorkers`.
+
+Build a dataset with `add_file` (blocks as `Block(length, Loc(...), ...)` or plain ints for uncached blocks),
+`add_dir`, `add_worker`; inject faults with `inject(...)`; count calls with `calls(endpoint)`.
+"""
+from __future__ import annotations
+
+import json
+import re
+import socket
+import threading
+import time
+from collections import Counter
+from dataclasses import dataclass, field
+from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
+from typing import Any
+from urllib.parse import unquote
+
+LIST_STATUS, GET_STATUS, MASTER_INFO, OTHER = "list_status", "get_status", "master_info", "other"
+_PATHS = re.compile(r"^/api/v1/paths/(.*)/(list-status|get-status)$")
+_BLOCK_SIZE = 64 << 20
+_START_MS = 1_700_000_000_000
+_SEQUENCE_BITS = 24  # Alluxio block id = container id << 24 | sequence; a file id uses the max sequence
+
+
+@dataclass(frozen=True)
+class Loc:
+    """One copy of a block: the worker (as it names itself) and the tier holding it."""
+
+    host: str
+    container_host: str = ""
+    tier: str = "MEM"
+
+
+@dataclass(frozen=True)
+class Block:
+    length: int
+    locations: tuple[Loc, ...] = ()
+
+    def __init__(self, length: int, *locations: Loc) -> None:
+        object.__setattr__(self, "length", length)
+        object.__setattr__(self, "locations", locations)
+
+
+@dataclass
+class Fault:
+    """What to do to matching requests instead of (or before) answering normally."""
+
+    status: int | None = None
+    """Answer this HTTP status; 500 carries an Alluxio error body, as the real proxy's failures do."""
+    delay: float = 0.0
+    """Seconds to wait before answering."""
+    truncate: bool = False
+    """Send only the first half of the JSON (with a Content-Length that matches what is sent)."""
+    garbage: bool = False
+    """Send a body that is not JSON."""
+    body: bytes | None = None
+    """Send these bytes (as application/json, with the real status) instead of the real answer."""
+    endpoint: str | None = None
+    """Only requests to this endpoint (LIST_STATUS, GET_STATUS, MASTER_INFO); None: all."""
+    times: int | None = None
+    """How many requests it applies to; None: until cleared."""
+
+
+@dataclass(frozen=True)
+class Received:
+    endpoint: str
+    path: str | None
+    """The Alluxio path after decoding, for the paths API."""
+    options: Any
+
+
+@dataclass
+class _File:
+    blocks: tuple[Block, ...]
+    file_id: int
+    block_ids: tuple[int, ...]
+
+
+@dataclass
+class _State:
+    files: dict[str, _File] = field(default_factory=dict)
+    dirs: set[str] = field(default_factory=lambda: {"/"})
+    workers: dict[tuple[str, str], tuple[int, bool]] = field(default_factory=dict)
+    """(host, containerHost) -> (worker id, lost)."""
+    next_container: int = 1
+
+
+class FakeAlluxio:
+    """Start with `with FakeAlluxio() as fake:`; `fake.url` is both the proxy and the master URL."""
+
+    def __init__(self) -> None:
+        self._lock = threading.Lock()
+        self._state = _State()
+        self._faults: list[Fault] = []
+        self._calls: Counter[str] = Counter()
+        self.received: list[Received] = []
+        self._server: _Server | None = None
+        self._thread: threading.Thread | None = None
+        self.port = 0
+
+    # -- lifecycle --------------------------------------------------------------------------------------------
+
+    @property
+    def url(self) -> str:
+        return f"http://127.0.0.1:{self.port}"
+
+    def start(self) -> None:
+        """Listen (on the same port as before after a `stop`) and serve in a background thread."""
+        self._server = _Server(("127.0.0.1", self.port), _Handler, self)
+        self.port = self._server.server_address[1]
+        self._thread = threading.Thread(target=self._server.serve_forever, args=(0.02,), name="fake-alluxio",
+                                        daemon=True)
+        self._thread.start()
+
+    def stop(self) -> None:
+        """Stop listening and cut every open connection, like a proxy that went down."""
+        if self._server is None:
+            return
+        self._server.shutdown()
+        self._server.server_close()
+        self._server.cut_connections()
+        self._thread.join()
+        self._server = self._thread = None
+
+    def restart(self) -> None:
+        self.stop()
+        self.start()
+
+    def __enter__(self) -> FakeAlluxio:
+        self.start()
+        return self
+
+    def __exit__(self, *exc: object) -> None:
+        self.stop()
+
+    # -- dataset ----------------------------------------------------------------------------------------------
+
+    def add_file(self, path: str, *blocks: Block | int) -> None:
+        """A complete file made of these blocks (an int is an uncached block of that length); parents implied."""
+        blocks = tuple(b if isinstance(b, Block) else Block(b) for b in blocks)
+        with self._lock:
+            state = self._state
+            container, state.next_container = state.next_container, state.next_container + 1
+            base = container << _SEQUENCE_BITS
+            state.files[path] = _File(blocks, base | ((1 << _SEQUENCE_BITS) - 1),
+                                      tuple(base | i for i in range(len(blocks))))
+            state.dirs.update(_ancestors(path))
+            for block in blocks:
+                for loc in block.locations:
+                    self._register_locked(loc.host, loc.container_host, lost=False)
+
+    def add_dir(self, path: str) -> None:
+        """An (empty unless files are added beneath it) directory; parents implied."""
+        with self._lock:
+            self._state.dirs.update(_ancestors(path) | {path})
+
+    def add_worker(self, host: str, container_host: str = "", *, lost: bool = False) -> None:
+        """A worker the master knows, even with nothing cached; `lost` lists it under lostWorkers."""
+        with self._lock:
+            self._register_locked(host, container_host, lost=lost)
+
+    def _register_locked(self, host: str, container_host: str, *, lost: bool) -> None:
+        workers = self._state.workers
+        worker_id = workers.get((host, container_host), (len(workers) + 1, lost))[0]
+        workers[(host, container_host)] = (worker_id, lost)
+
+    # -- faults and counters ----------------------------------------------------------------------------------
+
+    def inject(self, **fault: Any) -> Fault:
+        """Add a Fault (see its fields); the first matching one applies to each request."""
+        added = Fault(**fault)
+        with self._lock:
+            self._faults.append(added)
+        return added
+
+    def clear_faults(self) -> None:
+        with self._lock:
+            self._faults.clear()
+
+    def calls(self, endpoint: str) -> int:
+        """How many requests reached `endpoint` (LIST_STATUS, GET_STATUS, MASTER_INFO or OTHER)."""
+        with self._lock:
+            return self._calls[endpoint]
+
+    def _take_fault(self, endpoint: str) -> Fault | None:
+        with self._lock:
+            self._calls[endpoint] += 1
+            for fault in self._faults:
+                if fault.endpoint in (None, endpoint) and (fault.times is None or fault.times > 0):
+                    if fault.times is not None:
+                        fault.times -= 1
+                    return fault
+            return None
+
+    # -- answers ----------------------------------------------------------------------------------------------
+
+    def _paths(self, path: str, action: str, options: Any) -> tuple[int, Any]:
+        if not path.startswith("/"):
+            return 500, _error("INVALID_ARGUMENT", f'Path "{path}" is invalid.')
+        path = "/" + "/".join(p for p in path.split("/") if p)  # AlluxioURI normalises repeated slashes
+        recursive = isinstance(options, dict) and options.get("recursive") is True
+        with self._lock:
+            if path not in self._state.files and path not in self._state.dirs:
+                return 500, _error("NOT_FOUND", f'Path "{path}" does not exist.')
+            if action == "get-status" or path in self._state.files:
+                listed = [path]
+            else:
+                listed = [p for p in sorted(self._state.files.keys() | self._state.dirs)
+                          if p != path and _is_beneath(p, path) and (recursive or _parent(p) == path)]
+            statuses = [self._status_locked(p) for p in listed]
+        return 200, statuses[0] if action == "get-status" else statuses
+
+    def _status_locked(self, path: str) -> dict[str, Any]:
+        """A URIStatus as Jackson writes it: every FileInfo getter at the top, and FileInfo again in `fileInfo`."""
+        state = self._state
+        file = state.files.get(path)
+        name = path.rsplit("/", 1)[1]
+        if file is None:
+            children = sum(1 for p in state.files.keys() | state.dirs if p != "/" and _parent(p) == path)
+            info = _info(path, name, file_id=_dir_id(path), folder=True, length=children, block_size=0,
+                         block_ids=[], file_block_infos=[], in_alluxio=0, in_memory=0)
+        else:
+            length = sum(b.length for b in file.blocks)
+            cached = sum(b.length for b in file.blocks if b.locations)
+            in_memory = sum(b.length for b in file.blocks if any(loc.tier == "MEM" for loc in b.locations))
+            file_block_infos, offset = [], 0
+            for block_id, block in zip(file.block_ids, file.blocks):
+                file_block_infos.append({
+                    "blockInfo": {"blockId": block_id, "length": block.length,
+                                  "locations": [self._location_locked(loc) for loc in block.locations]},
+                    "offset": offset, "ufsLocations": []})
+                offset += block.length
+            info = _info(path, name, file_id=file.file_id, folder=False, length=length, block_size=_BLOCK_SIZE,
+                         block_ids=list(file.block_ids), file_block_infos=file_block_infos,
+                         in_alluxio=_percent(cached, length), in_memory=_percent(in_memory, length))
+        return {**info, "pinnedMediumTypes": [], "fileInfo": {**info, "mediumTypes": []}}
+
+    def _location_locked(self, loc: Loc) -> dict[str, Any]:
+        worker_id = self._state.workers[(loc.host, loc.container_host)][0]
+        return {"workerId": worker_id, "workerAddress": _address(loc.host, loc.container_host),
+                "tierAlias": loc.tier, "mediumType": {"MEM": "MEM", "SSD": "SSD"}.get(loc.tier, "HDD")}
+
+    def _master_info(self) -> dict[str, Any]:
+        with self._lock:
+            workers = [(wid, host, ch, lost) for (host, ch), (wid, lost) in self._state.workers.items()]
+        infos = {False: [], True: []}
+        for wid, host, container_host, lost in sorted(workers):
+            infos[lost].append({
+                "address": _address(host, container_host), "capacityBytes": 1 << 30,
+                "capacityBytesOnTiers": {"MEM": 1 << 30}, "id": wid, "lastContactSec": 120 if lost else 0,
+                "startTimeMs": _START_MS, "state": "Out of Service" if lost else "In Service",
+                "usedBytes": 0, "usedBytesOnTiers": {"MEM": 0}})
+        capacity = {"total": len(infos[False]) << 30, "used": 0}
+        return {"capacity": capacity, "configuration": {}, "lostWorkers": infos[True], "metrics": {},
+                "mountPoints": {}, "rpcAddress": "alluxio-master-0/127.0.0.1:19998", "startTimeMs": _START_MS,
+                "tierCapacity": {"MEM": capacity}, "ufsCapacity": {"total": -1, "used": -1},
+                "uptimeMs": 60_000, "version": "2.9.3", "workers": infos[False]}
+
+
+class _Server(ThreadingHTTPServer):
+    daemon_threads = True
+    allow_reuse_address = True
+
+    def __init__(self, address: tuple[str, int], handler: type, fake: FakeAlluxio) -> None:
+        self.fake = fake
+        self.open_connections: set[socket.socket] = set()
+        self.connections_lock = threading.Lock()
+        super().__init__(address, handler)
+
+    def cut_connections(self) -> None:
+        with self.connections_lock:
+            for conn in self.open_connections:
+                try:
+                    conn.shutdown(socket.SHUT_RDWR)
+                except OSError:
+                    pass
+            self.open_connections.clear()
+
+    def handle_error(self, request: Any, client_address: Any) -> None:
+        """A client that gave up (timeout) or a stop that cut the socket is expected; stay quiet about it."""
+
+
+class _Handler(BaseHTTPRequestHandler):
+    protocol_version = "HTTP/1.1"  # keep-alive, as Jetty does, so the client's pooled connections get exercised
+    server: _Server
+
+    def setup(self) -> None:
+        super().setup()
+        with self.server.connections_lock:
+            self.server.open_connections.add(self.connection)
+
+    def finish(self) -> None:
+        with self.server.connections_lock:
+            self.server.open_connections.discard(self.connection)
+        super().finish()
+
+    def log_message(self, format: str, *args: Any) -> None:
+        pass
+
+    def do_GET(self) -> None:
+        raw = self.path.split("?", 1)[0]
+        if raw != "/api/v1/master/info":
+            self._finish(OTHER, 404, b"<html><body>Not Found</body></html>", "text/html")
+            return
+        self._record(MASTER_INFO, None, None)
+        self._answer(MASTER_INFO, 200, self.server.fake._master_info())
+
+    def do_POST(self) -> None:
+        body = self.rfile.read(int(self.headers.get("Content-Length") or 0))
+        match = _PATHS.match(self.path.split("?", 1)[0])
+        if not match:
+            self._finish(OTHER, 404, b"<html><body>Not Found</body></html>", "text/html")
+            return
+        endpoint = LIST_STATUS if match[2] == "list-status" else GET_STATUS
+        try:
+            path = unquote(match[1], errors="strict")
+        except UnicodeDecodeError:
+            self._finish(endpoint, 400, b"Bad Request", "text/plain")
+            return
+        if (self.headers.get("Content-Type") or "").split(";")[0].strip() != "application/json":
+            self._finish(endpoint, 415, b"Unsupported Media Type", "text/plain")
+            return
+        try:
+            options = json.loads(body) if body else None
+        except ValueError:
+            self._finish(endpoint, 400, b"Bad Request", "text/plain")
+            return
+        self._record(endpoint, path, options)
+        self._answer(endpoint, *self.server.fake._paths(path, match[2], options))
+
+    def _record(self, endpoint: str, path: str | None, options: Any) -> None:
+        with self.server.fake._lock:
+            self.server.fake.received.append(Received(endpoint, path, options))
+
+    def _answer(self, endpoint: str, status: int, payload: Any) -> None:
+        self._finish(endpoint, status, json.dumps(payload).encode(), "application/json")
+
+    def _finish(self, endpoint: str, status: int, body: bytes, content_type: str) -> None:
+        """Counts the call, applies any fault, and writes the response."""
+        fault = self.server.fake._take_fault(endpoint)
+        if fault:
+            time.sleep(fault.delay)
+            if fault.status is not None:
+                status, content_type = fault.status, "application/json"
+                body = json.dumps(_error("UNAVAILABLE", "injected failure") if fault.status == 500
+                                  else {"message": "injected failure"}).encode()
+            elif fault.truncate:
+                body = body[:len(body) // 2]
+            elif fault.garbage:
+                body = b"<html>this is not JSON \xff</html>"
+            elif fault.body is not None:
+                body, content_type = fault.body, "application/json"
+        self.send_response(status)
+        self.send_header("Content-Type", content_type)
+        self.send_header("Content-Length", str(len(body)))
+        self.end_headers()
+        self.wfile.write(body)
+
+
+def _info(path: str, name: str, *, file_id: int, folder: bool, length: int, block_size: int,
+          block_ids: list[int], file_block_infos: list[dict], in_alluxio: int, in_memory: int) -> dict[str, Any]:
+    """FileInfo's getters as Jackson names them (ACLs simplified: nothing here reads them)."""
+    return {
+        "acl": {"owningUser": "alluxio", "owningGroup": "alluxio", "mode": 0o755 if folder else 0o644},
+        "blockIds": block_ids, "blockSizeBytes": block_size, "cacheable": True, "completed": True,
+        "creationTimeMs": _START_MS, "defaultAcl": {"empty": True}, "fileBlockInfos": file_block_infos,
+        "fileId": file_id, "folder": folder, "group": "alluxio", "inAlluxioPercentage": in_alluxio,
+        "inMemoryPercentage": in_memory, "lastAccessTimeMs": _START_MS, "lastModificationTimeMs": _START_MS,
+        "length": length, "mode": 0o755 if folder else 0o644, "mountId": 1, "mountPoint": False, "name": name,
+        "owner": "alluxio", "path": path, "persistenceState": "PERSISTED", "persisted": True, "pinned": False,
+        "replicationMax": -1, "replicationMin": 0, "ttl": -1, "ttlAction": "DELETE",
+        "ufsFingerprint": "TYPE|FILE UFS|s3", "ufsPath": "s3://bucket" + path, "xattr": None,
+    }
+
+
+def _address(host: str, container_host: str) -> dict[str, Any]:
+    return {"host": host, "containerHost": container_host, "rpcPort": 29999, "dataPort": 29999, "webPort": 30000,
+            "domainSocketPath": "",
+            "tieredIdentity": {"tiers": [{"tierName": "node", "value": host}, {"tierName": "rack", "value": None}]}}
+
+
+def _error(status_code: str, message: str) -> dict[str, str]:
+    return {"statusCode": status_code, "message": message}
+
+
+def _percent(part: int, whole: int) -> int:
+    return 100 if whole == 0 else part * 100 // whole
+
+
+def _parent(path: str) -> str:
+    return path.rsplit("/", 1)[0] or "/"
+
+
+def _ancestors(path: str) -> set[str]:
+    found = set()
+    while path != "/":
+        path = _parent(path)
+        found.add(path)
+    return found
+
+
+def _is_beneath(path: str, directory: str) -> bool:
+    return directory == "/" or path.startswith(directory + "/")
+
+
+def _dir_id(path: str) -> int:
+    return (1 << 40) + sum(map(ord, path))
