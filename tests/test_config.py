@@ -1,0 +1,463 @@
+"""Settings: precedence, parsing, the errors an operator sees, and the CLI's use of them."""
+from __future__ import annotations
+
+import dataclasses
+import os
+import sys
+from pathlib import Path
+
+import pytest
+
+from scheduler_extender import cli
+from scheduler_extender.app import open_inputs
+from scheduler_extender.config import SPECS, ConfigError, Settings, load_settings
+
+TABLE = [  # flag, attribute, env var: the names operators script against
+    ("--bind", "bind", "SCHEDULER_EXTENDER_BIND"),
+    ("--alluxio-proxy", "alluxio_proxy", "SCHEDULER_EXTENDER_ALLUXIO_PROXY"),
+    ("--alluxio-master", "alluxio_master", "SCHEDULER_EXTENDER_ALLUXIO_MASTER"),
+    ("--locations-file", "locations_file", "SCHEDULER_EXTENDER_LOCATIONS_FILE"),
+    ("--node-map", "node_map", "SCHEDULER_EXTENDER_NODE_MAP"),
+    ("--index-ttl", "index_ttl", "SCHEDULER_EXTENDER_INDEX_TTL"),
+    ("--index-size", "index_size", "SCHEDULER_EXTENDER_INDEX_SIZE"),
+    ("--request-budget", "request_budget", "SCHEDULER_EXTENDER_REQUEST_BUDGET"),
+    ("--max-staleness", "max_staleness", "SCHEDULER_EXTENDER_MAX_STALENESS"),
+    ("--refresh-ahead", "refresh_ahead", "SCHEDULER_EXTENDER_REFRESH_AHEAD"),
+    ("--alluxio-timeout", "alluxio_timeout", "SCHEDULER_EXTENDER_ALLUXIO_TIMEOUT"),
+    ("--alluxio-retries", "alluxio_retries", "SCHEDULER_EXTENDER_ALLUXIO_RETRIES"),
+    ("--fetch-threads", "fetch_threads", "SCHEDULER_EXTENDER_FETCH_THREADS"),
+    ("--threads", "threads", "SCHEDULER_EXTENDER_THREADS"),
+    ("--max-body-size", "max_body_bytes", "SCHEDULER_EXTENDER_MAX_BODY_SIZE"),
+    ("--log-level", "log_level", "SCHEDULER_EXTENDER_LOG_LEVEL"),
+]
+
+PROXY = "http://alluxio-proxy:39999"
+
+
+@pytest.fixture
+def snapshot(tmp_path: Path) -> str:
+    path = tmp_path / "locations.json"
+    path.write_text("[]")
+    return str(path)
+
+
+def load(*argv: str, env: dict[str, str] | None = None) -> Settings:
+    """Settings with a proxy source unless the test names one."""
+    argv_list = list(argv)
+    env = env or {}
+    sources = ("--alluxio-proxy", "--locations-file")
+    if not any(a.split("=")[0] in sources for a in argv_list) and not any(
+            k in env for k in ("SCHEDULER_EXTENDER_ALLUXIO_PROXY", "SCHEDULER_EXTENDER_LOCATIONS_FILE")):
+        argv_list += ["--alluxio-proxy", PROXY]
+    return load_settings(argv_list, env)
+
+
+def error_of(*argv: str, env: dict[str, str] | None = None) -> str:
+    with pytest.raises(ConfigError) as caught:
+        load(*argv, env=env)
+    return str(caught.value)
+
+
+def write_yaml(tmp_path: Path, text: str) -> str:
+    path = tmp_path / "extender.yaml"
+    path.write_text(text)
+    return str(path)
+
+
+# The names
+
+def test_specs_keep_the_documented_flag_attribute_and_env_names() -> None:
+    assert [(s.flag, s.attr, s.env) for s in SPECS] == TABLE
+
+
+def test_settings_has_exactly_the_table_attributes_and_config() -> None:
+    assert [f.name for f in dataclasses.fields(Settings)] == [attr for _, attr, _ in TABLE] + ["config"]
+
+
+def test_defaults() -> None:
+    s = load()
+    assert s == Settings(alluxio_proxy=PROXY)
+    assert (s.bind, s.alluxio_master, s.locations_file, s.node_map, s.config) == ("0.0.0.0:8888", None, None, None, None)
+    assert (s.index_ttl, s.index_size, s.request_budget, s.max_staleness) == (30.0, 10000, 0.05, 600.0)
+    assert (s.refresh_ahead, s.alluxio_timeout, s.alluxio_retries) == (0.8, 5.0, 2)
+    assert (s.fetch_threads, s.threads, s.max_body_bytes, s.log_level) == (4, 4, 64 * 2**20, "info")
+
+
+def test_settings_are_frozen() -> None:
+    with pytest.raises(dataclasses.FrozenInstanceError):
+        load().threads = 8  # type: ignore[misc]
+
+
+# Precedence: defaults < YAML < env < flags
+
+@pytest.mark.parametrize(("key", "yaml_value", "env_value", "flag_value", "attr", "expected"), [
+    ("index-ttl", "45s", "1m", "90s", "index_ttl", (45.0, 60.0, 90.0)),
+    ("threads", "2", "3", "5", "threads", (2, 3, 5)),
+    ("log-level", "debug", "warning", "error", "log_level", ("debug", "warning", "error")),
+    ("bind", "127.0.0.1:9000", "[::]:9001", "0.0.0.0:9002", "bind",
+     ("127.0.0.1:9000", "[::]:9001", "0.0.0.0:9002")),
+    ("max-body-size", "1Mi", "2Mi", "3Mi", "max_body_bytes", (2**20, 2 * 2**20, 3 * 2**20)),
+])
+def test_yaml_beats_default_env_beats_yaml_flag_beats_env(
+        tmp_path: Path, key: str, yaml_value: str, env_value: str, flag_value: str, attr: str,
+        expected: tuple) -> None:
+    config = write_yaml(tmp_path, f"{key}: '{yaml_value}'\n")
+    env_name = "SCHEDULER_EXTENDER_" + key.upper().replace("-", "_")
+    default = getattr(Settings(), attr)
+    assert default not in expected
+    assert getattr(load(), attr) == default
+    assert getattr(load("--config", config), attr) == expected[0]
+    assert getattr(load("--config", config, env={env_name: env_value}), attr) == expected[1]
+    assert getattr(load("--config", config, f"--{key}", flag_value, env={env_name: env_value}), attr) == expected[2]
+    assert getattr(load(f"--{key}={flag_value}", env={env_name: env_value}), attr) == expected[2]
+
+
+def test_precedence_is_per_setting(tmp_path: Path) -> None:
+    config = write_yaml(tmp_path, "index-ttl: 45s\nthreads: 2\nindex-size: 7\n")
+    s = load("--config", config, "--threads", "6", env={"SCHEDULER_EXTENDER_INDEX_TTL": "1m"})
+    assert (s.index_ttl, s.threads, s.index_size, s.fetch_threads) == (60.0, 6, 7, 4)
+
+
+def test_source_can_come_from_yaml(tmp_path: Path, snapshot: str) -> None:
+    config = write_yaml(tmp_path, f"locations-file: {snapshot}\n")
+    s = load_settings(["--config", config], {})
+    assert (s.locations_file, s.alluxio_proxy, s.config) == (snapshot, None, config)
+
+
+def test_config_path_from_env_and_flag_wins(tmp_path: Path) -> None:
+    from_env = write_yaml(tmp_path, "threads: 2\n")
+    from_flag = tmp_path / "other.yaml"
+    from_flag.write_text("threads: 3\n")
+    s = load(env={"SCHEDULER_EXTENDER_CONFIG": from_env})
+    assert (s.threads, s.config) == (2, from_env)
+    s = load("--config", str(from_flag), env={"SCHEDULER_EXTENDER_CONFIG": from_env})
+    assert (s.threads, s.config) == (3, str(from_flag))
+
+
+def test_invalid_value_is_refused_even_when_overridden(tmp_path: Path) -> None:
+    config = write_yaml(tmp_path, "index-ttl: soon\n")
+    assert error_of("--config", config, "--index-ttl", "5s") == (
+        f'{config}: index-ttl: "soon" is not a duration (use 50ms, 30s, 5m, 1h)')
+
+
+def test_unrelated_prefixed_env_vars_are_ignored() -> None:
+    # What Kubernetes injects for a Service named scheduler-extender.
+    env = {"SCHEDULER_EXTENDER_PORT": "tcp://10.0.0.1:8888", "SCHEDULER_EXTENDER_SERVICE_HOST": "10.0.0.1"}
+    assert load(env=env) == Settings(alluxio_proxy=PROXY)
+
+
+# Errors name the setting as it was written: flag, env var, or file and key
+
+def test_error_names_the_flag() -> None:
+    assert error_of("--index-ttl", "abc") == '--index-ttl: "abc" is not a duration (use 50ms, 30s, 5m, 1h)'
+
+
+def test_error_names_the_env_var() -> None:
+    assert error_of(env={"SCHEDULER_EXTENDER_INDEX_TTL": "abc"}) == (
+        'SCHEDULER_EXTENDER_INDEX_TTL: "abc" is not a duration (use 50ms, 30s, 5m, 1h)')
+
+
+def test_error_names_the_yaml_file_and_key(tmp_path: Path) -> None:
+    config = write_yaml(tmp_path, "index-ttl: abc\n")
+    assert error_of("--config", config) == f'{config}: index-ttl: "abc" is not a duration (use 50ms, 30s, 5m, 1h)'
+
+
+# Durations
+
+@pytest.mark.parametrize(("text", "seconds"), [
+    ("50ms", 0.05), ("1.5s", 1.5), ("5m", 300.0), ("1h", 3600.0), ("30", 30.0), ("0.25", 0.25),
+    (".5s", 0.5), (" 2s ", 2.0), ("0", 0.0), ("1500ms", 1.5),
+])
+def test_durations(text: str, seconds: float) -> None:
+    assert load("--request-budget", text).request_budget == seconds
+
+
+@pytest.mark.parametrize("text", ["abc", "", "5 minutes", "-1s", "1d", "1.5.2s", "1m30s", "s", "inf", "nan"])
+def test_bad_durations(text: str) -> None:
+    assert error_of(f"--request-budget={text}") == (
+        f'--request-budget: "{text}" is not a duration (use 50ms, 30s, 5m, 1h)')
+
+
+@pytest.mark.parametrize("flag", ["--index-ttl", "--alluxio-timeout"])
+def test_positive_durations_refuse_zero(flag: str) -> None:
+    assert error_of(flag, "0ms") == f'{flag}: "0ms" must be more than 0'
+
+
+def test_max_staleness_must_be_at_least_index_ttl() -> None:
+    assert error_of("--max-staleness", "10s") == (
+        '--max-staleness: "10s" must be at least the index TTL (--index-ttl default 30s)')
+    assert error_of("--index-ttl", "20m") == (
+        '--max-staleness default 10m must be at least the index TTL (--index-ttl "20m")')
+    assert error_of("--max-staleness", "1m", env={"SCHEDULER_EXTENDER_INDEX_TTL": "2m"}) == (
+        '--max-staleness: "1m" must be at least the index TTL (SCHEDULER_EXTENDER_INDEX_TTL "2m")')
+    s = load("--max-staleness", "1m", "--index-ttl", "60s")
+    assert s.max_staleness == s.index_ttl == 60.0
+
+
+# Integers, fractions, sizes, choices
+
+@pytest.mark.parametrize(("flag", "minimum"), [
+    ("--index-size", 1), ("--alluxio-retries", 0), ("--fetch-threads", 1), ("--threads", 1),
+])
+def test_integer_minimums(flag: str, minimum: int) -> None:
+    attr = flag[2:].replace("-", "_")
+    assert getattr(load(flag, str(minimum)), attr) == minimum
+    assert error_of(f"{flag}={minimum - 1}") == f'{flag}: "{minimum - 1}" must be at least {minimum}'
+
+
+@pytest.mark.parametrize("text", ["2.0", "two", "", "1e3", "0x10"])
+def test_bad_integers(text: str) -> None:
+    assert error_of(f"--threads={text}") == f'--threads: "{text}" is not a whole number'
+
+
+@pytest.mark.parametrize(("text", "value"), [("0.5", 0.5), ("0.01", 0.01), ("0.99", 0.99)])
+def test_refresh_ahead(text: str, value: float) -> None:
+    assert load("--refresh-ahead", text).refresh_ahead == value
+
+
+@pytest.mark.parametrize(("text", "reason"), [
+    ("0", "must be between 0 and 1, exclusive"), ("1", "must be between 0 and 1, exclusive"),
+    ("1.5", "must be between 0 and 1, exclusive"), ("nan", "must be between 0 and 1, exclusive"),
+    ("inf", "must be between 0 and 1, exclusive"), ("most", "is not a number"),
+])
+def test_bad_refresh_ahead(text: str, reason: str) -> None:
+    assert error_of("--refresh-ahead", text) == f'--refresh-ahead: "{text}" {reason}'
+
+
+@pytest.mark.parametrize(("text", "size"), [
+    ("64Mi", 64 * 2**20), ("512Ki", 512 * 1024), ("1G", 10**9), ("1Gi", 2**30), ("2k", 2000),
+    ("4096", 4096), ("1024", 1024), ("3M", 3 * 10**6),
+])
+def test_byte_sizes(text: str, size: int) -> None:
+    assert load("--max-body-size", text).max_body_bytes == size
+
+
+@pytest.mark.parametrize("text", ["64MB", "1.5Mi", "abc", "-1", "", "64 Mi", "1K"])
+def test_bad_byte_sizes(text: str) -> None:
+    assert error_of(f"--max-body-size={text}") == (
+        f'--max-body-size: "{text}" is not a byte size (use 512Ki, 64Mi, 1G or a number of bytes)')
+
+
+def test_byte_size_minimum() -> None:
+    assert error_of("--max-body-size", "1023") == '--max-body-size: "1023" must be at least 1024 bytes'
+    assert error_of("--max-body-size", "1k") == '--max-body-size: "1k" must be at least 1024 bytes'
+
+
+def test_log_level() -> None:
+    assert load("--log-level", "DEBUG").log_level == "debug"
+    assert error_of("--log-level", "trace") == '--log-level: "trace" is not one of debug, info, warning, error'
+
+
+# Bind address and URLs
+
+@pytest.mark.parametrize("text", ["[::]:8888", "[::1]:1", "127.0.0.1:80", "localhost:65535", "extender.ns.svc:8888"])
+def test_bind(text: str) -> None:
+    assert load("--bind", text).bind == text
+
+
+@pytest.mark.parametrize(("text", "reason"), [
+    ("8888", "is not HOST:PORT (e.g. 0.0.0.0:8888, or [::]:8888 for IPv6)"),
+    (":8888", "is not HOST:PORT (e.g. 0.0.0.0:8888, or [::]:8888 for IPv6)"),
+    ("::1:8888", "is not HOST:PORT (e.g. 0.0.0.0:8888, or [::]:8888 for IPv6)"),
+    ("[::1]", "is not HOST:PORT (e.g. 0.0.0.0:8888, or [::]:8888 for IPv6)"),
+    ("host:http", "is not HOST:PORT (e.g. 0.0.0.0:8888, or [::]:8888 for IPv6)"),
+    ("host:0", "needs a port from 1 to 65535"),
+    ("host:65536", "needs a port from 1 to 65535"),
+    ("[nope]:80", "has no IPv6 address between the brackets"),
+])
+def test_bad_bind(text: str, reason: str) -> None:
+    assert error_of(f"--bind={text}") == f'--bind: "{text}" {reason}'
+
+
+def test_urls_lose_a_trailing_slash() -> None:
+    s = load("--alluxio-proxy", "https://proxy:39999/api/v1/", "--alluxio-master", "http://master:19999")
+    assert (s.alluxio_proxy, s.alluxio_master) == ("https://proxy:39999/api/v1", "http://master:19999")
+
+
+@pytest.mark.parametrize(("text", "reason"), [
+    ("ftp://proxy", "is not an http(s) URL (e.g. http://alluxio-proxy:39999)"),
+    ("proxy:39999", "is not an http(s) URL (e.g. http://alluxio-proxy:39999)"),
+    ("http://", "is not an http(s) URL (e.g. http://alluxio-proxy:39999)"),
+    ("http://proxy:99999", "is not a valid URL"),
+    ("http://[::1", "is not a valid URL"),
+    ("http://proxy/?a=1", "must not have a query or fragment"),
+])
+def test_bad_urls(text: str, reason: str) -> None:
+    assert error_of("--alluxio-proxy", text) == f'--alluxio-proxy: "{text}" {reason}'
+
+
+# Files
+
+def test_files(snapshot: str) -> None:
+    s = load_settings(["--locations-file", snapshot, "--node-map", snapshot], {})
+    assert (s.locations_file, s.node_map) == (snapshot, snapshot)
+
+
+def test_missing_and_unusable_files(tmp_path: Path) -> None:
+    missing = str(tmp_path / "missing.json")
+    assert error_of("--node-map", missing) == f'--node-map: "{missing}" does not exist'
+    assert error_of("--node-map", str(tmp_path)) == f'--node-map: "{tmp_path}" is not a regular file'
+    assert error_of(env={"SCHEDULER_EXTENDER_LOCATIONS_FILE": missing}) == (
+        f'SCHEDULER_EXTENDER_LOCATIONS_FILE: "{missing}" does not exist')
+    assert error_of("--config", missing) == f'--config: "{missing}" does not exist'
+    assert error_of(env={"SCHEDULER_EXTENDER_CONFIG": missing}) == (
+        f'SCHEDULER_EXTENDER_CONFIG: "{missing}" does not exist')
+
+
+@pytest.mark.skipif(os.geteuid() == 0, reason="root reads any file")
+def test_unreadable_file(snapshot: str) -> None:
+    os.chmod(snapshot, 0)
+    assert error_of("--node-map", snapshot).startswith(f'--node-map: "{snapshot}" cannot be read (')
+
+
+# Which source
+
+def test_a_source_is_required() -> None:
+    with pytest.raises(ConfigError) as caught:
+        load_settings([], {})
+    assert str(caught.value) == (
+        "set one of --alluxio-proxy (read block locations from the Alluxio REST proxy) or "
+        "--locations-file (read them from a file)")
+
+
+def test_only_one_source(tmp_path: Path, snapshot: str) -> None:
+    assert error_of("--alluxio-proxy", PROXY, "--locations-file", snapshot) == (
+        "--alluxio-proxy and --locations-file are both set; set only one of --alluxio-proxy and --locations-file")
+    config = write_yaml(tmp_path, f"locations-file: {snapshot}\n")
+    assert error_of("--config", config, env={"SCHEDULER_EXTENDER_ALLUXIO_PROXY": PROXY}) == (
+        f"SCHEDULER_EXTENDER_ALLUXIO_PROXY and {config}: locations-file are both set; "
+        "set only one of --alluxio-proxy and --locations-file")
+
+
+def test_alluxio_master_needs_the_proxy(tmp_path: Path, snapshot: str) -> None:
+    assert error_of("--locations-file", snapshot, "--alluxio-master", "http://master:19999") == (
+        '--alluxio-master: "http://master:19999" is only used with --alluxio-proxy, which is not set')
+    config = write_yaml(tmp_path, f"locations-file: {snapshot}\nalluxio-master: http://master:19999\n")
+    with pytest.raises(ConfigError) as caught:
+        load_settings(["--config", config], {})
+    assert str(caught.value) == (
+        f'{config}: alluxio-master: "http://master:19999" is only used with --alluxio-proxy, which is not set')
+    assert load("--alluxio-master", "http://master:19999").alluxio_master == "http://master:19999"
+
+
+# The YAML file
+
+def test_yaml_numbers_are_read_as_written(tmp_path: Path) -> None:
+    config = write_yaml(tmp_path, "index-ttl: 45\nrefresh-ahead: 0.5\nindex-size: 20\nmax-body-size: 2048\n")
+    s = load("--config", config)
+    assert (s.index_ttl, s.refresh_ahead, s.index_size, s.max_body_bytes) == (45.0, 0.5, 20, 2048)
+
+
+def test_yaml_unknown_key(tmp_path: Path) -> None:
+    config = write_yaml(tmp_path, "index_ttl: 30s\n")
+    assert error_of("--config", config) == f'{config}: unknown setting "index_ttl"; did you mean index-ttl?'
+    config = write_yaml(tmp_path, "colour: blue\n")
+    assert error_of("--config", config).startswith(f'{config}: unknown setting "colour"; known settings: bind, ')
+    config = write_yaml(tmp_path, "config: other.yaml\n")
+    assert error_of("--config", config).startswith(f'{config}: unknown setting "config"')
+
+
+@pytest.mark.parametrize(("text", "kind"), [
+    ("- index-ttl: 5s\n", "a list"), ("just text\n", "a str"), ("42\n", "a int"),
+])
+def test_yaml_must_be_a_mapping(tmp_path: Path, text: str, kind: str) -> None:
+    config = write_yaml(tmp_path, text)
+    assert error_of("--config", config) == f"{config}: must be a mapping of setting names to values, not {kind}"
+
+
+def test_empty_yaml_sets_nothing(tmp_path: Path) -> None:
+    config = write_yaml(tmp_path, "# everything commented out\n")
+    assert load("--config", config) == Settings(alluxio_proxy=PROXY, config=config)
+
+
+@pytest.mark.parametrize(("line", "got"), [
+    ("log-level: off", "the boolean false (quote it if you meant text)"),
+    ("alluxio-master: yes", "the boolean true (quote it if you meant text)"),
+    ("node-map:", "null (an empty value)"),
+    ("bind: ~", "null (an empty value)"),
+    ("index-ttl: [30s]", "a list"),
+    ("index-ttl: {a: 1}", "a mapping"),
+    ("index-ttl: 2024-01-01", "a date"),
+])
+def test_yaml_values_must_be_text_or_numbers(tmp_path: Path, line: str, got: str) -> None:
+    config = write_yaml(tmp_path, line + "\n")
+    key = line.split(":")[0]
+    metavar = {"log-level": "LEVEL", "alluxio-master": "URL", "node-map": "PATH", "bind": "HOST:PORT"}.get(key, "DURATION")
+    assert error_of("--config", config) == f"{config}: {key}: expected {metavar}, got {got}"
+
+
+def test_invalid_yaml(tmp_path: Path) -> None:
+    config = write_yaml(tmp_path, "index-ttl: [30s\n")
+    assert error_of("--config", config).startswith(f"{config}: is not valid YAML: ")
+
+
+# Flags and help
+
+def test_unknown_and_abbreviated_flags_are_config_errors() -> None:
+    assert error_of("--colour", "blue") == "unrecognized arguments: --colour blue"
+    assert error_of("--index-t", "5s") == "unrecognized arguments: --index-t 5s"
+    assert error_of("--index-ttl") == "argument --index-ttl: expected one argument"
+
+
+def test_help_lists_every_flag_and_env_var(capsys: pytest.CaptureFixture[str]) -> None:
+    with pytest.raises(SystemExit) as caught:
+        cli.main(["serve", "--help"])
+    assert caught.value.code == 0
+    out = " ".join(capsys.readouterr().out.split())  # undo argparse's line wrapping
+    for flag, _, env in TABLE + [("--config", "config", "SCHEDULER_EXTENDER_CONFIG")]:
+        assert f"{flag} " in out
+        assert env in out.replace("- ", "-")
+    assert "(default 30s; env SCHEDULER_EXTENDER_INDEX_TTL)" in out
+    assert "(default 64Mi; env SCHEDULER_EXTENDER_MAX_BODY_SIZE)" in out
+
+
+# The CLI
+
+@pytest.fixture
+def clean_env(monkeypatch: pytest.MonkeyPatch) -> None:
+    for name in list(os.environ):
+        if name.startswith("SCHEDULER_EXTENDER_"):
+            monkeypatch.delenv(name)
+
+
+def test_cli_config_error_exits_2(clean_env: None, capsys: pytest.CaptureFixture[str]) -> None:
+    with pytest.raises(SystemExit) as caught:
+        cli.main(["serve", "--alluxio-proxy", PROXY, "--index-ttl", "abc"])
+    assert caught.value.code == 2
+    assert capsys.readouterr().err == (
+        'scheduler-extender: --index-ttl: "abc" is not a duration (use 50ms, 30s, 5m, 1h)\n')
+
+
+def test_cli_reads_env(clean_env: None, monkeypatch: pytest.MonkeyPatch, capsys: pytest.CaptureFixture[str]) -> None:
+    monkeypatch.setenv("SCHEDULER_EXTENDER_THREADS", "0")
+    with pytest.raises(SystemExit) as caught:
+        cli.main(["serve", "--alluxio-proxy", PROXY])
+    assert caught.value.code == 2
+    assert capsys.readouterr().err == 'scheduler-extender: SCHEDULER_EXTENDER_THREADS: "0" must be at least 1\n'
+
+
+def test_cli_serves_with_settings(clean_env: None, monkeypatch: pytest.MonkeyPatch) -> None:
+    served: list[Settings] = []
+    monkeypatch.setattr(cli.ExtenderServer, "run", lambda self: served.append(self.settings))
+    cli.main(["serve", "--alluxio-proxy", PROXY, "--threads", "8"])
+    assert served == [Settings(alluxio_proxy=PROXY, threads=8)]
+
+
+def test_gunicorn_runs_one_gthread_worker_and_creates_the_app_after_fork(monkeypatch: pytest.MonkeyPatch) -> None:
+    created: list[Settings] = []
+    monkeypatch.setattr(cli, "create_app", lambda settings, inputs: created.append(settings) or "wsgi-app")
+    settings = Settings(alluxio_proxy=PROXY, bind="[::]:9999", threads=6, log_level="debug")
+
+    server = cli.ExtenderServer(settings, open_inputs(settings))
+    cfg = server.cfg
+    assert (cfg.workers, cfg.worker_class_str, cfg.threads) == (1, "gthread", 6)
+    assert cfg.bind == ["[::]:9999"]
+    assert cfg.keepalive > 90  # kube-scheduler's Go client drops idle connections after 90 s
+    assert cfg.preload_app is False
+    assert cfg.accesslog is None
+    assert cfg.loglevel == "debug"
+    assert cfg.control_socket_disable is True
+    assert created == []  # nothing built before gunicorn forks
+
+    assert server.load() == "wsgi-app"
+    assert created == [settings]
