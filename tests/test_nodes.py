@@ -1,6 +1,6 @@
 from scheduler_extender.locations.base import WorkerAddress as W
 from scheduler_extender.nodes import AddressBook, WorkerResolver, book_from_names, book_from_nodes, load_node_map
-from tests.helpers import recorded
+from helpers import recorded
 
 
 def node(name, **addresses):

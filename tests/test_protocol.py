@@ -3,7 +3,7 @@ import json
 import pytest
 
 from scheduler_extender.protocol import ProtocolError, parse_args, render_filter, render_priorities
-from tests.helpers import recorded
+from helpers import recorded
 
 
 def encode(doc) -> bytes:

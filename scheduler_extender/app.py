@@ -1,0 +1,136 @@
+"""Flask app factory: HTTP in and out, metrics around each call. The logic lives in `extender`."""
+from __future__ import annotations
+
+import json
+import logging
+import time
+from dataclasses import dataclass
+from typing import Any, Callable
+
+from flask import Flask, Response, request
+from prometheus_client import CONTENT_TYPE_LATEST, generate_latest
+from werkzeug.exceptions import HTTPException
+
+from .config import ConfigError, Settings
+from .extender import Extender
+from .index import LocationIndex
+from .locations.alluxio_rest import AlluxioRestSource
+from .locations.base import LocationSource, SourceError
+from .locations.snapshot import SnapshotSource
+from .metrics import Metrics
+from .nodes import AddressBook, load_node_map
+from .protocol import ExtenderArgs, ProtocolError, parse_args
+
+log = logging.getLogger(__name__)
+
+
+@dataclass(frozen=True)
+class Inputs:
+    """What the settings point at, opened once: read before gunicorn forks, so a corrupt snapshot or node
+    map stops the command with one line naming the setting instead of a worker that fails to boot."""
+
+    metrics: Metrics
+    source: LocationSource
+    books: list[AddressBook]
+
+
+def open_inputs(settings: Settings) -> Inputs:
+    """Raises ConfigError naming the setting whose file cannot be used. Opens no connection."""
+    metrics = Metrics()
+    if settings.locations_file:
+        try:
+            source: LocationSource = SnapshotSource(settings.locations_file)
+        except SourceError as err:
+            raise ConfigError(f"--locations-file: {err}") from None
+    else:
+        source = AlluxioRestSource(settings.alluxio_proxy, settings.alluxio_master,
+                                   timeout=settings.alluxio_timeout, retries=settings.alluxio_retries,
+                                   metrics=metrics)
+    try:
+        books = [load_node_map(settings.node_map)] if settings.node_map else []
+    except (OSError, ValueError) as err:
+        raise ConfigError(f"--node-map: {err}") from None
+    return Inputs(metrics, source, books)
+
+
+def create_app(settings: Settings, inputs: Inputs) -> Flask:
+    """Build the index and extender, start the index syncer, and wire the routes.
+
+    Called in the gunicorn worker, after fork, because it starts threads.
+    """
+    logging.basicConfig(level=settings.log_level.upper(), format="%(asctime)s %(levelname)s %(name)s: %(message)s")
+    index = LocationIndex(
+        inputs.source, ttl=settings.index_ttl, max_staleness=settings.max_staleness, size=settings.index_size,
+        budget=settings.request_budget, refresh_ahead=settings.refresh_ahead,
+        fetch_threads=settings.fetch_threads, metrics=inputs.metrics)
+    extender = Extender(index, inputs.books, inputs.metrics)
+    app = make_app(extender, index, inputs.metrics, max_body_bytes=settings.max_body_bytes)
+    index.start()
+    return app
+
+
+def make_app(extender: Extender, index: LocationIndex, metrics: Metrics, *, max_body_bytes: int) -> Flask:
+    app = Flask(__name__)
+    app.config["MAX_CONTENT_LENGTH"] = max_body_bytes
+
+    def answer(verb: str, handle: Callable[[ExtenderArgs], Any]) -> Response:
+        """Parse, handle, time and count one extender call; a body we cannot act on is a 400 with a reason."""
+        start = time.perf_counter()
+        outcome = "error"
+        try:
+            args = parse_args(request.get_data(cache=False))
+            body, status, outcome = handle(args), 200, "ok"
+        except ProtocolError as err:
+            body, status, outcome = {"Error": f"bad {verb} request: {err}"}, 400, "bad_request"
+        except HTTPException as err:
+            outcome = f"http_{err.code}"
+            raise
+        finally:
+            metrics.request_seconds.labels(verb).observe(time.perf_counter() - start)
+            metrics.requests.labels(verb, outcome).inc()
+        return _json(body, status)
+
+    @app.post("/filter")
+    def filter_() -> Response:
+        return answer("filter", extender.filter)
+
+    @app.post("/prioritize")
+    def prioritize() -> Response:
+        return answer("prioritize", extender.prioritize)
+
+    @app.get("/locality")
+    def locality() -> Response:
+        paths = request.args.getlist("path")
+        if not paths:
+            return _json({"Error": "give at least one path: /locality?path=/data/x&path=/data/y"}, 400)
+        return _json(extender.locality(paths, request.args.getlist("node")), 200)
+
+    @app.get("/healthz")
+    def healthz() -> Response:
+        return _json({"status": "ok"}, 200)
+
+    @app.get("/readyz")
+    def readyz() -> Response:
+        if index.ready:
+            return _json({"status": "ready"}, 200)
+        return _json({"status": "waiting for the location source to answer once"}, 503)
+
+    @app.get("/metrics")
+    def metrics_() -> Response:
+        return Response(generate_latest(metrics.registry), 200, content_type=CONTENT_TYPE_LATEST)
+
+    @app.errorhandler(HTTPException)
+    def http_error(err: HTTPException) -> Response:
+        """Every error answer is JSON with a reason, never Werkzeug's HTML page."""
+        return _json({"Error": f"{err.code} {err.name}: {err.description}"}, err.code or 500)
+
+    @app.errorhandler(Exception)
+    def internal_error(err: Exception) -> Response:
+        log.exception("internal error answering %s %s", request.method, request.path)
+        return _json({"Error": f"internal error: {type(err).__name__}"}, 500)
+
+    return app
+
+
+def _json(body: Any, status: int) -> Response:
+    return Response(json.dumps(body, separators=(",", ":")), status, mimetype="application/json")

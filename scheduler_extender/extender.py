@@ -1,0 +1,76 @@
+"""The extender's verbs as plain functions of parsed requests: pod → paths → index → node bytes → scores."""
+from __future__ import annotations
+
+import logging
+from typing import Any, Sequence
+
+from . import locality, scoring
+from .index import LocationIndex
+from .locations.base import PathLocations
+from .metrics import Metrics
+from .nodes import AddressBook, WorkerResolver, book_from_names, book_from_nodes
+from .protocol import ExtenderArgs, render_filter, render_priorities
+from .workload import Workload, parse_paths, workload_of
+
+log = logging.getLogger(__name__)
+
+
+class Extender:
+    """Stateless per request; the index and the operator's address books are shared."""
+
+    def __init__(self, index: LocationIndex, books: Sequence[AddressBook], metrics: Metrics) -> None:
+        self._index = index
+        self._books = list(books)
+        self._metrics = metrics
+
+    def filter(self, args: ExtenderArgs) -> dict[str, Any]:
+        """Cached data never excludes a node: every candidate passes, echoed in the form it came."""
+        return render_filter(args, range(len(args.node_names)), {}, {})
+
+    def prioritize(self, args: ExtenderArgs) -> list[dict[str, Any]]:
+        work = self._workload(args)
+        if not work.paths:
+            return render_priorities(args.node_names, [0] * len(args.node_names))
+        request_book = book_from_names(args.node_names) if args.nodes is None else book_from_nodes(args.nodes)
+        resolver = WorkerResolver([*self._books, request_book])
+        by_node = locality.node_bytes(self._entries(work.paths), resolver)
+        return render_priorities(args.node_names, scoring.scores(args.node_names, by_node))
+
+    def locality(self, path_params: Sequence[str], nodes: Sequence[str]) -> dict[str, Any]:
+        """For operators: what the index holds for these paths and how `nodes` would score. Without `nodes`,
+        the cached workers' own hosts stand for the nodes (right for hostNetwork workers, and it shows the
+        hosts an operator would have to map otherwise)."""
+        paths, rejected = parse_paths("\n".join(path_params))
+        found = self._index.lookup(paths)
+        entries = [entry for entry in found if entry is not None]
+        per_worker = locality.worker_bytes(entries)
+        names = nodes or sorted({worker.host for worker in per_worker})
+        resolver = WorkerResolver([*self._books, book_from_names(names)])
+        by_node = locality.node_bytes(entries, resolver)
+        candidates = list(nodes) or sorted(by_node)
+        ranked = sorted(zip(candidates, scoring.scores(candidates, by_node)),
+                        key=lambda ns: (-ns[1], -by_node.get(ns[0], 0), ns[0]))
+        return {
+            "paths": [_path_report(path, entry) for path, entry in zip(paths, found)],
+            "rejected": [{"entry": r.entry, "reason": r.reason} for r in rejected],
+            "nodes": [{"node": n, "cachedBytes": by_node.get(n, 0), "score": s} for n, s in ranked],
+            "unresolvedWorkers": [{"host": w.host, "containerHost": w.container_host, "cachedBytes": b}
+                                  for w, b in sorted(per_worker.items()) if resolver(w) is None],
+        }
+
+    def _workload(self, args: ExtenderArgs) -> Workload:
+        work = workload_of(args.pod)
+        for rejected in work.rejected:
+            self._metrics.annotation_errors.labels(rejected.kind).inc()
+            log.warning("pod %s: ignoring path %r: %s", work.pod, rejected.entry, rejected.reason)
+        return work
+
+    def _entries(self, paths: Sequence[str]) -> list[PathLocations]:
+        return [entry for entry in self._index.lookup(paths) if entry is not None]
+
+
+def _path_report(path: str, entry: PathLocations | None) -> dict[str, Any]:
+    if entry is None:
+        return {"path": path, "known": False}
+    return {"path": path, "known": True, "files": entry.files, "totalBytes": entry.total_bytes,
+            "cachedBytes": sum(entry.by_workers.values())}

@@ -1,0 +1,86 @@
+"""Runs the real `scheduler-extender serve` (gunicorn) in a subprocess on a free loopback port."""
+from __future__ import annotations
+
+import json
+import os
+import socket
+import subprocess
+import sys
+import tempfile
+import time
+import urllib.error
+import urllib.request
+from typing import Any
+
+
+def free_port() -> int:
+    with socket.socket() as s:
+        s.bind(("127.0.0.1", 0))
+        return s.getsockname()[1]
+
+
+class Served:
+    """The extender as an operator runs it; `post`/`get` talk HTTP to it."""
+
+    def __init__(self, *flags: str, wait_ready: bool = True) -> None:
+        self.port = free_port()
+        self.url = f"http://127.0.0.1:{self.port}"
+        self._log = tempfile.TemporaryFile()  # a file, not a pipe: a chatty server must never block on it
+        self.process = subprocess.Popen(
+            [sys.executable, "-m", "scheduler_extender", "serve", "--bind", f"127.0.0.1:{self.port}", *flags],
+            stdout=self._log, stderr=subprocess.STDOUT, env={**os.environ, "PYTHONUNBUFFERED": "1"})
+        self._wait("/readyz" if wait_ready else "/healthz")
+
+    def _wait(self, path: str) -> None:
+        deadline = time.monotonic() + 30
+        while time.monotonic() < deadline:
+            if self.process.poll() is not None:
+                raise RuntimeError(f"extender exited {self.process.returncode}:\n{self.output()}")
+            try:
+                if self.get(path)[0] == 200:
+                    return
+            except OSError:
+                pass
+            time.sleep(0.05)
+        self.stop()
+        raise RuntimeError(f"extender did not answer {path} in 30s:\n{self.output()}")
+
+    def request(self, method: str, path: str, body: bytes | None = None,
+                headers: dict[str, str] | None = None) -> tuple[int, Any, dict[str, str]]:
+        req = urllib.request.Request(self.url + path, data=body, method=method,
+                                     headers={"Content-Type": "application/json", **(headers or {})})
+        try:
+            with urllib.request.urlopen(req, timeout=10) as resp:
+                status, raw, head = resp.status, resp.read(), dict(resp.headers)
+        except urllib.error.HTTPError as err:
+            status, raw, head = err.code, err.read(), dict(err.headers)
+        is_json = head.get("Content-Type", "").startswith("application/json")
+        return status, json.loads(raw) if is_json else raw.decode(), head
+
+    def post(self, path: str, doc: Any) -> tuple[int, Any]:
+        body = doc if isinstance(doc, bytes) else json.dumps(doc).encode()
+        return self.request("POST", path, body)[:2]
+
+    def get(self, path: str) -> tuple[int, Any]:
+        return self.request("GET", path)[:2]
+
+    def stop(self) -> None:
+        if self.process.poll() is None:
+            self.process.terminate()
+            try:
+                self.process.wait(10)
+            except subprocess.TimeoutExpired:
+                self.process.kill()
+                self.process.wait()
+
+    def output(self) -> str:
+        """Everything the server printed so far."""
+        self._log.seek(0)
+        return self._log.read().decode(errors="replace")
+
+    def __enter__(self) -> "Served":
+        return self
+
+    def __exit__(self, *exc: object) -> None:
+        self.stop()
+        self._log.close()
