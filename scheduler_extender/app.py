@@ -8,9 +8,13 @@ from dataclasses import dataclass
 from typing import Any, Callable
 
 from flask import Flask, Response, request
+from kubernetes import client
+from kubernetes import config as kube_config
+from kubernetes.client import CoreV1Api
 from prometheus_client import CONTENT_TYPE_LATEST, generate_latest
 from werkzeug.exceptions import HTTPException
 
+from .cluster import ClusterView
 from .config import ConfigError, Settings
 from .extender import Extender
 from .index import LocationIndex
@@ -19,6 +23,7 @@ from .locations.base import LocationSource, SourceError
 from .locations.snapshot import SnapshotSource
 from .metrics import Metrics
 from .nodes import AddressBook, load_node_map
+from .prefetch import Prefetcher
 from .protocol import ExtenderArgs, ProtocolError, parse_args
 
 log = logging.getLogger(__name__)
@@ -32,6 +37,7 @@ class Inputs:
     metrics: Metrics
     source: LocationSource
     books: list[AddressBook]
+    kube: CoreV1Api | None
 
 
 def open_inputs(settings: Settings) -> Inputs:
@@ -50,7 +56,22 @@ def open_inputs(settings: Settings) -> Inputs:
         books = [load_node_map(settings.node_map)] if settings.node_map else []
     except (OSError, ValueError) as err:
         raise ConfigError(f"--node-map: {err}") from None
-    return Inputs(metrics, source, books)
+    return Inputs(metrics, source, books, kube_api(settings))
+
+
+def kube_api(settings: Settings) -> CoreV1Api | None:
+    """The API client --kubernetes asks for; its credentials are read now, its connections made later."""
+    if settings.kubernetes == "off":
+        return None
+    configuration = client.Configuration()
+    try:
+        if settings.kubernetes == "in-cluster":
+            kube_config.load_incluster_config(client_configuration=configuration)
+        else:
+            kube_config.load_kube_config(config_file=settings.kubeconfig, client_configuration=configuration)
+    except (kube_config.ConfigException, OSError, ValueError) as err:
+        raise ConfigError(f"--kubernetes {settings.kubernetes}: cannot load credentials: {err}") from None
+    return CoreV1Api(client.ApiClient(configuration))
 
 
 def create_app(settings: Settings, inputs: Inputs) -> Flask:
@@ -63,13 +84,24 @@ def create_app(settings: Settings, inputs: Inputs) -> Flask:
         inputs.source, ttl=settings.index_ttl, max_staleness=settings.max_staleness, size=settings.index_size,
         budget=settings.request_budget, refresh_ahead=settings.refresh_ahead,
         fetch_threads=settings.fetch_threads, metrics=inputs.metrics)
-    extender = Extender(index, inputs.books, inputs.metrics)
-    app = make_app(extender, index, inputs.metrics, max_body_bytes=settings.max_body_bytes)
+    cluster = None
+    if inputs.kube is not None:
+        cluster = ClusterView(inputs.kube.list_node, inputs.kube.list_pod_for_all_namespaces,
+                              worker_selector=settings.worker_selector, resync=settings.resync_period)
+        Prefetcher(inputs.kube.list_pod_for_all_namespaces, index, selector=settings.prefetch_selector,
+                   resync=settings.resync_period).start()
+        cluster.start()
+    else:
+        log.info("--kubernetes off: workers resolve by node name, request Node addresses and --node-map; "
+                 "pods requiring a local worker pass every node")
+    extender = Extender(index, inputs.books, inputs.metrics, cluster)
+    app = make_app(extender, index, inputs.metrics, cluster, max_body_bytes=settings.max_body_bytes)
     index.start()
     return app
 
 
-def make_app(extender: Extender, index: LocationIndex, metrics: Metrics, *, max_body_bytes: int) -> Flask:
+def make_app(extender: Extender, index: LocationIndex, metrics: Metrics, cluster: ClusterView | None, *,
+             max_body_bytes: int) -> Flask:
     app = Flask(__name__)
     app.config["MAX_CONTENT_LENGTH"] = max_body_bytes
 
@@ -111,9 +143,11 @@ def make_app(extender: Extender, index: LocationIndex, metrics: Metrics, *, max_
 
     @app.get("/readyz")
     def readyz() -> Response:
-        if index.ready:
-            return _json({"status": "ready"}, 200)
-        return _json({"status": "waiting for the location source to answer once"}, 503)
+        if not index.ready:
+            return _json({"status": "waiting for the location source to answer once"}, 503)
+        if cluster is not None and not cluster.synced:
+            return _json({"status": "waiting for the first list of nodes and Alluxio worker pods"}, 503)
+        return _json({"status": "ready"}, 200)
 
     @app.get("/metrics")
     def metrics_() -> Response:

@@ -123,6 +123,16 @@ def _one_of(*choices: str) -> Callable[[str], str]:
     return parse
 
 
+_SELECTOR = re.compile(r"[A-Za-z0-9._/!=,() -]+")
+
+
+def _label_selector(text: str) -> str:
+    """A Kubernetes label selector (`role=alluxio-worker`, `spark-role`, `app in (a,b)`), checked by the API."""
+    if not _SELECTOR.fullmatch(text) or not text.strip(" ,"):
+        raise ValueError("is not a label selector (e.g. role=alluxio-worker)")
+    return text
+
+
 _HOST_PORT = re.compile(r"(?:\[(?P<ipv6>[^\]]*)\]|(?P<host>[^:\[\]\s]+)):(?P<port>[0-9]+)")
 
 
@@ -228,6 +238,22 @@ class Settings:
     log_level: str = _setting(
         "log-level", _one_of("debug", "info", "warning", "error"), "info", "LEVEL",
         "one of debug, info, warning, error")
+    kubernetes: str = _setting(
+        "kubernetes", _one_of("off", "in-cluster", "kubeconfig"), "off", "MODE",
+        "watch nodes and Alluxio worker pods to map workers to nodes: off, in-cluster (service account) "
+        "or kubeconfig")
+    kubeconfig: str | None = _setting(
+        "kubeconfig", _readable_file, None, "PATH",
+        "kubeconfig file for --kubernetes kubeconfig (default: $KUBECONFIG, then ~/.kube/config)")
+    worker_selector: str = _setting(
+        "worker-selector", _label_selector, "role=alluxio-worker", "SELECTOR",
+        "label selector of the Alluxio worker pods")
+    prefetch_selector: str = _setting(
+        "prefetch-selector", _label_selector, "spark-role", "SELECTOR",
+        "label selector of the pods whose paths annotation warms the index as soon as they are created")
+    resync_period: float = _setting(
+        "resync-period", _duration(positive=True), "5m", "DURATION",
+        "how often the Kubernetes watches list everything again, to mend any drift")
     config: str | None = None
     """The YAML file the settings were read from, if any."""
 
@@ -368,6 +394,9 @@ def _check_together(settings: Settings, chosen: Mapping[str, _Given]) -> None:
         raise ConfigError(
             f"{proxy.where} and {snapshot.where} are both set; set only one of --alluxio-proxy "
             f"and --locations-file")
+    kubeconfig = chosen.get("kubeconfig")
+    if kubeconfig is not None and settings.kubernetes != "kubeconfig":
+        raise ConfigError(f"{kubeconfig.where}: {_quote(kubeconfig.text)} is only used with --kubernetes kubeconfig")
     master = chosen.get("alluxio_master")
     if master is not None and proxy is None:
         raise ConfigError(f"{master.where}: {_quote(master.text)} is only used with --alluxio-proxy, which is not set")

@@ -5,34 +5,51 @@ import logging
 from typing import Any, Sequence
 
 from . import locality, scoring
+from .cluster import ClusterView
 from .index import LocationIndex
 from .locations.base import PathLocations
 from .metrics import Metrics
 from .nodes import AddressBook, WorkerResolver, book_from_names, book_from_nodes
 from .protocol import ExtenderArgs, render_filter, render_priorities
-from .workload import Workload, parse_paths, workload_of
+from .workload import REQUIRE_LOCAL_WORKER_ANNOTATION, Workload, parse_paths, workload_of
+
+NO_LOCAL_WORKER = f"node has no ready Alluxio worker (the pod sets {REQUIRE_LOCAL_WORKER_ANNOTATION})"
 
 log = logging.getLogger(__name__)
 
 
 class Extender:
-    """Stateless per request; the index and the operator's address books are shared."""
+    """Stateless per request; the index, the operator's address books and the cluster view are shared."""
 
-    def __init__(self, index: LocationIndex, books: Sequence[AddressBook], metrics: Metrics) -> None:
+    def __init__(self, index: LocationIndex, books: Sequence[AddressBook], metrics: Metrics,
+                 cluster: ClusterView | None = None) -> None:
         self._index = index
         self._books = list(books)
         self._metrics = metrics
+        self._cluster = cluster
 
     def filter(self, args: ExtenderArgs) -> dict[str, Any]:
-        """Cached data never excludes a node: every candidate passes, echoed in the form it came."""
-        return render_filter(args, range(len(args.node_names)), {}, {})
+        """Cached data never excludes a node. Only a pod that requires a local worker is kept off nodes
+        without a ready one, as unresolvable (preempting pods would not bring a worker). While the worker
+        map is unknown (no Kubernetes watch, or not synced yet) every node passes: never block scheduling."""
+        every = range(len(args.node_names))
+        if not workload_of(args.pod).require_local_worker:
+            return render_filter(args, every, {}, {})
+        cluster = self._cluster
+        if cluster is None or not cluster.synced:
+            self._metrics.local_worker_unchecked.inc()
+            return render_filter(args, every, {}, {})
+        ready = cluster.worker_nodes
+        passed = [i for i, name in enumerate(args.node_names) if name in ready]
+        refused = {name: NO_LOCAL_WORKER for name in args.node_names if name not in ready}
+        return render_filter(args, passed, {}, refused)
 
     def prioritize(self, args: ExtenderArgs) -> list[dict[str, Any]]:
         work = self._workload(args)
         if not work.paths:
             return render_priorities(args.node_names, [0] * len(args.node_names))
         request_book = book_from_names(args.node_names) if args.nodes is None else book_from_nodes(args.nodes)
-        resolver = WorkerResolver([*self._books, request_book])
+        resolver = WorkerResolver([*self._shared_books(), request_book])
         by_node = locality.node_bytes(self._entries(work.paths), resolver)
         return render_priorities(args.node_names, scoring.scores(args.node_names, by_node))
 
@@ -45,7 +62,7 @@ class Extender:
         entries = [entry for entry in found if entry is not None]
         per_worker = locality.worker_bytes(entries)
         names = nodes or sorted({worker.host for worker in per_worker})
-        resolver = WorkerResolver([*self._books, book_from_names(names)])
+        resolver = WorkerResolver([*self._shared_books(), book_from_names(names)])
         by_node = locality.node_bytes(entries, resolver)
         candidates = list(nodes) or sorted(by_node)
         ranked = sorted(zip(candidates, scoring.scores(candidates, by_node)),
@@ -57,6 +74,10 @@ class Extender:
             "unresolvedWorkers": [{"host": w.host, "containerHost": w.container_host, "cachedBytes": b}
                                   for w, b in sorted(per_worker.items()) if resolver(w) is None],
         }
+
+    def _shared_books(self) -> list[AddressBook]:
+        """The operator's map first, then what the Kubernetes API says; the request's own books come after."""
+        return self._books if self._cluster is None else [*self._books, self._cluster.book]
 
     def _workload(self, args: ExtenderArgs) -> Workload:
         work = workload_of(args.pod)

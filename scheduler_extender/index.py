@@ -118,6 +118,22 @@ class LocationIndex:
                     count.labels("error").inc()
         return found
 
+    def prefetch(self, paths: Sequence[str]) -> int:
+        """Start fetches for paths that are missing or due for refresh, without waiting; count them as read,
+        so refresh-ahead keeps them warm for the pods about to ask. Returns how many fetches started."""
+        now = self._clock()
+        started = 0
+        with self._lock:
+            for path in paths:
+                entry = self._entries.get(path)
+                if entry is not None:
+                    entry.last_read = now
+                    if now - entry.fetched_at < self._refresh_at:
+                        continue
+                if path not in self._inflight:
+                    started += self._fetch_locked(path, "prefetch", now) is not None
+        return started
+
     def refresh_due(self) -> int:
         """Start refreshes for entries read since their fetch that have reached the refresh-ahead age."""
         now = self._clock()
@@ -126,7 +142,8 @@ class LocationIndex:
             self._entries.expire()
             for path in list(self._entries):
                 entry = self._entries.get(path)
-                if entry and entry.last_read >= entry.fetched_at and now - entry.fetched_at >= self._refresh_at:
+                if (entry and entry.last_read >= entry.fetched_at and now - entry.fetched_at >= self._refresh_at
+                        and path not in self._inflight):
                     started += self._fetch_locked(path, "refresh", now) is not None
         return started
 

@@ -43,6 +43,10 @@ class Metrics:
         self.alluxio_errors = Counter(
             "scheduler_extender_alluxio_call_errors_total", "Failed Alluxio REST calls, by operation and reason.",
             ["operation", "reason"], registry=r)
+        self.local_worker_unchecked = Counter(
+            "scheduler_extender_local_worker_unchecked_total",
+            "Filter calls for pods requiring a local Alluxio worker that passed every node because the "
+            "worker map is unknown (no Kubernetes watch, or not synced yet).", registry=r)
         self.annotation_errors = Counter(
             "scheduler_extender_annotation_errors_total",
             "Pod annotation entries that were ignored because they could not be read, by reason.",

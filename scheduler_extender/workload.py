@@ -9,6 +9,9 @@ from urllib.parse import unquote, urlsplit
 PATHS_ANNOTATION = "alluxio-locality.io/paths"
 """Comma- or newline-separated Alluxio paths or alluxio:// URIs; a directory stands for every file beneath."""
 
+REQUIRE_LOCAL_WORKER_ANNOTATION = "alluxio-locality.io/require-local-worker"
+""""true": the pod reads through the worker's domain socket, so it may only run where a worker is ready."""
+
 _SEPARATORS = re.compile(r"[,\n]")
 
 
@@ -35,20 +38,30 @@ class Workload:
     pod: str
     paths: tuple[str, ...]
     rejected: tuple[Rejected, ...] = ()
+    require_local_worker: bool = False
 
 
 def workload_of(pod: Mapping[str, Any]) -> Workload:
-    """A pod without the annotation (or with an unreadable one) reads nothing we know of."""
+    """A pod without the annotations (or with unreadable ones) reads nothing we know of and needs no worker."""
     metadata = pod.get("metadata") or {}
     name = f"{metadata.get('namespace') or ''}/{metadata.get('name') or ''}"
     annotations = metadata.get("annotations")
-    text = annotations.get(PATHS_ANNOTATION) if isinstance(annotations, dict) else None
-    if text is None:
+    if not isinstance(annotations, dict):
         return Workload(pod=name, paths=())
-    if not isinstance(text, str):
-        return Workload(pod=name, paths=(), rejected=(Rejected(repr(text)[:100], "annotation is not a string", "not_string"),))
-    paths, rejected = parse_paths(text)
-    return Workload(pod=name, paths=paths, rejected=rejected)
+    rejected: list[Rejected] = []
+    paths: tuple[str, ...] = ()
+    text = annotations.get(PATHS_ANNOTATION)
+    if isinstance(text, str):
+        paths, bad = parse_paths(text)
+        rejected.extend(bad)
+    elif text is not None:
+        rejected.append(Rejected(repr(text)[:100], f"{PATHS_ANNOTATION} is not a string", "not_string"))
+    flag = annotations.get(REQUIRE_LOCAL_WORKER_ANNOTATION)
+    required = isinstance(flag, str) and flag.strip().lower() == "true"
+    if flag is not None and not required and not (isinstance(flag, str) and flag.strip().lower() == "false"):
+        rejected.append(Rejected(repr(flag)[:100], f'{REQUIRE_LOCAL_WORKER_ANNOTATION} is not "true" or "false"',
+                                 "bad_flag"))
+    return Workload(pod=name, paths=paths, rejected=tuple(rejected), require_local_worker=required)
 
 
 def parse_paths(text: str) -> tuple[tuple[str, ...], tuple[Rejected, ...]]:

@@ -29,6 +29,11 @@ TABLE = [  # flag, attribute, env var: the names operators script against
     ("--threads", "threads", "SCHEDULER_EXTENDER_THREADS"),
     ("--max-body-size", "max_body_bytes", "SCHEDULER_EXTENDER_MAX_BODY_SIZE"),
     ("--log-level", "log_level", "SCHEDULER_EXTENDER_LOG_LEVEL"),
+    ("--kubernetes", "kubernetes", "SCHEDULER_EXTENDER_KUBERNETES"),
+    ("--kubeconfig", "kubeconfig", "SCHEDULER_EXTENDER_KUBECONFIG"),
+    ("--worker-selector", "worker_selector", "SCHEDULER_EXTENDER_WORKER_SELECTOR"),
+    ("--prefetch-selector", "prefetch_selector", "SCHEDULER_EXTENDER_PREFETCH_SELECTOR"),
+    ("--resync-period", "resync_period", "SCHEDULER_EXTENDER_RESYNC_PERIOD"),
 ]
 
 PROXY = "http://alluxio-proxy:39999"
@@ -81,6 +86,27 @@ def test_defaults() -> None:
     assert (s.index_ttl, s.index_size, s.request_budget, s.max_staleness) == (30.0, 10000, 0.05, 600.0)
     assert (s.refresh_ahead, s.alluxio_timeout, s.alluxio_retries) == (0.8, 5.0, 2)
     assert (s.fetch_threads, s.threads, s.max_body_bytes, s.log_level) == (4, 4, 64 * 2**20, "info")
+    assert (s.kubernetes, s.kubeconfig, s.worker_selector, s.prefetch_selector, s.resync_period) == \
+        ("off", None, "role=alluxio-worker", "spark-role", 300.0)
+
+
+@pytest.mark.parametrize("selector", ["role=alluxio-worker", "spark-role", "app in (a,b),!canary", "x!=y"])
+def test_label_selectors(selector: str) -> None:
+    assert load("--worker-selector", selector).worker_selector == selector
+
+
+@pytest.mark.parametrize("selector", ["", " , ", "role=ä", "a;b"])
+def test_bad_label_selector_names_the_setting(selector: str) -> None:
+    with pytest.raises(ConfigError, match="--prefetch-selector: .* is not a label selector"):
+        load("--prefetch-selector", selector)
+
+
+def test_kubeconfig_only_with_kubeconfig_mode(tmp_path: Path) -> None:
+    kubeconfig = tmp_path / "kubeconfig"
+    kubeconfig.write_text("apiVersion: v1\n")
+    assert load("--kubernetes", "kubeconfig", "--kubeconfig", str(kubeconfig)).kubeconfig == str(kubeconfig)
+    with pytest.raises(ConfigError, match="--kubeconfig: .* only used with --kubernetes kubeconfig"):
+        load("--kubeconfig", str(kubeconfig))
 
 
 def test_settings_are_frozen() -> None:

@@ -231,3 +231,35 @@ def test_syncer_refreshes_hot_entries_in_the_background():
 def test_ttl_must_not_exceed_max_staleness():
     with pytest.raises(ValueError):
         make(Source(), Clock(), ttl=10.0, max_staleness=5.0)
+
+
+def test_prefetch_starts_fetches_without_waiting_and_skips_fresh_entries():
+    source, clock = Source(), Clock()
+    source.gate.clear()
+    index = make(source, clock)
+    start = time.monotonic()
+    assert index.prefetch(["/a", "/b"]) == 2
+    assert time.monotonic() - start < 0.5
+    assert index.prefetch(["/a"]) == 0  # already in flight
+    source.gate.set()
+    settle(index)
+    assert index.prefetch(["/a", "/b"]) == 0  # fresh
+    clock.now += 8.5
+    assert index.prefetch(["/a"]) == 1  # due for refresh
+    settle(index)
+    assert sorted(source.calls) == ["/a", "/a", "/b"]
+    assert cached(index.lookup(["/a", "/b"])) == [1, 1] and lookups(index, "hit") == 2
+
+
+def test_prefetched_paths_count_as_read_for_refresh_ahead():
+    source, clock = Source(), Clock()
+    index = make(source, clock)
+    index.prefetch(["/a"])
+    settle(index)
+    clock.now += 8.5
+    assert index.refresh_due() == 1
+    settle(index)
+    clock.now += 5
+    index.prefetch(["/a"])  # still pending pods ask for it: keeps it warm
+    clock.now += 3.5
+    assert index.refresh_due() == 1

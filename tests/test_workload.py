@@ -54,3 +54,18 @@ def test_root_covers_everything():
 
 def test_pod_name_for_logs():
     assert workload_of(pod()).pod == "spark/exec-1"
+
+
+@pytest.mark.parametrize("value, required, rejected", [
+    ("true", True, ()), ("True", True, ()), (" TRUE ", True, ()), ("false", False, ()),
+    ("yes", False, ("bad_flag",)), ("1", False, ("bad_flag",)), (True, False, ("bad_flag",)),
+])
+def test_require_local_worker_flag(value, required, rejected):
+    work = workload_of(pod({"alluxio-locality.io/require-local-worker": value}))
+    assert work.require_local_worker is required
+    assert tuple(r.kind for r in work.rejected) == rejected
+
+
+def test_flag_without_paths_and_paths_without_flag():
+    assert workload_of(pod({"alluxio-locality.io/require-local-worker": "true"})).paths == ()
+    assert workload_of(pod({PATHS_ANNOTATION: "/a"})).require_local_worker is False

@@ -1,0 +1,127 @@
+"""What the Kubernetes API says about nodes and Alluxio workers: an AddressBook and the nodes with a ready worker.
+
+Alluxio workers name themselves differently per deployment mode, and one book covers them all:
+- hostNetwork: `host` is the node's hostname or name → the node's name and Hostname address;
+- the Helm chart without hostNetwork: `host` is the node's InternalIP (downward API `status.hostIP`),
+  `containerHost` the pod IP → the node's InternalIP, and the worker pod's IP;
+- `host` is the pod IP or pod hostname only → the worker pod (by label selector), via its `spec.nodeName`.
+Node addresses are entered first, so a node's own address always wins over a pod's.
+"""
+from __future__ import annotations
+
+import logging
+import threading
+from dataclasses import dataclass
+from typing import Any, Callable, Iterable
+
+from .kube_watch import Reflector
+from .nodes import NODE_ADDRESS_TYPES, AddressBook
+
+log = logging.getLogger(__name__)
+
+REBUILD_INTERVAL = 0.2
+"""Seconds between rebuilds at most: a rolling restart of a worker DaemonSet changes thousands of pods."""
+
+
+@dataclass(frozen=True, slots=True)
+class NodeSummary:
+    name: str
+    addresses: tuple[str, ...]
+
+
+@dataclass(frozen=True, slots=True)
+class WorkerPodSummary:
+    node: str
+    addresses: tuple[str, ...]
+    """Pod IPs, pod name, `spec.hostname` and `hostname.subdomain`: what a worker may call itself."""
+    ready: bool
+
+
+def summarize_node(node: dict[str, Any]) -> NodeSummary:
+    status = node.get("status") or {}
+    addresses = tuple(a["address"] for a in status.get("addresses") or ()
+                      if a.get("type") in NODE_ADDRESS_TYPES and a.get("address"))
+    return NodeSummary(node["metadata"]["name"], addresses)
+
+
+def summarize_worker_pod(pod: dict[str, Any]) -> WorkerPodSummary | None:
+    """None for a pod that is not (or no longer) on a node: it caches nothing anyone can use."""
+    spec, status = pod.get("spec") or {}, pod.get("status") or {}
+    node = spec.get("nodeName")
+    if not node or status.get("phase") in ("Succeeded", "Failed"):
+        return None
+    ips = [entry.get("ip") for entry in status.get("podIPs") or ()] or [status.get("podIP")]
+    names = [pod["metadata"]["name"], spec.get("hostname")]
+    if spec.get("hostname") and spec.get("subdomain"):
+        names.append(f"{spec['hostname']}.{spec['subdomain']}")
+    ready = status.get("phase") == "Running" and any(
+        c.get("type") == "Ready" and c.get("status") == "True" for c in status.get("conditions") or ())
+    return WorkerPodSummary(node, tuple(a for a in (*ips, *names) if a), ready)
+
+
+def address_book(nodes: Iterable[NodeSummary], pods: Iterable[WorkerPodSummary]) -> AddressBook:
+    """Nodes by name and addresses, then worker pods by what they may call themselves, each to its node."""
+    entries = [(address, node.name) for node in nodes for address in (node.name, *node.addresses)]
+    entries += [(address, pod.node) for pod in pods for address in pod.addresses]
+    return AddressBook(entries)
+
+
+def ready_worker_nodes(pods: Iterable[WorkerPodSummary]) -> frozenset[str]:
+    return frozenset(pod.node for pod in pods if pod.ready)
+
+
+class ClusterView:
+    """Watches nodes and worker pods; `book` and `worker_nodes` are immutable snapshots, swapped whole,
+    so requests read them without a lock."""
+
+    def __init__(self, list_nodes: Callable[..., Any], list_pods: Callable[..., Any], *, worker_selector: str,
+                 resync: float) -> None:
+        self.book = AddressBook(())
+        self.worker_nodes: frozenset[str] = frozenset()
+        self._dirty = threading.Event()
+        self._stop = threading.Event()
+        self._built = threading.Event()
+        self._nodes = Reflector("nodes", list_nodes, summarize_node, self._dirty.set, resync=resync)
+        self._workers = Reflector("worker pods", list_pods, summarize_worker_pod, self._dirty.set,
+                                  label_selector=worker_selector, resync=resync)
+        self._threads: list[threading.Thread] = []
+
+    @property
+    def synced(self) -> bool:
+        """True once the snapshots were built from complete lists of both nodes and worker pods."""
+        return self._built.is_set()
+
+    def wait_synced(self, timeout: float) -> bool:
+        return self._built.wait(timeout)
+
+    def start(self) -> None:
+        for target, name in ((self._nodes.run, "watch-nodes"), (self._workers.run, "watch-workers")):
+            self._threads.append(threading.Thread(target=target, args=(self._stop,), name=name, daemon=True))
+        self._threads.append(threading.Thread(target=self._rebuild_loop, name="cluster-view", daemon=True))
+        for thread in self._threads:
+            thread.start()
+
+    def close(self) -> None:
+        self._stop.set()
+        self._dirty.set()
+
+    def rebuild(self) -> None:
+        """Recompute the snapshots from the reflectors' summaries."""
+        complete = self._nodes.synced and self._workers.synced
+        pods = self._workers.summaries()
+        self.book = address_book(self._nodes.summaries(), pods)
+        self.worker_nodes = ready_worker_nodes(pods)
+        if complete:
+            self._built.set()
+
+    def _rebuild_loop(self) -> None:
+        while not self._stop.is_set():
+            self._dirty.wait()
+            if self._stop.is_set():
+                return
+            self._dirty.clear()
+            try:
+                self.rebuild()
+            except Exception:  # a bad summary must not stop later rebuilds
+                log.exception("rebuilding the cluster view failed")
+            self._stop.wait(REBUILD_INTERVAL)

@@ -1,0 +1,62 @@
+"""Warms the index with the paths of pods as soon as they are created, before kube-scheduler asks about them.
+
+A Spark driver can carry the paths annotation too (spark.kubernetes.driver.annotation.*): its paths are
+then fetched while the driver starts, and even the first executor is scored on warm data. Paths of pods
+that wait to be scheduled are kept warm by refresh-ahead until they are bound.
+"""
+from __future__ import annotations
+
+import logging
+import threading
+from typing import Any, Callable
+
+from .index import LocationIndex
+from .kube_watch import Reflector
+from .workload import workload_of
+
+log = logging.getLogger(__name__)
+
+WAKE_INTERVAL = 0.2
+"""Seconds between prefetch rounds at most: one Spark app creates its executors in a burst."""
+
+
+def pending_paths(pod: dict[str, Any]) -> tuple[str, ...] | None:
+    """The paths of a pod that has not been bound to a node yet; None once it has (or if it reads none)."""
+    if (pod.get("spec") or {}).get("nodeName"):
+        return None
+    return workload_of(pod).paths or None
+
+
+class Prefetcher:
+    def __init__(self, list_pods: Callable[..., Any], index: LocationIndex, *, selector: str,
+                 resync: float) -> None:
+        self._index = index
+        self._wake = threading.Event()
+        self._stop = threading.Event()
+        self._pods = Reflector("prefetch pods", list_pods, pending_paths, self._wake.set,
+                               label_selector=selector, resync=resync)
+
+    def start(self) -> None:
+        threading.Thread(target=self._pods.run, args=(self._stop,), name="watch-prefetch", daemon=True).start()
+        threading.Thread(target=self._loop, name="prefetch", daemon=True).start()
+
+    def close(self) -> None:
+        self._stop.set()
+        self._wake.set()
+
+    def prefetch_pending(self) -> int:
+        """Ask the index to warm every pending pod's paths; returns how many fetches that started."""
+        paths = sorted({path for pod_paths in self._pods.summaries() for path in pod_paths})
+        return self._index.prefetch(paths)
+
+    def _loop(self) -> None:
+        while not self._stop.is_set():
+            self._wake.wait()
+            if self._stop.is_set():
+                return
+            self._wake.clear()
+            try:
+                self.prefetch_pending()
+            except Exception:
+                log.exception("prefetch round failed")
+            self._stop.wait(WAKE_INTERVAL)
