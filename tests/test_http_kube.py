@@ -1,0 +1,110 @@
+"""`scheduler-extender serve --kubernetes kubeconfig` against a fake kube-apiserver and a fake Alluxio, both real
+HTTP servers: workers resolve through the Node/Pod watch, require-local-worker filters, driver pods prefetch."""
+import time
+
+import pytest
+
+from fake_alluxio import Block, Loc
+from fake_kube import FakeKube, make_node, make_pod
+from helpers import names_body
+from served import Served
+
+M = 1 << 20
+WORKER = {"role": "alluxio-worker"}
+REQUIRE = {"alluxio-locality.io/require-local-worker": "true"}
+
+
+def kubeconfig(tmp_path, kube):
+    path = tmp_path / "kubeconfig"
+    path.write_text(f"""apiVersion: v1
+kind: Config
+clusters: [{{name: fake, cluster: {{server: "{kube.url}"}}}}]
+users: [{{name: nobody, user: {{}}}}]
+contexts: [{{name: fake, context: {{cluster: fake, user: nobody}}}}]
+current-context: fake
+""")
+    return str(path)
+
+
+@pytest.fixture
+def kube():
+    with FakeKube() as fake:
+        for i in (1, 2, 3):
+            fake.add("node", make_node(f"n{i}", internal_ip=f"10.0.0.{i}", hostname=f"n{i}"))
+        # the Helm chart without hostNetwork: workers report host = node IP, containerHost = pod IP
+        fake.add("pod", make_pod("alluxio-worker-1", namespace="alluxio", node="n1", pod_ip="10.244.1.5",
+                                 host_ip="10.0.0.1", labels=WORKER))
+        fake.add("pod", make_pod("alluxio-worker-3", namespace="alluxio", node="n3", pod_ip="10.244.3.5",
+                                 host_ip="10.0.0.3", labels=WORKER, ready=False))
+        yield fake
+
+
+def serve(tmp_path, kube, alluxio, *flags):
+    return Served("--alluxio-proxy", alluxio.url, "--kubernetes", "kubeconfig",
+                  "--kubeconfig", kubeconfig(tmp_path, kube), *flags)
+
+
+def with_annotations(body, annotations):
+    body["Pod"]["metadata"].setdefault("annotations", {}).update(annotations)
+    return body
+
+
+def test_names_mode_resolves_workers_through_the_watch(tmp_path, kube, fake_alluxio):
+    fake_alluxio.add_file("/d/f", Block(64 * M, Loc("10.0.0.1", "10.244.1.5")), Block(32 * M, Loc("10.0.0.3", "10.244.3.5")))
+    with serve(tmp_path, kube, fake_alluxio, "--request-budget", "2s") as served:
+        status, ranking = served.post("/prioritize", names_body(["n3", "n2", "n1"], "/d"))
+        assert status == 200
+        assert ranking == [{"Host": "n3", "Score": 5}, {"Host": "n2", "Score": 0}, {"Host": "n1", "Score": 10}]
+
+
+def test_require_local_worker_keeps_pods_on_nodes_with_a_ready_worker(tmp_path, kube, fake_alluxio):
+    with serve(tmp_path, kube, fake_alluxio) as served:
+        status, result = served.post("/filter", with_annotations(names_body(["n1", "n2", "n3"]), REQUIRE))
+        assert status == 200
+        assert result["NodeNames"] == ["n1"] and result["Nodes"] is None and result["FailedNodes"] == {}
+        assert set(result["FailedAndUnresolvableNodes"]) == {"n2", "n3"}
+        assert "no ready Alluxio worker" in result["FailedAndUnresolvableNodes"]["n2"]
+        # without the annotation every node passes
+        assert served.post("/filter", names_body(["n1", "n2", "n3"]))[1]["NodeNames"] == ["n1", "n2", "n3"]
+        # a worker becoming ready on n3 lets pods there
+        kube.modify("pod", make_pod("alluxio-worker-3", namespace="alluxio", node="n3", pod_ip="10.244.3.5",
+                                    host_ip="10.0.0.3", labels=WORKER))
+        deadline = time.monotonic() + 10
+        while time.monotonic() < deadline:
+            result = served.post("/filter", with_annotations(names_body(["n1", "n2", "n3"]), REQUIRE))[1]
+            if result["NodeNames"] == ["n1", "n3"]:
+                break
+            time.sleep(0.1)
+        assert result["NodeNames"] == ["n1", "n3"]
+
+
+def test_kubernetes_down_at_start_is_not_ready_and_never_blocks(tmp_path, kube, fake_alluxio):
+    kube.stop()
+    with Served("--alluxio-proxy", fake_alluxio.url, "--kubernetes", "kubeconfig",
+                "--kubeconfig", kubeconfig(tmp_path, kube), wait_ready=False) as served:
+        time.sleep(0.5)
+        assert served.get("/readyz")[0] == 503
+        status, result = served.post("/filter", with_annotations(names_body(["n1", "n2"]), REQUIRE))
+        assert status == 200 and result["NodeNames"] == ["n1", "n2"]  # unknown: pass, never block
+        assert "scheduler_extender_local_worker_unchecked_total 1.0" in served.get("/metrics")[1]
+        kube.start()
+        served._wait("/readyz")
+        assert served.post("/filter", with_annotations(names_body(["n1", "n2"]), REQUIRE))[1]["NodeNames"] == ["n1"]
+
+
+def test_driver_pod_prefetches_its_paths_before_any_scheduling_call(tmp_path, kube, fake_alluxio):
+    fake_alluxio.add_file("/sales/part-0", Block(64 * M, Loc("10.0.0.1", "10.244.1.5")))
+    with serve(tmp_path, kube, fake_alluxio, "--request-budget", "0ms") as served:
+        kube.wait_watches(3)
+        driver = make_pod("spark-pi-driver", namespace="spark", labels={"spark-role": "driver"})
+        driver["metadata"]["annotations"] = {"alluxio-locality.io/paths": "/sales"}
+        kube.add("pod", driver)
+        deadline = time.monotonic() + 10
+        while fake_alluxio.calls("list_status") == 0 and time.monotonic() < deadline:
+            time.sleep(0.05)
+        assert fake_alluxio.calls("list_status") == 1
+        time.sleep(0.3)
+        # a zero budget never waits, so only a prefetched path can score on the very first call
+        status, ranking = served.post("/prioritize", names_body(["n2", "n1"], "/sales"))
+        assert ranking == [{"Host": "n2", "Score": 0}, {"Host": "n1", "Score": 10}]
+        assert fake_alluxio.calls("list_status") == 1
