@@ -15,14 +15,14 @@ from __future__ import annotations
 
 import json
 import re
-import socket
 import threading
 import time
 from collections import Counter
 from dataclasses import dataclass, field
-from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
 from typing import Any
 from urllib.parse import unquote
+
+from loopback import CuttableServer, LoopbackServer, TrackedHandler
 
 LIST_STATUS, GET_STATUS, MASTER_INFO, OTHER = "list_status", "get_status", "master_info", "other"
 _PATHS = re.compile(r"^/api/v1/paths/(.*)/(list-status|get-status)$")
@@ -94,53 +94,16 @@ class _State:
     next_container: int = 1
 
 
-class FakeAlluxio:
+class FakeAlluxio(LoopbackServer):
     """Start with `with FakeAlluxio() as fake:`; `fake.url` is both the proxy and the master URL."""
 
     def __init__(self) -> None:
+        super().__init__(_Handler, "fake-alluxio")
         self._lock = threading.Lock()
         self._state = _State()
         self._faults: list[Fault] = []
         self._calls: Counter[str] = Counter()
         self.received: list[Received] = []
-        self._server: _Server | None = None
-        self._thread: threading.Thread | None = None
-        self.port = 0
-
-    # -- lifecycle --------------------------------------------------------------------------------------------
-
-    @property
-    def url(self) -> str:
-        return f"http://127.0.0.1:{self.port}"
-
-    def start(self) -> None:
-        """Listen (on the same port as before after a `stop`) and serve in a background thread."""
-        self._server = _Server(("127.0.0.1", self.port), _Handler, self)
-        self.port = self._server.server_address[1]
-        self._thread = threading.Thread(target=self._server.serve_forever, args=(0.02,), name="fake-alluxio",
-                                        daemon=True)
-        self._thread.start()
-
-    def stop(self) -> None:
-        """Stop listening and cut every open connection, like a proxy that went down."""
-        if self._server is None:
-            return
-        self._server.shutdown()
-        self._server.server_close()
-        self._server.cut_connections()
-        self._thread.join()
-        self._server = self._thread = None
-
-    def restart(self) -> None:
-        self.stop()
-        self.start()
-
-    def __enter__(self) -> FakeAlluxio:
-        self.start()
-        return self
-
-    def __exit__(self, *exc: object) -> None:
-        self.stop()
 
     # -- dataset ----------------------------------------------------------------------------------------------
 
@@ -266,45 +229,8 @@ class FakeAlluxio:
                 "uptimeMs": 60_000, "version": "2.9.3", "workers": infos[False]}
 
 
-class _Server(ThreadingHTTPServer):
-    daemon_threads = True
-    allow_reuse_address = True
-
-    def __init__(self, address: tuple[str, int], handler: type, fake: FakeAlluxio) -> None:
-        self.fake = fake
-        self.open_connections: set[socket.socket] = set()
-        self.connections_lock = threading.Lock()
-        super().__init__(address, handler)
-
-    def cut_connections(self) -> None:
-        with self.connections_lock:
-            for conn in self.open_connections:
-                try:
-                    conn.shutdown(socket.SHUT_RDWR)
-                except OSError:
-                    pass
-            self.open_connections.clear()
-
-    def handle_error(self, request: Any, client_address: Any) -> None:
-        """A client that gave up (timeout) or a stop that cut the socket is expected; stay quiet about it."""
-
-
-class _Handler(BaseHTTPRequestHandler):
-    protocol_version = "HTTP/1.1"  # keep-alive, as Jetty does, so the client's pooled connections get exercised
-    server: _Server
-
-    def setup(self) -> None:
-        super().setup()
-        with self.server.connections_lock:
-            self.server.open_connections.add(self.connection)
-
-    def finish(self) -> None:
-        with self.server.connections_lock:
-            self.server.open_connections.discard(self.connection)
-        super().finish()
-
-    def log_message(self, format: str, *args: Any) -> None:
-        pass
+class _Handler(TrackedHandler):
+    server: CuttableServer
 
     def do_GET(self) -> None:
         raw = self.path.split("?", 1)[0]

@@ -1,0 +1,104 @@
+"""What the fake upstream servers share: a real HTTP server on 127.0.0.1 that can stop, start again on the
+same port, and cut its open connections the way a crashed server does."""
+from __future__ import annotations
+
+import socket
+import threading
+from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
+from typing import Any
+
+
+class CuttableServer(ThreadingHTTPServer):
+    """Remembers its open connections so `cut_connections` can end them, keep-alive and streams included."""
+
+    daemon_threads = True
+    allow_reuse_address = True
+
+    def __init__(self, address: tuple[str, int], handler: type, fake: Any) -> None:
+        self.fake = fake
+        self.open_connections: set[socket.socket] = set()
+        self.connections_lock = threading.Lock()
+        super().__init__(address, handler)
+
+    def cut_connections(self) -> None:
+        with self.connections_lock:
+            for conn in self.open_connections:
+                try:
+                    conn.shutdown(socket.SHUT_RDWR)
+                except OSError:
+                    pass
+            self.open_connections.clear()
+
+    def handle_error(self, request: Any, client_address: Any) -> None:
+        """A client that gave up, or a stop that cut the socket, is expected; stay quiet about it."""
+
+
+class TrackedHandler(BaseHTTPRequestHandler):
+    """HTTP/1.1 (keep-alive and chunked streams, as the real servers) and registered with its server."""
+
+    protocol_version = "HTTP/1.1"
+    server: CuttableServer
+
+    def setup(self) -> None:
+        super().setup()
+        with self.server.connections_lock:
+            self.server.open_connections.add(self.connection)
+
+    def finish(self) -> None:
+        with self.server.connections_lock:
+            self.server.open_connections.discard(self.connection)
+        try:
+            super().finish()
+        except OSError:
+            pass
+
+    def log_message(self, format: str, *args: Any) -> None:
+        pass
+
+
+class LoopbackServer:
+    """Lifecycle of a fake: `with Fake() as fake:`, `url`, `stop()`/`start()` on the same port, `restart()`."""
+
+    def __init__(self, handler: type[TrackedHandler], name: str) -> None:
+        self._handler = handler
+        self._name = name
+        self._server: CuttableServer | None = None
+        self._thread: threading.Thread | None = None
+        self.port = 0
+
+    @property
+    def url(self) -> str:
+        return f"http://127.0.0.1:{self.port}"
+
+    def start(self) -> None:
+        """Listen (on the same port as before after a `stop`) and serve in a background thread."""
+        self._server = CuttableServer(("127.0.0.1", self.port), self._handler, self)
+        self.port = self._server.server_address[1]
+        self._thread = threading.Thread(target=self._server.serve_forever, args=(0.02,), name=self._name,
+                                        daemon=True)
+        self._thread.start()
+
+    def stop(self) -> None:
+        """Stop listening and cut every open connection, like a server that went down; state is kept."""
+        if self._server is None:
+            return
+        self._server.shutdown()
+        self._server.server_close()
+        self._before_cut()
+        self._server.cut_connections()
+        self._thread.join()
+        self._server = self._thread = None
+
+    def _before_cut(self) -> None:
+        """Hook for a fake that must end its own streams first."""
+
+    def restart(self) -> None:
+        self.stop()
+        self.start()
+
+    def __enter__(self) -> Any:
+        self.start()
+        return self
+
+    def __exit__(self, *exc: object) -> None:
+        self.stop()
