@@ -22,8 +22,8 @@ def free_port() -> int:
 class Served:
     """The extender as an operator runs it; `post`/`get` talk HTTP to it."""
 
-    def __init__(self, *flags: str, wait_ready: bool = True) -> None:
-        self.port = free_port()
+    def __init__(self, *flags: str, wait_ready: bool = True, port: int | None = None) -> None:
+        self.port = port or free_port()
         self.url = f"http://127.0.0.1:{self.port}"
         self._log = tempfile.TemporaryFile()  # a file, not a pipe: a chatty server must never block on it
         self.process = subprocess.Popen(

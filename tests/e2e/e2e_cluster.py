@@ -1,0 +1,146 @@
+"""The end-to-end cluster: nodes, Alluxio workers in each deployment mode, what each caches, and the
+pieces the fixtures start (the served extender, the schedulers)."""
+from __future__ import annotations
+
+from dataclasses import dataclass, field
+from pathlib import Path
+from typing import Any
+
+import yaml
+
+from loopback_control_plane import Process, Rest
+from fake_alluxio import Block, FakeAlluxio, Loc
+from served import Served, free_port
+
+ROOT = Path(__file__).resolve().parents[2]
+MANIFESTS = ROOT / "manifests"
+NAMESPACE = "alluxio-locality"
+SCHEDULER = "alluxio-locality-scheduler"
+BLOCK = 10 << 20
+REPORT: list[str] = []
+"""Figures the suite measured, printed at the end of the run."""
+
+
+@dataclass
+class Worker:
+    node: str
+    pod_ip: str
+    host: str
+    container_host: str = ""
+    host_network: bool = False
+    ready: bool = True
+
+
+@dataclass
+class Layout:
+    """Nodes, their Alluxio workers and what each caches; tests read the expected answers from here."""
+
+    workers: dict[str, Worker] = field(default_factory=dict)
+    main: list[str] = field(default_factory=list)
+    scale: list[str] = field(default_factory=list)
+    blocks: dict[str, dict[str, int]] = field(default_factory=dict)
+    """path -> node -> 10 MiB blocks cached on that node's worker."""
+
+
+def build_layout() -> Layout:
+    layout = Layout()
+    layout.main = [f"n0{i}" for i in range(1, 9)]
+    for i, node in enumerate(layout.main, start=1):
+        pod_ip = f"10.244.{i}.5"
+        if i == 1:  # hostNetwork, worker deployed without the chart: its canonical host name
+            layout.workers[node] = Worker(node, f"10.0.0.{i}", host=node, host_network=True)
+        elif i == 2:  # hostNetwork from the Helm chart: host = status.hostIP
+            layout.workers[node] = Worker(node, f"10.0.0.{i}", host=f"10.0.0.{i}", host_network=True)
+        elif i <= 5:  # the chart without hostNetwork: host = node IP, containerHost = pod IP
+            layout.workers[node] = Worker(node, pod_ip, host=f"10.0.0.{i}", container_host=pod_ip)
+        elif i <= 7:  # a worker that only knows its pod IP; n07's is not ready
+            layout.workers[node] = Worker(node, pod_ip, host=pod_ip, ready=i != 7)
+    layout.blocks["/apps/one"] = {"n03": 50, "n06": 30, "n01": 15, "n02": 5}
+    layout.scale = [f"s{i:03d}" for i in range(1, 221)]
+    for i, node in enumerate(layout.scale, start=1):
+        pod_ip = f"10.245.{i // 250}.{i % 250 + 1}"
+        layout.workers[node] = Worker(node, pod_ip, host=f"10.1.{i // 250}.{i % 250 + 1}", container_host=pod_ip)
+    top = [layout.scale[i] for i in (16, 41, 73, 99, 120, 151, 170, 188, 203, 219)]
+    big = {node: i % 3 for i, node in enumerate(layout.scale)}
+    big.update(zip(top, (100, 70, 49, 34, 24, 17, 12, 8, 6, 4)))
+    layout.blocks["/apps/big"] = {node: n for node, n in big.items() if n}
+    for app, seed in (("qa", 7), ("qb", 11), ("qc", 13)):
+        holders = [layout.scale[(seed * k * k + 3 * k) % len(layout.scale)] for k in range(1, 13)]
+        layout.blocks[f"/apps/{app}"] = {node: 1 + (seed * k) % 40 for k, node in enumerate(holders, start=1)}
+    return layout
+
+
+def node_object(name: str, ip: str, group: str, cpu: str, memory: str) -> dict[str, Any]:
+    return {"apiVersion": "v1", "kind": "Node",
+            "metadata": {"name": name, "labels": {"kubernetes.io/hostname": name, "group": group}},
+            "status": {"capacity": {"cpu": cpu, "memory": memory, "pods": "110"},
+                       "allocatable": {"cpu": cpu, "memory": memory, "pods": "110"},
+                       "conditions": [{"type": "Ready", "status": "True", "reason": "KubeletReady",
+                                       "message": "no kubelet: the e2e suite stands in for it"}],
+                       "addresses": [{"type": "InternalIP", "address": ip}, {"type": "Hostname", "address": name}]}}
+
+
+def create_cluster(rest: Rest, layout: Layout) -> None:
+    """Node objects (Ready, allocatable) and one Alluxio worker pod per worker, bound and Running."""
+    rest.create({"apiVersion": "v1", "kind": "Namespace", "metadata": {"name": "alluxio"}})
+    rest.create({"apiVersion": "v1", "kind": "Namespace", "metadata": {"name": "spark"}})
+    for i, name in enumerate(layout.main, start=1):
+        big = name == "n08"  # the node the in-tree scores prefer: most room, and no Alluxio worker
+        rest.create(node_object(name, f"10.0.0.{i}", "main", "16" if big else "2", "64Gi" if big else "8Gi"))
+    for i, name in enumerate(layout.scale, start=1):
+        rest.create(node_object(name, f"10.1.{i // 250}.{i % 250 + 1}", "scale", "2", "8Gi"))
+    nodes = {**{n: f"10.0.0.{i}" for i, n in enumerate(layout.main, start=1)},
+             **{n: f"10.1.{i // 250}.{i % 250 + 1}" for i, n in enumerate(layout.scale, start=1)}}
+    for worker in layout.workers.values():
+        name = f"alluxio-worker-{worker.node}"
+        rest.create({"apiVersion": "v1", "kind": "Pod",
+                     "metadata": {"name": name, "namespace": "alluxio",
+                                  "labels": {"app": "alluxio", "role": "alluxio-worker"}},
+                     "spec": {"nodeName": worker.node, "hostNetwork": worker.host_network,
+                              "containers": [{"name": "alluxio-worker", "image": "alluxio/alluxio:2.9.3"}]}})
+        rest.set_status("Pod", name, "alluxio", {
+            "phase": "Running", "hostIP": nodes[worker.node], "podIP": worker.pod_ip,
+            "podIPs": [{"ip": worker.pod_ip}],
+            "conditions": [{"type": "Ready", "status": "True" if worker.ready else "False"}]})
+
+
+def load_alluxio(fake: FakeAlluxio, layout: Layout) -> None:
+    """Each path's blocks, one 10 MiB block per unit, cached on the named node's worker only."""
+    for path, holders in layout.blocks.items():
+        for node, count in holders.items():
+            worker = layout.workers[node]
+            loc = Loc(worker.host, worker.container_host)
+            fake.add_file(f"{path}/{node}.parquet", *[Block(BLOCK, loc) for _ in range(count)])
+    fake.add_file("/apps/cold/part-0", BLOCK, BLOCK)  # uncached
+
+
+def scheduler_config(extender_url: str) -> dict[str, Any]:
+    """The KubeSchedulerConfiguration shipped in manifests/, pointed at the extender on loopback."""
+    configmap = yaml.safe_load((MANIFESTS / "scheduler-config.yaml").read_text())
+    config = yaml.safe_load(configmap["data"]["config.yaml"])
+    config["extenders"][0]["urlPrefix"] = extender_url
+    return config
+
+
+class Extender:
+    """The served extender, restartable on its port (the scheduler's urlPrefix names it)."""
+
+    def __init__(self, flags: list[str]) -> None:
+        self.flags = flags
+        self.port = free_port()
+        self.url = f"http://127.0.0.1:{self.port}"
+        self.served: Served | None = None
+
+    def start(self) -> None:
+        self.served = Served(*self.flags, port=self.port)
+
+    def stop(self) -> None:
+        if self.served is not None:
+            self.served.stop()
+            self.served = None
+
+
+@dataclass
+class Schedulers:
+    ours: Process
+    default: Process
