@@ -2,12 +2,15 @@
 from __future__ import annotations
 
 import logging
+import threading
 from typing import Any, Sequence
+
+from cachetools import LRUCache
 
 from . import locality, scoring
 from .cluster import ClusterView
 from .index import LocationIndex
-from .locations.base import PathLocations
+from .locations.base import PathLocations, WorkerAddress
 from .metrics import Metrics
 from .nodes import AddressBook, WorkerResolver, book_from_names, book_from_nodes
 from .protocol import ExtenderArgs, render_filter, render_priorities
@@ -22,11 +25,14 @@ class Extender:
     """Stateless per request; the index, the operator's address books and the cluster view are shared."""
 
     def __init__(self, index: LocationIndex, books: Sequence[AddressBook], metrics: Metrics,
-                 cluster: ClusterView | None = None) -> None:
+                 cluster: ClusterView | None = None, *, tables: int = 10000) -> None:
         self._index = index
         self._books = list(books)
         self._metrics = metrics
         self._cluster = cluster
+        self._tables = locality.TableCache(tables)
+        self._names_books: LRUCache[tuple[str, ...], AddressBook] = LRUCache(8)
+        self._names_lock = threading.Lock()
 
     def filter(self, args: ExtenderArgs) -> dict[str, Any]:
         """Cached data never excludes a node. Only a pod that requires a local worker is kept off nodes
@@ -48,9 +54,8 @@ class Extender:
         work = self._workload(args)
         if not work.paths:
             return render_priorities(args.node_names, [0] * len(args.node_names))
-        request_book = book_from_names(args.node_names) if args.nodes is None else book_from_nodes(args.nodes)
-        resolver = WorkerResolver([*self._shared_books(), request_book])
-        by_node = locality.node_bytes(self._entries(work.paths), resolver)
+        names_book = self._names_book(args.node_names) if args.nodes is None else None
+        by_node = locality.node_bytes(self._node_tables(work.paths, names_book), self._nodes_resolver(args))
         return render_priorities(args.node_names, scoring.scores(args.node_names, by_node))
 
     def locality(self, path_params: Sequence[str], nodes: Sequence[str]) -> dict[str, Any]:
@@ -63,7 +68,7 @@ class Extender:
         per_worker = locality.worker_bytes(entries)
         names = nodes or sorted({worker.host for worker in per_worker})
         resolver = WorkerResolver([*self._shared_books(), book_from_names(names)])
-        by_node = locality.node_bytes(entries, resolver)
+        by_node = locality.node_bytes([locality.node_table(entry, resolver) for entry in entries], resolver)
         candidates = list(nodes) or sorted(by_node)
         ranked = sorted(zip(candidates, scoring.scores(candidates, by_node)),
                         key=lambda ns: (-ns[1], -by_node.get(ns[0], 0), ns[0]))
@@ -79,15 +84,46 @@ class Extender:
         """The operator's map first, then what the Kubernetes API says; the request's own books come after."""
         return self._books if self._cluster is None else [*self._books, self._cluster.book]
 
+    def _node_tables(self, paths: Sequence[str], names_book: AddressBook | None) -> list[locality.NodeTable]:
+        """Each path's NodeTable, rebuilt only when its index entry or one of the books was replaced. The
+        candidate names' book (cached per candidate list) joins the shared books: it costs nothing more."""
+        books = [*self._shared_books(), *([names_book] if names_book is not None else [])]
+        generation = tuple(books[len(self._books):])
+        return [self._tables.table(path, entry, generation, lambda: WorkerResolver(books))
+                for path, entry in zip(paths, self._index.lookup(paths)) if entry is not None]
+
+    def _nodes_resolver(self, args: ExtenderArgs) -> locality.NodeOf:
+        """Places what the tables left unplaced by the request's Node objects, whose book is built only if
+        asked (with thousands of nodes it is the costliest thing a request could do)."""
+        resolver: WorkerResolver | None = None
+
+        def node_of(worker: WorkerAddress) -> str | None:
+            nonlocal resolver
+            if args.nodes is None:
+                return None
+            if resolver is None:
+                resolver = WorkerResolver([book_from_nodes(args.nodes)])
+            return resolver(worker)
+
+        return node_of
+
+    def _names_book(self, names: Sequence[str]) -> AddressBook:
+        """A scheduler sends the same candidate list for pod after pod: keep the last few books."""
+        key = tuple(names)
+        with self._names_lock:
+            book = self._names_books.get(key)
+        if book is None:
+            book = book_from_names(names)
+            with self._names_lock:
+                self._names_books[key] = book
+        return book
+
     def _workload(self, args: ExtenderArgs) -> Workload:
         work = workload_of(args.pod)
         for rejected in work.rejected:
             self._metrics.annotation_errors.labels(rejected.kind).inc()
             log.warning("pod %s: ignoring path %r: %s", work.pod, rejected.entry, rejected.reason)
         return work
-
-    def _entries(self, paths: Sequence[str]) -> list[PathLocations]:
-        return [entry for entry in self._index.lookup(paths) if entry is not None]
 
 
 def _path_report(path: str, entry: PathLocations | None) -> dict[str, Any]:

@@ -1,24 +1,57 @@
-"""Index entries to cached bytes per node (and per worker, for diagnostics). Pure."""
+"""Index entries to cached bytes per node.
+
+Resolving every worker set of an entry on every request would cost a scheduling call time in proportion
+to the cluster. So each entry gets a NodeTable once per generation of the shared address books (the
+operator's map and the Kubernetes watch): its bytes per node as far as those books place them, and the
+worker sets they could not place, which each request resolves against its own candidates.
+"""
 from __future__ import annotations
 
-from typing import Callable, Iterable
+import threading
+from dataclasses import dataclass
+from typing import Callable, Iterable, Sequence
+
+from cachetools import LRUCache
 
 from .locations.base import PathLocations, WorkerAddress, WorkerSet
 
 NodeOf = Callable[[WorkerAddress], "str | None"]
 
 
-def node_bytes(entries: Iterable[PathLocations], node_of: NodeOf) -> dict[str, int]:
-    """Bytes of the entries' blocks cached on each node, a block counted once per node however many of
-    that node's workers (or tiers) hold it. Workers that resolve to no node are left out."""
+@dataclass(frozen=True, slots=True)
+class NodeTable:
+    placed: dict[str, int]
+    """Bytes per node of the worker sets whose every worker the shared books placed."""
+    unplaced: tuple[tuple[WorkerSet, frozenset[str], int], ...]
+    """(workers, the nodes the shared books did place for some of them, bytes) for the other sets."""
+
+
+def node_table(entry: PathLocations, shared: NodeOf) -> NodeTable:
+    placed: dict[str, int] = {}
+    unplaced = []
+    for workers, size in entry.by_workers.items():
+        nodes = [shared(worker) for worker in workers]
+        known = frozenset(node for node in nodes if node is not None)
+        if None in nodes:
+            unplaced.append((workers, known, size))
+            continue
+        for node in known:
+            placed[node] = placed.get(node, 0) + size
+    return NodeTable(placed, tuple(unplaced))
+
+
+def node_bytes(tables: Sequence[NodeTable], node_of: NodeOf) -> dict[str, int]:
+    """Bytes of the tables' blocks cached on each node, a block counted once per node however many of
+    that node's workers (or tiers) hold it. `node_of` places what the tables left unplaced; workers it
+    cannot place are left out. The result may be a table's own dict: read it, never change it."""
+    if len(tables) == 1 and not tables[0].unplaced:
+        return tables[0].placed
     totals: dict[str, int] = {}
-    nodes_of: dict[WorkerSet, frozenset[str]] = {}
-    for entry in entries:
-        for workers, size in entry.by_workers.items():
-            nodes = nodes_of.get(workers)
-            if nodes is None:
-                nodes = nodes_of[workers] = frozenset(n for n in map(node_of, workers) if n is not None)
-            for node in nodes:
+    for table in tables:
+        for node, size in table.placed.items():
+            totals[node] = totals.get(node, 0) + size
+        for workers, known, size in table.unplaced:
+            for node in known.union(n for n in map(node_of, workers) if n is not None):
                 totals[node] = totals.get(node, 0) + size
     return totals
 
@@ -31,3 +64,24 @@ def worker_bytes(entries: Iterable[PathLocations]) -> dict[WorkerAddress, int]:
             for worker in workers:
                 totals[worker] = totals.get(worker, 0) + size
     return totals
+
+
+class TableCache:
+    """NodeTables by path, reused while the index entry and the shared books are the very same objects."""
+
+    def __init__(self, size: int) -> None:
+        self._tables: LRUCache[str, tuple[PathLocations, tuple[object, ...], NodeTable]] = LRUCache(size)
+        self._lock = threading.Lock()
+
+    def table(self, path: str, entry: PathLocations, generation: tuple[object, ...],
+              shared: Callable[[], NodeOf]) -> NodeTable:
+        """`generation` holds the books `shared` resolves with (compared by identity, and kept alive here so
+        no new book can take an old one's identity): a new book, a new table."""
+        with self._lock:
+            cached = self._tables.get(path)
+        if cached is not None and cached[0] is entry and cached[1] == generation:
+            return cached[2]
+        table = node_table(entry, shared())
+        with self._lock:
+            self._tables[path] = (entry, generation, table)
+        return table

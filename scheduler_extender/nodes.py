@@ -7,7 +7,6 @@ in order, so an operator's static map wins over what a request says.
 """
 from __future__ import annotations
 
-import ipaddress
 import json
 from pathlib import Path
 from typing import Any, Iterable, Mapping, Sequence
@@ -120,8 +119,5 @@ def _short(key: str) -> str:
 
 
 def _is_ip(key: str) -> bool:
-    try:
-        ipaddress.ip_address(key.strip("[]"))
-    except ValueError:
-        return False
-    return True
+    """IPv6 has colons, which no host name has; a dotted name of digits alone is an IPv4 address."""
+    return ":" in key or key.replace(".", "").isdigit()

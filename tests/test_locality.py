@@ -1,18 +1,50 @@
-from scheduler_extender.locality import node_bytes, worker_bytes
+from scheduler_extender.locality import TableCache, node_bytes, node_table, worker_bytes
 from scheduler_extender.locations.base import PathLocations, WorkerAddress as W
 
 A1, A2, B1 = W("a", "10.1.0.1"), W("a", "10.1.0.2"), W("b")
 NODE = {A1: "node-a", A2: "node-a", B1: "node-b"}
 
 
+def nothing(worker):
+    return None
+
+
 def test_block_on_two_workers_of_one_node_counts_once_for_it():
     entry = PathLocations(by_workers={(A1, A2): 100, (A1, B1): 10, (B1,): 5})
-    assert node_bytes([entry], NODE.get) == {"node-a": 110, "node-b": 15}
+    table = node_table(entry, NODE.get)
+    assert table.placed == {"node-a": 110, "node-b": 15} and table.unplaced == ()
+    assert node_bytes([table], nothing) == {"node-a": 110, "node-b": 15}
 
 
-def test_unresolved_workers_are_left_out_and_entries_add_up():
-    entries = [PathLocations(by_workers={(W("gone"),): 7, (B1,): 1}), PathLocations(by_workers={(B1,): 2})]
-    assert node_bytes(entries, NODE.get) == {"node-b": 3}
+def test_unplaced_worker_sets_are_resolved_per_request_once_per_node():
+    gone = W("10.9.9.9")
+    entry = PathLocations(by_workers={(gone,): 7, (B1, gone): 3, (B1,): 1})
+    table = node_table(entry, NODE.get)
+    assert table.placed == {"node-b": 1}
+    assert node_bytes([table], nothing) == {"node-b": 4}  # the set on b and an unknown worker still counts for b
+    assert node_bytes([table], {gone: "node-b"}.get) == {"node-b": 11}  # one set, once per node
+    assert node_bytes([table], {gone: "node-c"}.get) == {"node-b": 4, "node-c": 10}
+
+
+def test_tables_of_several_paths_add_up():
+    tables = [node_table(PathLocations(by_workers={(B1,): 2}), NODE.get),
+              node_table(PathLocations(by_workers={(B1,): 3, (A1,): 1}), NODE.get)]
+    assert node_bytes(tables, nothing) == {"node-b": 5, "node-a": 1}
+
+
+def test_table_cache_rebuilds_only_for_a_new_entry_or_book():
+    cache, builds = TableCache(4), []
+    entry, book = PathLocations(by_workers={(B1,): 2}), object()
+
+    def shared():
+        builds.append(1)
+        return NODE.get
+
+    first = cache.table("/p", entry, (book,), shared)
+    assert cache.table("/p", entry, (book,), shared) is first and len(builds) == 1
+    cache.table("/p", PathLocations(by_workers={(B1,): 2}), (book,), shared)
+    cache.table("/p", entry, (object(),), shared)
+    assert len(builds) == 3
 
 
 def test_worker_bytes():
