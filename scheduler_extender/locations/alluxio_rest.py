@@ -10,11 +10,11 @@ Wire format (Alluxio 2.9):
 """
 from __future__ import annotations
 
-import json
 import time
 from typing import Any
 from urllib.parse import quote
 
+import orjson
 import urllib3
 
 from ..metrics import Metrics
@@ -22,7 +22,7 @@ from .base import PathLocations, SourceError, WorkerAddress
 from .uri_status import aggregate
 
 _JSON = {"Content-Type": "application/json", "Accept": "application/json"}
-_LIST_RECURSIVE = json.dumps({"recursive": True}).encode()
+_LIST_RECURSIVE = orjson.dumps({"recursive": True})
 _BACKOFF_FIRST = 0.05
 """Seconds before the first retry; doubled before each further one, up to _BACKOFF_MAX."""
 _BACKOFF_MAX = 1.0
@@ -126,8 +126,8 @@ class AlluxioRestSource:
 
     def _decode(self, operation: str, url: str, data: bytes) -> Any:
         try:
-            return json.loads(data)
-        except (ValueError, RecursionError) as err:  # ValueError covers bad JSON and bad UTF-8
+            return orjson.loads(data)
+        except ValueError as err:  # orjson.JSONDecodeError: bad JSON, bad UTF-8, too deep
             raise self._bad(operation, url, f"invalid JSON ({err}): {data[:200]!r}") from None
 
     def _bad(self, operation: str, url: str, what: str) -> SourceError:
@@ -156,8 +156,8 @@ def _transport_failure(err: urllib3.exceptions.HTTPError) -> tuple[str, str]:
 def _alluxio_error(data: bytes) -> tuple[str | None, str | None]:
     """(statusCode, message) of an Alluxio REST error body, or (None, None) if the body is not one."""
     try:
-        body = json.loads(data)
-    except (ValueError, RecursionError):
+        body = orjson.loads(data)
+    except ValueError:
         return None, None
     if not isinstance(body, dict) or not isinstance(body.get("statusCode"), str):
         return None, None

@@ -6,8 +6,9 @@ real cluster is one `curl` away: POST /api/v1/paths//list-status with `{"recursi
 from __future__ import annotations
 
 import bisect
-import json
 from pathlib import Path
+
+import orjson
 
 from .base import PathLocations, SourceError, WorkerAddress, merge
 from .uri_status import aggregate
@@ -18,8 +19,8 @@ class SnapshotSource:
 
     def __init__(self, path: str | Path) -> None:
         try:
-            statuses = json.loads(Path(path).read_bytes())
-        except (OSError, ValueError, RecursionError) as err:
+            statuses = orjson.loads(Path(path).read_bytes())
+        except (OSError, ValueError) as err:
             raise SourceError(f"locations file {path}: cannot read it as JSON: {err}") from None
         if not isinstance(statuses, list):
             raise SourceError(f"locations file {path}: expected a JSON list of Alluxio file statuses")
