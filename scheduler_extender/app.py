@@ -12,7 +12,7 @@ from kubernetes import client
 from kubernetes import config as kube_config
 from kubernetes.client import CoreV1Api
 from prometheus_client import CONTENT_TYPE_LATEST, generate_latest
-from werkzeug.exceptions import HTTPException
+from werkzeug.exceptions import HTTPException, RequestEntityTooLarge
 
 from .cluster import ClusterView
 from .config import ConfigError, Settings
@@ -45,7 +45,7 @@ def open_inputs(settings: Settings) -> Inputs:
     metrics = Metrics()
     if settings.locations_file:
         try:
-            source: LocationSource = SnapshotSource(settings.locations_file)
+            source: LocationSource = SnapshotSource(settings.locations_file, metrics=metrics)
         except SourceError as err:
             raise ConfigError(f"--locations-file: {err}") from None
     else:
@@ -87,9 +87,10 @@ def create_app(settings: Settings, inputs: Inputs) -> Flask:
     cluster = None
     if inputs.kube is not None:
         cluster = ClusterView(inputs.kube.list_node, inputs.kube.list_pod_for_all_namespaces,
-                              worker_selector=settings.worker_selector, resync=settings.resync_period)
+                              worker_selector=settings.worker_selector, resync=settings.resync_period,
+                              metrics=inputs.metrics)
         Prefetcher(inputs.kube.list_pod_for_all_namespaces, index, selector=settings.prefetch_selector,
-                   resync=settings.resync_period).start()
+                   resync=settings.resync_period, metrics=inputs.metrics).start()
         cluster.start()
     else:
         log.info("--kubernetes off: workers resolve by node name, request Node addresses and --node-map; "
@@ -110,7 +111,7 @@ def make_app(extender: Extender, index: LocationIndex, metrics: Metrics, cluster
         start = time.perf_counter()
         outcome = "error"
         try:
-            args = parse_args(request.get_data(cache=False))
+            args = parse_args(_body())
             answer = _json(handle(args), 200)
             outcome = "ok"
         except ProtocolError as err:
@@ -167,6 +168,17 @@ def make_app(extender: Extender, index: LocationIndex, metrics: Metrics, cluster
         return _json({"Error": f"internal error: {type(err).__name__}"}, 500)
 
     return app
+
+
+def _body() -> bytes:
+    """The request body. Werkzeug refuses a Content-Length over the limit, but cuts a chunked body at the
+    limit without a word (its stream would raise only on a further read): a cut body must be a 413 too,
+    never parsed as if it were whole."""
+    body = request.get_data(cache=False)
+    limit = request.max_content_length
+    if request.content_length is None and limit is not None and len(body) >= limit:
+        raise RequestEntityTooLarge()
+    return body
 
 
 def _json(body: Any, status: int) -> Response:

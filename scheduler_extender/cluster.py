@@ -15,6 +15,7 @@ from dataclasses import dataclass
 from typing import Any, Callable, Iterable
 
 from .kube_watch import Reflector
+from .metrics import Metrics
 from .nodes import NODE_ADDRESS_TYPES, AddressBook
 
 log = logging.getLogger(__name__)
@@ -75,15 +76,16 @@ class ClusterView:
     so requests read them without a lock."""
 
     def __init__(self, list_nodes: Callable[..., Any], list_pods: Callable[..., Any], *, worker_selector: str,
-                 resync: float) -> None:
+                 resync: float, metrics: Metrics | None = None) -> None:
         self.book = AddressBook(())
         self.worker_nodes: frozenset[str] = frozenset()
         self._dirty = threading.Event()
         self._stop = threading.Event()
         self._built = threading.Event()
-        self._nodes = Reflector("nodes", list_nodes, summarize_node, self._dirty.set, resync=resync)
+        self._nodes = Reflector("nodes", list_nodes, summarize_node, self._dirty.set, resync=resync,
+                                metrics=metrics)
         self._workers = Reflector("worker pods", list_pods, summarize_worker_pod, self._dirty.set,
-                                  label_selector=worker_selector, resync=resync)
+                                  label_selector=worker_selector, resync=resync, metrics=metrics)
         self._threads: list[threading.Thread] = []
 
     @property

@@ -232,9 +232,13 @@ class Settings:
     threads: int = _setting(
         "threads", _integer(minimum=1), "4", "N",
         "threads serving HTTP requests")
+    # 10,000 full Node objects (50 images, managedFields) as kube-scheduler sends them with
+    # nodeCacheCapable: false come to 174.4 MiB (tests/full_nodes.py); 256Mi leaves a half again for bigger
+    # labels, annotations and taints.
     max_body_bytes: int = _setting(
-        "max-body-size", _byte_size(minimum=1024), "64Mi", "SIZE",
-        "largest request body accepted: bytes, or with a suffix Ki, Mi, Gi (1024s) or k, M, G (1000s)")
+        "max-body-size", _byte_size(minimum=1024), "256Mi", "SIZE",
+        "largest request body accepted, larger ones get 413: bytes, or with a suffix Ki, Mi, Gi (1024s) or "
+        "k, M, G (1000s)")
     log_level: str = _setting(
         "log-level", _one_of("debug", "info", "warning", "error"), "info", "LEVEL",
         "one of debug, info, warning, error")

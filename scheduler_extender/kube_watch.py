@@ -21,6 +21,8 @@ from typing import Any, Callable, Generic, Hashable, TypeVar
 from kubernetes.client.exceptions import ApiException
 from kubernetes.watch.watch import iter_resp_lines
 
+from .metrics import Metrics
+
 log = logging.getLogger(__name__)
 
 T = TypeVar("T", bound=Hashable)
@@ -39,8 +41,9 @@ class Reflector(Generic[T]):
     def __init__(self, name: str, list_fn: Callable[..., Any], summarize: Summarize[T],
                  on_change: Callable[[], None], *, label_selector: str | None = None, resync: float = 300.0,
                  watch_timeout: int = 300, backoff: tuple[float, float] = (0.5, 30.0),
-                 connect_timeout: float = 10.0) -> None:
+                 connect_timeout: float = 10.0, metrics: Metrics | None = None) -> None:
         self.name = name
+        self._metrics = metrics
         self._list_fn = list_fn
         self._summarize = summarize
         self._on_change = on_change
@@ -81,12 +84,18 @@ class Reflector(Generic[T]):
                 failures = 0
             except Expired as err:
                 log.info("%s: watch expired (%s); listing again", self.name, err)
+                self._count("expired")
                 version = None
             except Exception as err:  # API down, connection cut, bad answer: back off, then resume
+                self._count("error")
                 failures += 1
                 delay = min(self._backoff_max, self._backoff_base * 2 ** (failures - 1))
                 log.warning("%s: %s: %s; retrying in %.1fs", self.name, type(err).__name__, err, delay)
                 stop.wait(delay)
+
+    def _count(self, reason: str) -> None:
+        if self._metrics is not None:
+            self._metrics.kube_watch_failures.labels(self.name, reason).inc()
 
     def _list(self) -> str:
         response = self._list_fn(**self._selector, _preload_content=False,

@@ -47,6 +47,14 @@ class Metrics:
             "scheduler_extender_local_worker_unchecked_total",
             "Filter calls for pods requiring a local Alluxio worker that passed every node because the "
             "worker map is unknown (no Kubernetes watch, or not synced yet).", registry=r)
+        self.snapshot_loads = Counter(
+            "scheduler_extender_snapshot_loads_total",
+            "Reads of --locations-file, at start and whenever it changes, by outcome: ok, or error (the last "
+            "good snapshot stays in use).", ["outcome"], registry=r)
+        self.kube_watch_failures = Counter(
+            "scheduler_extender_kube_watch_failures_total",
+            "Kubernetes lists and watches that failed, by watch and reason: expired (410 Gone: listed again) "
+            "or error (API down, cut or unreadable: retried with backoff).", ["watch", "reason"], registry=r)
         self.annotation_errors = Counter(
             "scheduler_extender_annotation_errors_total",
             "Pod annotation entries that were ignored because they could not be read, by reason.",

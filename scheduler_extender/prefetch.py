@@ -12,6 +12,7 @@ from typing import Any, Callable
 
 from .index import LocationIndex
 from .kube_watch import Reflector
+from .metrics import Metrics
 from .workload import workload_of
 
 log = logging.getLogger(__name__)
@@ -29,12 +30,12 @@ def pending_paths(pod: dict[str, Any]) -> tuple[str, ...] | None:
 
 class Prefetcher:
     def __init__(self, list_pods: Callable[..., Any], index: LocationIndex, *, selector: str,
-                 resync: float) -> None:
+                 resync: float, metrics: Metrics | None = None) -> None:
         self._index = index
         self._wake = threading.Event()
         self._stop = threading.Event()
         self._pods = Reflector("prefetch pods", list_pods, pending_paths, self._wake.set,
-                               label_selector=selector, resync=resync)
+                               label_selector=selector, resync=resync, metrics=metrics)
 
     def start(self) -> None:
         threading.Thread(target=self._pods.run, args=(self._stop,), name="watch-prefetch", daemon=True).start()

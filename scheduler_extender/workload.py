@@ -12,6 +12,9 @@ PATHS_ANNOTATION = "alluxio-locality.io/paths"
 REQUIRE_LOCAL_WORKER_ANNOTATION = "alluxio-locality.io/require-local-worker"
 """"true": the pod reads through the worker's domain socket, so it may only run where a worker is ready."""
 
+ANNOTATION_PREFIX = "alluxio-locality.io/"
+_KNOWN = (PATHS_ANNOTATION, REQUIRE_LOCAL_WORKER_ANNOTATION)
+
 _SEPARATORS = re.compile(r"[,\n]")
 
 
@@ -47,8 +50,13 @@ def workload_of(pod: Mapping[str, Any]) -> Workload:
     name = f"{metadata.get('namespace') or ''}/{metadata.get('name') or ''}"
     annotations = metadata.get("annotations")
     if not isinstance(annotations, dict):
-        return Workload(pod=name, paths=())
-    rejected: list[Rejected] = []
+        bad = () if annotations is None else (
+            Rejected(repr(annotations)[:100], "metadata.annotations is not an object", "annotations_not_object"),)
+        return Workload(pod=name, paths=(), rejected=bad)
+    # A misspelt key of ours (alluxio-locality.io/pathz) would otherwise silently read nothing.
+    rejected = [Rejected(f"{key}={value!r:.80}", f"{key} is not an annotation this extender knows "
+                         f"({', '.join(_KNOWN)})", "unknown_annotation")
+                for key, value in annotations.items() if key.startswith(ANNOTATION_PREFIX) and key not in _KNOWN]
     paths: tuple[str, ...] = ()
     text = annotations.get(PATHS_ANNOTATION)
     if isinstance(text, str):

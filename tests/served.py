@@ -4,6 +4,7 @@ from __future__ import annotations
 import json
 import os
 import socket
+import ssl
 import subprocess
 import sys
 import tempfile
@@ -22,9 +23,12 @@ def free_port() -> int:
 class Served:
     """The extender as an operator runs it; `post`/`get` talk HTTP to it."""
 
-    def __init__(self, *flags: str, wait_ready: bool = True, port: int | None = None) -> None:
+    def __init__(self, *flags: str, wait_ready: bool = True, port: int | None = None,
+                 tls: ssl.SSLContext | None = None) -> None:
+        """`tls`: the client context to speak HTTPS with, for a server given --tls-cert-file."""
         self.port = port or free_port()
-        self.url = f"http://127.0.0.1:{self.port}"
+        self.tls = tls
+        self.url = f"{'https' if tls else 'http'}://127.0.0.1:{self.port}"
         self._log = tempfile.TemporaryFile()  # a file, not a pipe: a chatty server must never block on it
         self.process = subprocess.Popen(
             [sys.executable, "-m", "scheduler_extender", "serve", "--bind", f"127.0.0.1:{self.port}", *flags],
@@ -50,7 +54,7 @@ class Served:
         req = urllib.request.Request(self.url + path, data=body, method=method,
                                      headers={"Content-Type": "application/json", **(headers or {})})
         try:
-            with urllib.request.urlopen(req, timeout=10) as resp:
+            with urllib.request.urlopen(req, timeout=10, context=self.tls) as resp:
                 status, raw, head = resp.status, resp.read(), dict(resp.headers)
         except urllib.error.HTTPError as err:
             status, raw, head = err.code, err.read(), dict(err.headers)
@@ -63,6 +67,18 @@ class Served:
 
     def get(self, path: str) -> tuple[int, Any]:
         return self.request("GET", path)[:2]
+
+    def worker_pid(self, timeout: float = 10) -> int:
+        """The gunicorn worker, the arbiter's one child: a new pid means the worker crashed or was killed."""
+        deadline = time.monotonic() + timeout
+        while time.monotonic() < deadline:
+            pid = self.process.pid
+            with open(f"/proc/{pid}/task/{pid}/children") as file:
+                children = file.read().split()
+            if children:
+                return int(children[0])
+            time.sleep(0.05)
+        raise RuntimeError(f"no gunicorn worker in {timeout}s:\n{self.output()}")
 
     def stop(self) -> None:
         if self.process.poll() is None:

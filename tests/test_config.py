@@ -84,7 +84,7 @@ def test_defaults() -> None:
     assert (s.bind, s.alluxio_master, s.locations_file, s.node_map, s.config) == ("0.0.0.0:8888", None, None, None, None)
     assert (s.index_ttl, s.index_size, s.request_budget, s.max_staleness) == (30.0, 10000, 0.05, 600.0)
     assert (s.refresh_ahead, s.alluxio_timeout, s.alluxio_retries) == (0.8, 5.0, 2)
-    assert (s.fetch_threads, s.threads, s.max_body_bytes, s.log_level) == (4, 4, 64 * 2**20, "info")
+    assert (s.fetch_threads, s.threads, s.max_body_bytes, s.log_level) == (4, 4, 256 * 2**20, "info")
     assert (s.kubernetes, s.kubeconfig, s.worker_selector, s.prefetch_selector, s.resync_period) == \
         ("off", None, "role=alluxio-worker", "spark-role", 300.0)
 
@@ -433,7 +433,7 @@ def test_help_lists_every_flag_and_env_var(capsys: pytest.CaptureFixture[str]) -
         assert f"{flag} " in out
         assert env in out.replace("- ", "-")
     assert "(default 30s; env SCHEDULER_EXTENDER_INDEX_TTL)" in out
-    assert "(default 64Mi; env SCHEDULER_EXTENDER_MAX_BODY_SIZE)" in out
+    assert "(default 256Mi; env SCHEDULER_EXTENDER_MAX_BODY_SIZE)" in out
 
 
 # The CLI

@@ -69,3 +69,12 @@ def test_require_local_worker_flag(value, required, rejected):
 def test_flag_without_paths_and_paths_without_flag():
     assert workload_of(pod({"alluxio-locality.io/require-local-worker": "true"})).paths == ()
     assert workload_of(pod({PATHS_ANNOTATION: "/a"})).require_local_worker is False
+
+
+def test_unknown_annotations_of_ours_and_non_object_annotations_are_reported():
+    work = workload_of(pod({"alluxio-locality.io/pathz": "/data", "alluxio-locality.io/paths": "/a", "team": "x"}))
+    assert work.paths == ("/a",)
+    assert [(r.entry, r.kind) for r in work.rejected] == [("alluxio-locality.io/pathz='/data'", "unknown_annotation")]
+    assert "alluxio-locality.io/paths" in work.rejected[0].reason
+    assert [r.kind for r in workload_of(pod(["alluxio-locality.io/paths"])).rejected] == ["annotations_not_object"]
+    assert workload_of(pod(None)).rejected == ()
