@@ -1,0 +1,64 @@
+"""Records the answers of a real Alluxio 2.9 to the calls our client makes, for the fast suite (tests/data/alluxio).
+
+    .venv/bin/python tests/alluxio/recording.py      # starts a cluster, lays out dataset.FILES, writes the files
+
+The real-Alluxio suite compares what the live cluster answers with these recordings (test_recordings_are_current),
+so they are re-recorded when Alluxio's answers change shape.
+"""
+from __future__ import annotations
+
+import json
+import sys
+import tempfile
+from pathlib import Path
+
+sys.path[:0] = [str(Path(__file__).resolve().parents[1]), str(Path(__file__).resolve().parents[2])]
+
+from dataset import MISSING, WORKERS, lay_out  # noqa: E402
+from real_alluxio import RealAlluxio, fetch, http, paths_url  # noqa: E402
+from recorded_alluxio import OPAQUE, RECORDED  # noqa: E402
+
+CALLS = {
+    "list-status-root.json": ("proxy", "/", "list-status", {"recursive": True}),
+    "list-status-missing.json": ("proxy", MISSING, "list-status", {"recursive": True}),
+    "get-status-root.json": ("proxy", "/", "get-status", {}),
+    "master-info.json": ("master", None, None, None),
+}
+"""File name: (server, Alluxio path, paths API action, JSON body) of each call our client makes."""
+
+
+def answers(cluster: RealAlluxio) -> dict[str, tuple[int, bytes]]:
+    """{file name: (HTTP status, body)} of each call, the master info with its OPAQUE maps emptied."""
+    found = {}
+    for name, (server, path, action, body) in CALLS.items():
+        if server == "master":
+            status, raw = http("GET", f"{cluster.master_url}/api/v1/master/info")
+            info = json.loads(raw)
+            info.update({key: {} for key in OPAQUE})
+            found[name] = (status, json.dumps(info, ensure_ascii=False).encode())
+        else:
+            found[name] = http("POST", paths_url(cluster.proxy_url, path, action), json.dumps(body).encode())
+    return found
+
+
+def describe(name: str, status: int) -> dict[str, object]:
+    server, path, action, body = CALLS[name]
+    request = (f"POST {{proxy}}{paths_url('', path, action)} {json.dumps(body)}" if server == "proxy"
+               else "GET {master}/api/v1/master/info")
+    return {"request": request, "status": status}
+
+
+def main() -> None:
+    with tempfile.TemporaryDirectory(prefix="alluxio-record-") as work:
+        with RealAlluxio(fetch(), Path(work), workers=WORKERS) as cluster:
+            lay_out(cluster)
+            index = {"alluxio": cluster.version.splitlines()[0], "calls": {}}
+            for name, (status, body) in answers(cluster).items():
+                (RECORDED / name).write_bytes(body)
+                index["calls"][name] = describe(name, status)
+                print(f"{name}: HTTP {status}, {len(body)} bytes", file=sys.stderr)
+    (RECORDED / "recordings.json").write_text(json.dumps(index, indent=2, ensure_ascii=False) + "\n")
+
+
+if __name__ == "__main__":
+    main()
