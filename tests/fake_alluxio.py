@@ -2,11 +2,17 @@
 
 One server plays both the proxy (port 39999 in real life) and the master web server (19999):
 - `POST /api/v1/paths/{path}/list-status` and `/get-status`: `{path}` is matched on the raw, still
-  percent-encoded URL and then decoded, as Jersey does; a relative path is refused as Alluxio does.
-  Answers are Jackson-shaped URIStatus objects, nested `fileInfo` duplicate included; a recursive listing
-  returns every file and directory beneath the path (not the path itself), a file path returns that file.
-- Errors are HTTP 500 with `{"statusCode": "<gRPC status>", "message": ...}`, e.g. NOT_FOUND for a missing path.
+  percent-encoded URL and then decoded, as Jersey does (bad UTF-8 becomes U+FFFD); a relative path is
+  refused as Alluxio does. Answers are Jackson-shaped URIStatus objects, nested `fileInfo` duplicate included;
+  a recursive listing returns every file and directory beneath the path (not the path itself), a file path
+  returns that file. An uncached block has no `locations`; its `ufsLocations` are the UFS's hosts for it,
+  none here (an object store), while a real local or HDFS UFS names hosts there that may be worker hosts.
+- Errors are HTTP 500 with `{"statusCode": "<gRPC status>", "message": ...}`, e.g. NOT_FOUND for a missing path;
+  the proxy's own HTTP errors (unknown route, wrong Content-Type) are HTTP 500 too, with a text body.
 - `GET /api/v1/master/info`: AlluxioMasterInfo with `workers` (live) and `lostWorkers`.
+
+Every field, with its name and JSON type, is one a real Alluxio 2.9.4 answers with, and the fake leaves none out
+but the UFS hosts: tests/test_alluxio_recorded.py holds its answers to those recorded in tests/data/alluxio.
 
 Build a dataset with `add_file` (blocks as `Block(length, Loc(...), ...)` or plain ints for uncached blocks),
 `add_dir`, `add_worker`; inject faults with `inject(...)`; count calls with `calls(endpoint)`.
@@ -28,6 +34,7 @@ LIST_STATUS, GET_STATUS, MASTER_INFO, OTHER = "list_status", "get_status", "mast
 _PATHS = re.compile(r"^/api/v1/paths/(.*)/(list-status|get-status)$")
 _BLOCK_SIZE = 64 << 20
 _START_MS = 1_700_000_000_000
+_VERSION, _REVISION = "2.9.4", "e9fc22fea04e823717179a10a2e9c72e5f1ec82b"
 _SEQUENCE_BITS = 24  # Alluxio block id = container id << 24 | sequence; a file id uses the max sequence
 
 
@@ -205,7 +212,7 @@ class FakeAlluxio(LoopbackServer):
             info = _info(path, name, file_id=file.file_id, folder=False, length=length, block_size=_BLOCK_SIZE,
                          block_ids=list(file.block_ids), file_block_infos=file_block_infos,
                          in_alluxio=_percent(cached, length), in_memory=_percent(in_memory, length))
-        return {**info, "pinnedMediumTypes": [], "fileInfo": {**info, "mediumTypes": []}}
+        return {**info, "pinnedMediumTypes": [], "cacheContext": None, "fileInfo": {**info, "mediumTypes": []}}
 
     def _location_locked(self, loc: Loc) -> dict[str, Any]:
         worker_id = self._state.workers[(loc.host, loc.container_host)][0]
@@ -218,15 +225,17 @@ class FakeAlluxio(LoopbackServer):
         infos = {False: [], True: []}
         for wid, host, container_host, lost in sorted(workers):
             infos[lost].append({
-                "address": _address(host, container_host), "capacityBytes": 1 << 30,
+                "address": _address(host, container_host), "blockCount": 0, "capacityBytes": 1 << 30,
                 "capacityBytesOnTiers": {"MEM": 1 << 30}, "id": wid, "lastContactSec": 120 if lost else 0,
-                "startTimeMs": _START_MS, "state": "Out of Service" if lost else "In Service",
-                "usedBytes": 0, "usedBytesOnTiers": {"MEM": 0}})
+                "numVCpu": 8, "revision": _REVISION, "startTimeMs": _START_MS, "state": "LOST" if lost else "ACTIVE",
+                "usedBytes": 0, "usedBytesOnTiers": {"MEM": 0}, "version": _VERSION})
         capacity = {"total": len(infos[False]) << 30, "used": 0}
+        root_mount = {"mountId": 1, "properties": {}, "readOnly": False, "shared": False,
+                      "ufsCapacityBytes": -1, "ufsType": "s3", "ufsUri": "s3://bucket", "ufsUsedBytes": -1}
         return {"capacity": capacity, "configuration": {}, "lostWorkers": infos[True], "metrics": {},
-                "mountPoints": {}, "rpcAddress": "alluxio-master-0/127.0.0.1:19998", "startTimeMs": _START_MS,
-                "tierCapacity": {"MEM": capacity}, "ufsCapacity": {"total": -1, "used": -1},
-                "uptimeMs": 60_000, "version": "2.9.3", "workers": infos[False]}
+                "mountPoints": {"/": root_mount}, "revision": _REVISION, "rpcAddress": "alluxio-master-0:19998",
+                "startTimeMs": _START_MS, "tierCapacity": {"MEM": capacity}, "ufsCapacity": {"total": -1, "used": -1},
+                "uptimeMs": 60_000, "version": _VERSION, "workers": infos[False]}
 
 
 class _Handler(TrackedHandler):
@@ -244,16 +253,12 @@ class _Handler(TrackedHandler):
         body = self.rfile.read(int(self.headers.get("Content-Length") or 0))
         match = _PATHS.match(self.path.split("?", 1)[0])
         if not match:
-            self._finish(OTHER, 404, b"<html><body>Not Found</body></html>", "text/html")
+            self._finish(OTHER, 500, b"HTTP 404 Not Found", "text/plain")
             return
         endpoint = LIST_STATUS if match[2] == "list-status" else GET_STATUS
-        try:
-            path = unquote(match[1], errors="strict")
-        except UnicodeDecodeError:
-            self._finish(endpoint, 400, b"Bad Request", "text/plain")
-            return
+        path = unquote(match[1], errors="replace")
         if (self.headers.get("Content-Type") or "").split(";")[0].strip() != "application/json":
-            self._finish(endpoint, 415, b"Unsupported Media Type", "text/plain")
+            self._finish(endpoint, 500, b"HTTP 415 Unsupported Media Type", "text/plain")
             return
         try:
             options = json.loads(body) if body else None
@@ -294,17 +299,22 @@ class _Handler(TrackedHandler):
 
 def _info(path: str, name: str, *, file_id: int, folder: bool, length: int, block_size: int,
           block_ids: list[int], file_block_infos: list[dict], in_alluxio: int, in_memory: int) -> dict[str, Any]:
-    """FileInfo's getters as Jackson names them (ACLs simplified: nothing here reads them)."""
+    """FileInfo's getters as Jackson names them, with the values a real 2.9.4 gives a folder and a file."""
+    mode = "rwxr-xr-x" if folder else "rw-r--r--"
+    acl = {"owner": "alluxio", "owningGroup": "alluxio",
+           "stringEntries": [f"user::{mode[:3]}", f"group::{mode[3:6]}", f"other::{mode[6:]}"]}
+    default_acl = {"owner": "alluxio" if folder else "", "owningGroup": "alluxio" if folder else "",
+                   "stringEntries": []}
     return {
-        "acl": {"owningUser": "alluxio", "owningGroup": "alluxio", "mode": 0o755 if folder else 0o644},
-        "blockIds": block_ids, "blockSizeBytes": block_size, "cacheable": True, "completed": True,
-        "creationTimeMs": _START_MS, "defaultAcl": {"empty": True}, "fileBlockInfos": file_block_infos,
+        "acl": acl, "blockIds": block_ids, "blockSizeBytes": block_size, "cacheable": not folder,
+        "completed": True, "creationTimeMs": _START_MS, "defaultAcl": default_acl, "fileBlockInfos": file_block_infos,
         "fileId": file_id, "folder": folder, "group": "alluxio", "inAlluxioPercentage": in_alluxio,
         "inMemoryPercentage": in_memory, "lastAccessTimeMs": _START_MS, "lastModificationTimeMs": _START_MS,
         "length": length, "mode": 0o755 if folder else 0o644, "mountId": 1, "mountPoint": False, "name": name,
         "owner": "alluxio", "path": path, "persistenceState": "PERSISTED", "persisted": True, "pinned": False,
-        "replicationMax": -1, "replicationMin": 0, "ttl": -1, "ttlAction": "DELETE",
-        "ufsFingerprint": "TYPE|FILE UFS|s3", "ufsPath": "s3://bucket" + path, "xattr": None,
+        "replicationMax": 0 if folder else -1, "replicationMin": 0, "ttl": -1, "ttlAction": "FREE",
+        "ufsFingerprint": "" if folder else f"TYPE|FILE UFS|s3 OWNER|alluxio GROUP|alluxio MODE|420 ETAG|{file_id}",
+        "ufsPath": "s3://bucket" + path, "xattr": {} if folder else {"s3_etag": f"etag-{file_id}"},
     }
 
 
