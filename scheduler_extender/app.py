@@ -1,7 +1,9 @@
 """Flask app factory: HTTP in and out, metrics around each call. The logic lives in `extender`."""
 from __future__ import annotations
 
+import ipaddress
 import logging
+import ssl
 import time
 from dataclasses import dataclass
 from typing import Any, Callable
@@ -56,7 +58,26 @@ def open_inputs(settings: Settings) -> Inputs:
         books = [load_node_map(settings.node_map)] if settings.node_map else []
     except (OSError, ValueError) as err:
         raise ConfigError(f"--node-map: {err}") from None
+    check_tls(settings)
     return Inputs(metrics, source, books, kube_api(settings))
+
+
+def check_tls(settings: Settings) -> None:
+    """Load the certificate, key and client CA the way gunicorn will, so a mismatched pair or a file that
+    is not PEM stops the command now, with the settings named, instead of failing every connection."""
+    if not settings.tls_cert_file:
+        return
+    context = ssl.create_default_context(ssl.Purpose.CLIENT_AUTH)
+    try:
+        context.load_cert_chain(settings.tls_cert_file, settings.tls_private_key_file)
+    except (ssl.SSLError, OSError) as err:
+        raise ConfigError(f"--tls-cert-file, --tls-private-key-file: not a matching PEM certificate and "
+                          f"key: {err}") from None
+    if settings.tls_client_ca_file:
+        try:
+            context.load_verify_locations(cafile=settings.tls_client_ca_file)
+        except (ssl.SSLError, OSError) as err:
+            raise ConfigError(f"--tls-client-ca-file: no PEM CA certificate in it: {err}") from None
 
 
 def kube_api(settings: Settings) -> CoreV1Api | None:
@@ -96,18 +117,64 @@ def create_app(settings: Settings, inputs: Inputs) -> Flask:
         log.info("--kubernetes off: workers resolve by node name, request Node addresses and --node-map; "
                  "pods requiring a local worker pass every node")
     extender = Extender(index, inputs.books, inputs.metrics, cluster)
-    app = make_app(extender, index, inputs.metrics, cluster, max_body_bytes=settings.max_body_bytes)
+    access = Access(locality=settings.locality_access, metrics=settings.metrics_access,
+                    client_cert=settings.tls_client_ca_file is not None)
+    app = make_app(extender, index, inputs.metrics, cluster, max_body_bytes=settings.max_body_bytes,
+                   access=access)
     index.start()
     return app
 
 
+@dataclass(frozen=True)
+class Access:
+    """Who may call what: `locality` and `metrics` are ACCESS_MODES; `client_cert` makes the scheduling
+    verbs answer only callers with a verified client certificate."""
+
+    locality: str = "open"
+    metrics: str = "open"
+    client_cert: bool = False
+
+
+def refusal(mode: str, endpoint: str) -> Response | None:
+    """The answer refusing this request under `mode`, or None to serve it. `off` hides the endpoint (404);
+    a caller outside `loopback` or without a verified certificate gets a 403 saying what it lacks."""
+    if mode == "off":
+        return _json({"Error": f"{endpoint} is turned off on this extender"}, 404)
+    if mode == "loopback" and not _is_loopback(request.remote_addr):
+        return _json({"Error": f"{endpoint} answers only on loopback (e.g. through kubectl port-forward), "
+                               f"not to {request.remote_addr}"}, 403)
+    if mode == "client-cert" and not _has_client_cert(request.environ):
+        return _json({"Error": f"{endpoint} needs a client certificate signed by the configured CA"}, 403)
+    return None
+
+
+def _is_loopback(address: str | None) -> bool:
+    try:
+        ip = ipaddress.ip_address(address or "")
+    except ValueError:  # a Unix socket peer, or none
+        return False
+    mapped = getattr(ip, "ipv4_mapped", None)  # ::ffff:127.0.0.1 on a dual-stack [::] bind
+    return (mapped or ip).is_loopback
+
+
+def _has_client_cert(environ: dict[str, Any]) -> bool:
+    """gunicorn verified the certificate in the handshake (CERT_OPTIONAL); did the caller present one?"""
+    sock = environ.get("gunicorn.socket")
+    return isinstance(sock, ssl.SSLSocket) and bool(sock.getpeercert())
+
+
 def make_app(extender: Extender, index: LocationIndex, metrics: Metrics, cluster: ClusterView | None, *,
-             max_body_bytes: int) -> Flask:
+             max_body_bytes: int, access: Access = Access()) -> Flask:
     app = Flask(__name__)
     app.config["MAX_CONTENT_LENGTH"] = max_body_bytes
+    verb_access = "client-cert" if access.client_cert else "open"
 
     def answer(verb: str, handle: Callable[[ExtenderArgs], Any]) -> Response:
         """Parse, handle, time and count one extender call; a body we cannot act on is a 400 with a reason."""
+        refused = refusal(verb_access, f"/{verb}")
+        if refused is not None:
+            metrics.requests.labels(verb, "refused").inc()
+            return refused
         start = time.perf_counter()
         outcome = "error"
         try:
@@ -136,6 +203,9 @@ def make_app(extender: Extender, index: LocationIndex, metrics: Metrics, cluster
 
     @app.get("/locality")
     def locality() -> Response:
+        refused = refusal(access.locality, "/locality")
+        if refused is not None:
+            return refused
         paths = request.args.getlist("path")
         if not paths:
             return _json({"Error": "give at least one path: /locality?path=/data/x&path=/data/y"}, 400)
@@ -155,6 +225,9 @@ def make_app(extender: Extender, index: LocationIndex, metrics: Metrics, cluster
 
     @app.get("/metrics")
     def metrics_() -> Response:
+        refused = refusal(access.metrics, "/metrics")
+        if refused is not None:
+            return refused
         return Response(generate_latest(metrics.registry), 200, content_type=CONTENT_TYPE_LATEST)
 
     @app.errorhandler(HTTPException)

@@ -3,6 +3,7 @@ from __future__ import annotations
 
 import argparse
 import os
+import ssl
 import sys
 from typing import Any, Sequence
 
@@ -65,7 +66,21 @@ def gunicorn_options(settings: Settings) -> dict[str, Any]:
         "control_socket_disable": True,
         # The heartbeat file is fchmod-ed every second; on a disk-backed /tmp that can stall the worker.
         "worker_tmp_dir": "/dev/shm" if os.path.isdir("/dev/shm") else None,
+        **tls_options(settings),
     }
+
+
+def tls_options(settings: Settings) -> dict[str, Any]:
+    """HTTPS when a certificate is set. A client CA makes the handshake verify any certificate a client
+    presents (CERT_OPTIONAL, not REQUIRED: kubelet's HTTPS probes present none), and the app then refuses
+    the scheduling verbs to callers that presented none. Python's default context already refuses
+    anything older than TLS 1.2."""
+    if not settings.tls_cert_file:
+        return {}
+    options: dict[str, Any] = {"certfile": settings.tls_cert_file, "keyfile": settings.tls_private_key_file}
+    if settings.tls_client_ca_file:
+        options.update(ca_certs=settings.tls_client_ca_file, cert_reqs=ssl.CERT_OPTIONAL)
+    return options
 
 
 def main(argv: Sequence[str] | None = None) -> None:

@@ -24,6 +24,9 @@ import yaml
 
 ENV_PREFIX = "SCHEDULER_EXTENDER_"
 
+ACCESS_MODES = ("open", "loopback", "client-cert", "off")
+"""Who may call an operator endpoint (/locality, /metrics); see `Settings.locality_access`."""
+
 
 class ConfigError(Exception):
     """A setting is missing, malformed or out of range; the message names it as the operator wrote it."""
@@ -258,6 +261,24 @@ class Settings:
     resync_period: float = _setting(
         "resync-period", _duration(positive=True), "5m", "DURATION",
         "how often the Kubernetes watches list everything again, to mend any drift")
+    tls_cert_file: str | None = _setting(
+        "tls-cert-file", _readable_file, None, "PATH",
+        "PEM certificate (chain) to serve HTTPS with; with --tls-private-key-file")
+    tls_private_key_file: str | None = _setting(
+        "tls-private-key-file", _readable_file, None, "PATH",
+        "PEM private key of --tls-cert-file")
+    tls_client_ca_file: str | None = _setting(
+        "tls-client-ca-file", _readable_file, None, "PATH",
+        "PEM CA bundle that client certificates are verified against; /filter and /prioritize then answer "
+        "only callers presenting one (kube-scheduler's extenders[].tlsConfig certFile and keyFile), while "
+        "/healthz and /readyz stay open to kubelet probes")
+    locality_access: str = _setting(
+        "locality-access", _one_of(*ACCESS_MODES), "open", "ACCESS",
+        "who may GET /locality: open (anyone who reaches the port), loopback (this host or pod only, e.g. "
+        "through kubectl port-forward), client-cert (a certificate --tls-client-ca-file verifies) or off")
+    metrics_access: str = _setting(
+        "metrics-access", _one_of(*ACCESS_MODES), "open", "ACCESS",
+        "who may GET /metrics: open, loopback, client-cert or off, as --locality-access")
     config: str | None = None
     """The YAML file the settings were read from, if any."""
 
@@ -404,6 +425,16 @@ def _check_together(settings: Settings, chosen: Mapping[str, _Given]) -> None:
     master = chosen.get("alluxio_master")
     if master is not None and proxy is None:
         raise ConfigError(f"{master.where}: {_quote(master.text)} is only used with --alluxio-proxy, which is not set")
+    cert, key, client_ca = (chosen.get(a) for a in ("tls_cert_file", "tls_private_key_file", "tls_client_ca_file"))
+    if (cert is None) != (key is None):
+        given, missing = (cert, "--tls-private-key-file") if key is None else (key, "--tls-cert-file")
+        raise ConfigError(f"{given.where}: {_quote(given.text)} needs {missing} too")
+    if client_ca is not None and cert is None:
+        raise ConfigError(f"{client_ca.where}: {_quote(client_ca.text)} is only used when serving HTTPS: "
+                          f"set --tls-cert-file and --tls-private-key-file")
+    for attr in ("locality_access", "metrics_access"):
+        if getattr(settings, attr) == "client-cert" and client_ca is None:
+            raise ConfigError(f"{_named(attr, chosen)} needs --tls-client-ca-file to verify client certificates")
     if settings.max_staleness < settings.index_ttl:
         raise ConfigError(
             f"{_named('max_staleness', chosen)} must be at least the index TTL "

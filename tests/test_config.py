@@ -33,6 +33,11 @@ TABLE = [  # flag, attribute, env var: the names operators script against
     ("--worker-selector", "worker_selector", "SCHEDULER_EXTENDER_WORKER_SELECTOR"),
     ("--prefetch-selector", "prefetch_selector", "SCHEDULER_EXTENDER_PREFETCH_SELECTOR"),
     ("--resync-period", "resync_period", "SCHEDULER_EXTENDER_RESYNC_PERIOD"),
+    ("--tls-cert-file", "tls_cert_file", "SCHEDULER_EXTENDER_TLS_CERT_FILE"),
+    ("--tls-private-key-file", "tls_private_key_file", "SCHEDULER_EXTENDER_TLS_PRIVATE_KEY_FILE"),
+    ("--tls-client-ca-file", "tls_client_ca_file", "SCHEDULER_EXTENDER_TLS_CLIENT_CA_FILE"),
+    ("--locality-access", "locality_access", "SCHEDULER_EXTENDER_LOCALITY_ACCESS"),
+    ("--metrics-access", "metrics_access", "SCHEDULER_EXTENDER_METRICS_ACCESS"),
 ]
 
 PROXY = "http://alluxio-proxy:39999"
@@ -87,6 +92,8 @@ def test_defaults() -> None:
     assert (s.fetch_threads, s.threads, s.max_body_bytes, s.log_level) == (4, 4, 256 * 2**20, "info")
     assert (s.kubernetes, s.kubeconfig, s.worker_selector, s.prefetch_selector, s.resync_period) == \
         ("off", None, "role=alluxio-worker", "spark-role", 300.0)
+    assert (s.tls_cert_file, s.tls_private_key_file, s.tls_client_ca_file) == (None, None, None)
+    assert (s.locality_access, s.metrics_access) == ("open", "open")
 
 
 @pytest.mark.parametrize("selector", ["role=alluxio-worker", "spark-role", "app in (a,b),!canary", "x!=y"])

@@ -122,11 +122,12 @@ def test_kustomization_images_match_the_deployments():
     assert images["registry.k8s.io/kube-scheduler"] == "v1.28.7"
 
 
-def _kustomize_command() -> list[str] | None:
+def _kustomize_command(directory: Path = MANIFESTS) -> list[str] | None:
+    """The command rendering the kustomization in `directory`, or None without kustomize or kubectl."""
     if shutil.which("kustomize"):
-        return ["kustomize", "build", str(MANIFESTS)]
+        return ["kustomize", "build", str(directory)]
     if shutil.which("kubectl"):
-        return ["kubectl", "kustomize", str(MANIFESTS)]
+        return ["kubectl", "kustomize", str(directory)]
     return None
 
 
