@@ -93,11 +93,15 @@ def access(rest: Rest, verb: str, resource: str, namespace: str = "") -> bool:
 
 
 def test_extender_rbac_is_what_it_needs_and_no_more(rest: Rest) -> None:
-    for verb in ("get", "list", "watch"):
-        assert access(rest, verb, "nodes") and access(rest, verb, "pods", "alluxio")
-    for verb, resource in (("create", "pods"), ("delete", "pods"), ("update", "nodes"), ("get", "secrets"),
-                           ("list", "configmaps"), ("create", "pods/binding")):
-        assert not access(rest, verb, resource, "alluxio"), (verb, resource)
+    for verb in ("get", "list", "watch"):  # pods cluster-wide (""): workers and Spark pods live anywhere
+        assert access(rest, verb, "nodes") and access(rest, verb, "pods", "alluxio") and access(rest, verb, "pods")
+    for namespace in ("alluxio", "alluxio-locality", ""):
+        for verb, resource in (("create", "pods"), ("delete", "pods"), ("patch", "pods"), ("update", "pods/status"),
+                               ("create", "pods/eviction"), ("create", "pods/binding"), ("create", "pods/exec"),
+                               ("update", "nodes"), ("patch", "nodes"), ("delete", "nodes"),
+                               ("get", "secrets"), ("list", "secrets"), ("watch", "secrets"), ("list", "configmaps"),
+                               ("create", "serviceaccounts/token"), ("create", "events"), ("update", "leases")):
+            assert not access(rest, verb, resource, namespace), (verb, resource, namespace)
 
 
 def test_every_worker_resolves_to_its_node_through_the_service_account_watch(extender: Any, layout: Layout,
