@@ -176,7 +176,8 @@ class ControlPlane:
 
     def start_scheduler(self, name: str, config: dict[str, Any], token: str) -> Process:
         """A kube-scheduler reading `config` (a KubeSchedulerConfiguration), authenticated by `token`."""
-        config = {**config, "clientConnection": {"kubeconfig": str(self.kubeconfig(token, name))}}
+        config = {**config, "clientConnection": {**config.get("clientConnection", {}),
+                                                 "kubeconfig": str(self.kubeconfig(token, name))}}
         path = self.dir / f"{name}.yaml"
         path.write_text(yaml.safe_dump(config))
         return self._spawn(name, [
