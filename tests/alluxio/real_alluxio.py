@@ -17,10 +17,10 @@ import os
 import shutil
 import socket
 import subprocess
-import tempfile
 import time
 import urllib.error
 import urllib.request
+import uuid
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any, Callable, Iterable, Mapping
@@ -182,8 +182,9 @@ class RealAlluxio:
         self.mem_quota, self.ssd_quota = mem_quota, ssd_quota
         self.master_rpc_port, self.master_web_port, self.proxy_port = free_port(), free_port(), free_port()
         shm = Path("/dev/shm")
-        self.mem_root = (Path(tempfile.mkdtemp(prefix="alluxio-mem-", dir=shm))
-                         if shm.is_dir() and os.access(shm, os.W_OK) else work_dir / "mem")
+        # named now, made by start() and removed by stop(): a cluster never started leaves nothing in /dev/shm
+        self.mem_root = (shm / f"alluxio-mem-{uuid.uuid4().hex[:12]}" if shm.is_dir() and os.access(shm, os.W_OK)
+                         else work_dir / "mem")
         self.workers = [Worker(host, container, free_port(), free_port(), self.mem_root / f"worker-{i}",
                                work_dir / f"ssd-{i}") for i, (host, container) in enumerate(workers)]
         self.processes: list[Process] = []
