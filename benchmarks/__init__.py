@@ -1,0 +1,1 @@
+"""Benchmarks of the scheduler extender: `python -m benchmarks --help`. See benchmarks/README.md."""

@@ -1,0 +1,110 @@
+"""The naive peer: an extender with no index, that asks Alluxio for every path of every request.
+
+    python -m benchmarks.naive --alluxio-proxy URL [--alluxio-master URL] --bind HOST:PORT
+
+Per /prioritize: parse with `scheduler_extender.protocol`, read the pod's paths with
+`scheduler_extender.workload`, fetch each path in turn with `AlluxioRestSource` (one recursive
+list-status per path, no cache), resolve workers with the request's own names or Node objects
+(`scheduler_extender.nodes`), and score with `scheduler_extender.locality` and `scoring`: the same
+answer as the real extender's, computed from scratch. /filter passes every candidate, as the real one
+does for pods that do not require a local worker (it needs no Alluxio data). Served by gunicorn with the
+real server's settings (`scheduler_extender.cli.gunicorn_options`: one worker, 4 gthread threads, the same
+keep-alive).
+"""
+from __future__ import annotations
+
+import argparse
+from typing import Any
+
+import orjson
+from flask import Flask, Response, request
+from gunicorn.app.base import BaseApplication
+
+from scheduler_extender import locality, scoring
+from scheduler_extender.cli import gunicorn_options
+from scheduler_extender.config import load_settings
+from scheduler_extender.locations.alluxio_rest import AlluxioRestSource
+from scheduler_extender.locations.base import SourceError
+from scheduler_extender.metrics import Metrics
+from scheduler_extender.nodes import WorkerResolver, book_from_names, book_from_nodes
+from scheduler_extender.protocol import ProtocolError, parse_args, render_filter, render_priorities
+from scheduler_extender.workload import workload_of
+
+
+def make_app(source: AlluxioRestSource) -> Flask:
+    app = Flask(__name__)
+    app.config["MAX_CONTENT_LENGTH"] = 64 << 20
+
+    def reply(body: Any, status: int = 200) -> Response:
+        return Response(orjson.dumps(body), status, mimetype="application/json")
+
+    @app.post("/prioritize")
+    def prioritize() -> Response:
+        try:
+            args = parse_args(request.get_data(cache=False))
+        except ProtocolError as err:
+            return reply({"Error": str(err)}, 400)
+        paths = workload_of(args.pod).paths
+        entries = []
+        for path in paths:
+            try:
+                entries.append(source.fetch(path))
+            except SourceError:
+                pass  # neutral for that path, as the real extender is without data
+        book = book_from_nodes(args.nodes) if args.nodes is not None else book_from_names(args.node_names)
+        resolver = WorkerResolver([book])
+        by_node = locality.node_bytes([locality.node_table(entry, resolver) for entry in entries], resolver)
+        return reply(render_priorities(args.node_names, scoring.scores(args.node_names, by_node)))
+
+    @app.post("/filter")
+    def filter_() -> Response:
+        try:
+            args = parse_args(request.get_data(cache=False))
+        except ProtocolError as err:
+            return reply({"Error": str(err)}, 400)
+        return reply(render_filter(args, range(len(args.node_names)), {}, {}))
+
+    @app.get("/healthz")
+    def healthz() -> Response:
+        return reply({"status": "ok"})
+
+    @app.get("/readyz")
+    def readyz() -> Response:
+        try:
+            source.probe()
+        except SourceError as err:
+            return reply({"status": str(err)}, 503)
+        return reply({"status": "ready"})
+
+    return app
+
+
+class NaiveServer(BaseApplication):
+    def __init__(self, options: dict[str, Any], source: AlluxioRestSource) -> None:
+        self.options, self.source = options, source
+        super().__init__(prog="naive-extender")
+
+    def load_config(self) -> None:
+        for name, value in self.options.items():
+            self.cfg.set(name, value)
+
+    def load(self) -> Flask:
+        return make_app(self.source)
+
+
+def main() -> None:
+    parser = argparse.ArgumentParser(prog="python -m benchmarks.naive")
+    parser.add_argument("--alluxio-proxy", required=True)
+    parser.add_argument("--alluxio-master")
+    parser.add_argument("--bind", required=True)
+    parser.add_argument("--threads", type=int, default=4)
+    args = parser.parse_args()
+    source = AlluxioRestSource(args.alluxio_proxy, args.alluxio_master, timeout=60, retries=2, metrics=Metrics())
+    options = gunicorn_options(load_settings(["--bind", args.bind, "--threads", str(args.threads),
+                                              "--alluxio-proxy", args.alluxio_proxy], {}))
+    options["proc_name"] = "naive-extender"
+    NaiveServer(options, source).run()
+
+
+if __name__ == "__main__":
+    main()

@@ -1,0 +1,173 @@
+"""The Markdown report of a run: the machine, the issue's targets met or not, then each section's table."""
+from __future__ import annotations
+
+from typing import Any, Iterable
+
+TARGETS = (
+    ("prioritize p99 at 1,000 names (over HTTP)", "≤ 2 ms", 2.0, "max"),
+    ("prioritize p99 at 5,000 names (over HTTP)", "≤ 10 ms", 10.0, "max"),
+    ("prioritize throughput at 1,000 names", "≥ 1,000 req/s", 1000.0, "min"),
+    ("throughput vs the naive peer at 1,000 names", "≥ 10×", 10.0, "min"),
+    ("RSS with the 1M-block index", "≤ 200 MB", 200.0, "max"),
+    ("real kube-scheduler with the extender, 1,000 nodes", "≥ 100 pods/s", 100.0, "min"),
+    ("… as a share of the same scheduler without it", "≥ 0.7×", 0.7, "min"),
+)
+
+
+def _cells(results: dict[str, Any], section: str) -> list[dict[str, Any]]:
+    return results["sections"].get(section, {}).get("cells", [])
+
+
+def _find(rows: Iterable[dict[str, Any]], **want: Any) -> list[dict[str, Any]]:
+    return [r for r in rows if all(r.get(k) == v for k, v in want.items())]
+
+
+def _worst(values: list[float | None], kind: str) -> float | None:
+    values = [v for v in values if v is not None]
+    if not values:
+        return None
+    return max(values) if kind == "max" else min(values)
+
+
+def target_figures(results: dict[str, Any]) -> list[float | None]:
+    """Each target's figure: the worst over the workloads it covers (both pods kinds), None if not measured."""
+    http = _cells(results, "http")
+    naive = _cells(results, "naive")
+
+    def p99(n: int) -> float | None:
+        return _worst([r["latency"]["p99"] for r in _find(http, verb="prioritize", mode="names", n=n)], "max")
+
+    def rps(rows: list[dict[str, Any]], workload: str) -> float | None:
+        found = _find(rows, verb="prioritize", mode="names", n=1000, workload=workload)
+        return found[0]["throughput"]["rps"] if found and "throughput" in found[0] else None
+
+    ratios = [rps(http, w) / rps(naive, w) for w in ("dir", "paths20") if rps(http, w) and rps(naive, w)]
+    memory = results["sections"].get("memory", {})
+    rss = memory.get("rss_mib", {}).get("files") if memory.get("files_complete") else None
+    sched = results["sections"].get("scheduler", {})
+    return [p99(1000), p99(5000), _worst([rps(http, w) for w in ("dir", "paths20")], "min"),
+            _worst(ratios, "min"), rss * 1.048576 if rss is not None else None,  # MiB -> MB
+            sched.get("pods_per_s_with"), sched.get("ratio")]
+
+
+def _fmt(value: float | None, digits: int = 2) -> str:
+    if value is None:
+        return "–"
+    if abs(value) >= 100:
+        return f"{value:,.0f}"
+    return f"{value:.{digits}f}"
+
+
+def _table(head: list[str], rows: list[list[str]]) -> list[str]:
+    return ["| " + " | ".join(head) + " |", "|" + "---|" * len(head), *("| " + " | ".join(r) + " |" for r in rows)]
+
+
+def markdown(results: dict[str, Any]) -> str:
+    m = results["machine"]
+    d = results["dataset"]
+    out = [f"# Benchmark results{' (quick run)' if results['quick'] else ''}", "",
+           f"Machine: {m['cpu']}, {m['cores']} cores, {m['ram_gib']} GiB, Linux {m['kernel']}, Python {m['python']}; "
+           f"load average {m['loadavg_at_start']} at start, {m.get('loadavg_at_end')} at end. "
+           f"Commit {m['git_commit'][:12]}{' (tree modified)' if m['git_dirty_files'] else ''}, {m['started_utc']}.",
+           "", f"Dataset: {d['blocks']:,} blocks over {d['files']:,} files in {d['dirs']} directories, "
+           f"{d['workers']:,} workers; `dir` pods read one directory of {d['files_per_dir']:,} files, `paths20` pods "
+           f"read 20 files. Latency windows {results['duration_s']:g} s per cell.", ""]
+    if results.get("errors"):
+        out += ["**Sections that failed:** " + ", ".join(results["errors"]) + " (tracebacks in results.json)", ""]
+    out += ["## Targets", ""]
+    rows = []
+    for (what, goal, bound, kind), value in zip(TARGETS, target_figures(results)):
+        met = "–" if value is None else ("met" if (value <= bound if kind == "max" else value >= bound) else "not met")
+        rows.append([what, goal, _fmt(value), met])
+    out += _table(["target", "goal", "measured", ""], rows) + [""]
+    sections = results["sections"]
+    if "http" in sections:
+        out += _http(sections["http"], {_key(r): r for r in _cells(results, "inprocess")})
+    if "naive" in sections:
+        out += _naive(sections["naive"], {_key(r): r for r in _cells(results, "http")})
+    if "memory" in sections:
+        out += _memory(sections["memory"])
+    if "sync" in sections:
+        out += _sync(sections["sync"])
+    if "scheduler" in sections:
+        out += _scheduler(sections["scheduler"])
+    return "\n".join(out) + "\n"
+
+
+def _key(row: dict[str, Any]) -> tuple[str, str, int, str]:
+    return row["verb"], row["mode"], row["n"], row["workload"]
+
+
+def _http(section: dict[str, Any], inprocess: dict[tuple, dict[str, Any]]) -> list[str]:
+    rows = []
+    for r in section["cells"]:
+        lat, ip = r["latency"], inprocess.get(_key(r), {})
+        handler, flask = ip.get("handler", {}), ip.get("flask", {})
+        share = (1 - flask["p50"] / lat["p50"]) * 100 if flask.get("p50") and lat["p50"] else None
+        rows.append([r["verb"], r["mode"], f"{r['n']:,}", r["workload"], _fmt(lat["p50"]), _fmt(lat["p99"]),
+                     _fmt(lat["p999"]), _fmt(r.get("throughput", {}).get("rps")), _fmt(r["server_cpu_ms_per_request"]),
+                     _fmt(handler.get("p50"), 3), _fmt(handler.get("p99"), 3), _fmt(flask.get("p50"), 3),
+                     _fmt(share, 0) + "%" if share is not None else "–", r["answer"]])
+    return ["## Extender requests", "",
+            f"{section['server']}; {section['note']}. Latency over HTTP from a separate load-generator process, one "
+            f"keep-alive connection, closed loop; throughput with {section['throughput_connections']} connections. "
+            "In-process: `handler` = parse + verb + render; `flask` = the Flask test client (routing, metrics). "
+            "HTTP share = 1 − flask p50 / HTTP p50. Times in ms.", "",
+            *_table(["verb", "mode", "nodes", "pods", "p50", "p99", "p99.9", "req/s", "server CPU/req",
+                     "handler p50", "handler p99", "flask p50", "HTTP share", "answer"], rows), ""]
+
+
+def _naive(section: dict[str, Any], ours: dict[tuple, dict[str, Any]]) -> list[str]:
+    rows = []
+    for r in section["cells"]:
+        mine = ours.get(_key(r))
+        ratio = mine["latency"]["p50"] and r["latency"]["p50"] / mine["latency"]["p50"] if mine else None
+        rps = r.get("throughput", {}).get("rps")
+        my_rps = mine.get("throughput", {}).get("rps") if mine else None
+        rows.append([r["mode"], f"{r['n']:,}", r["workload"], _fmt(r["latency"]["p50"]), _fmt(r["latency"]["p99"]),
+                     _fmt(ratio, 1) + "×" if ratio else "–", _fmt(rps), _fmt(my_rps / rps, 1) + "×" if rps and my_rps
+                     else "–", r["answer"]])
+    return ["## Against a naive peer", "", f"`{section['server']}`: {section['note']}. Same fake Alluxio and data, "
+            "same answers (checked). Ratios are ours over its.", "",
+            *_table(["mode", "nodes", "pods", "naive p50 ms", "naive p99 ms", "p50 ratio", "naive req/s",
+                     "req/s ratio", "answer"], rows), ""]
+
+
+def _memory(section: dict[str, Any]) -> list[str]:
+    rss = section["rss_mib"]
+    return ["## Memory", "", section["note"], "",
+            *_table(["state", "RSS MiB"], [[k, _fmt(v, 1)] for k, v in rss.items()]),
+            "", f"Peak RSS {_fmt(section['peak_rss_mib'], 1)} MiB; bytes per cached block: "
+            f"{_fmt(section['bytes_per_block_directory_entries'], 1)} in directory entries, "
+            f"{_fmt(section['bytes_per_block_file_entries'], 1)} in file entries, "
+            f"{_fmt(section['bytes_per_block_total'], 1)} for both.", ""]
+
+
+def _sync(section: dict[str, Any]) -> list[str]:
+    build = section["build"]
+    rows = [[what, f"{b['loaded']:,} of {b['paths']:,}", _fmt(b["seconds"], 1), f"{b['list_status_calls']:,}",
+             _fmt(b["server_cpu_s"], 1), _fmt(b["paths_per_s"], 1)]
+            for what, b in (("10 directories (all blocks)", build["directories"]),
+                            ("every file", build["files"]))]
+    refresh = [[r["hot_set"], str(r["hot_paths"]), r["config"], _fmt(r["alluxio_calls_per_s"]),
+                _fmt(r["refreshes"], 0), _fmt(r["server_cpu_s_per_s"], 3), _fmt(r["latency"]["p50"]),
+                _fmt(r["latency"]["p99"])] for r in section["refresh"]]
+    return ["## Index sync", "", f"A full build on a fresh server (`{build['server']}`), asked for through "
+            "/prioritize as a scheduler would; then refresh-ahead at steady state: /prioritize paced at 20 req/s "
+            "over hot paths, a short TTL against a 1 h one.", "",
+            *_table(["build", "paths", "seconds", "list-status calls", "server CPU s", "paths/s"], rows), "",
+            *_table(["hot set", "paths", "TTL", "Alluxio calls/s", "refreshes", "server CPU s/s", "p50 ms",
+                     "p99 ms"], refresh), ""]
+
+
+def _scheduler(section: dict[str, Any]) -> list[str]:
+    rows = [[r["run"], "with" if r["extender"] else "without", f"{r['bound']}/{r['pods']}", _fmt(r["bind_span_s"], 1),
+             _fmt(r["pods_per_s"], 0), _fmt(r["bind_gap_ms"]["p50"]), _fmt(r["bind_gap_ms"]["p99"]),
+             f"{r['pods_on_node_caching_input']}", _fmt(r["cpu"]["other_cores"])] for r in section["rounds"]]
+    return ["## Through a real kube-scheduler", "",
+            f"kube-scheduler {section['kube_scheduler']}, {section['nodes']:,} nodes, {section['pods']:,} executor pods "
+            f"per round; {section['config']}. Pods/s = bound pods / (last bind − first bind).", "",
+            *_table(["round", "extender", "bound", "span s", "pods/s", "gap p50 ms", "gap p99 ms",
+                     "on a node caching input", "other CPU cores"], rows), "",
+            f"Mean pods/s: with {_fmt(section['pods_per_s_with'], 0)}, without {_fmt(section['pods_per_s_without'], 0)}, "
+            f"ratio {_fmt(section['ratio'])}.", ""]

@@ -1,0 +1,251 @@
+"""Section `scheduler`: executor pods per second through a real kube-scheduler v1.28.7 at 1,000 nodes, with the
+extender and without it, in one run.
+
+The control plane, the manifests' RBAC and the extender's ServiceAccount are the e2e suite's (tests/e2e). The
+cluster: N Ready nodes (2 CPU, 8 GiB), an Alluxio worker pod on each in the Helm chart's mode (host = node IP,
+containerHost = pod IP, so names resolve through the extender's watch), and a fake Alluxio holding 10 apps'
+inputs spread unevenly over the workers. Each round creates the executor pods first (10 apps, `spark-role:
+executor`, 500m CPU each, the paths annotation), then starts a kube-scheduler for them and records when each
+pod is bound through a watch. Throughput = pods bound / (last bind - first bind): the scheduler's pace once it
+runs, without its start-up. Both schedulers use the configuration shipped in manifests/ (the one without the
+extender has the `extenders` list removed), leader election off; rounds alternate so drift hits both.
+"""
+from __future__ import annotations
+
+import json
+import random
+import threading
+import time
+from concurrent.futures import ThreadPoolExecutor
+from typing import Any, Iterable
+
+import urllib3
+
+from . import env, machine
+from .common import Context
+from .stats import summary
+
+from e2e_cluster import MANIFESTS, NAMESPACE, node_object, scheduler_config
+from fake_alluxio import Block, FakeAlluxio, Loc
+from loopback_control_plane import ControlPlane, Rest, control_plane_binaries
+from served import Served
+
+APPS = 10
+FILES_PER_APP = 40
+BLOCKS_PER_FILE = 4
+BLOCK = 64 << 20
+PODS_NS = "spark"
+ANNOTATION = "alluxio-locality.io/paths"
+
+
+def _ip(prefix: str, i: int) -> str:
+    return f"{prefix}.{i // 250}.{i % 250 + 1}"
+
+
+def _parallel(fn: Any, items: Iterable[Any], threads: int = 4) -> None:
+    with ThreadPoolExecutor(threads) as pool:
+        for _ in pool.map(fn, items):
+            pass
+
+
+def create_cluster(rest: Rest, nodes: int) -> list[str]:
+    """Nodes and one Ready Alluxio worker pod per node (Helm chart mode); returns the node names."""
+    for name in ("alluxio", PODS_NS):
+        rest.create({"apiVersion": "v1", "kind": "Namespace", "metadata": {"name": name}})
+    names = [f"b{i:04d}" for i in range(nodes)]
+
+    def one(i: int) -> None:
+        name = names[i]
+        rest.create(node_object(name, _ip("10.2", i), "bench", "2", "8Gi"))
+        pod = f"alluxio-worker-{name}"
+        rest.create({"apiVersion": "v1", "kind": "Pod",
+                     "metadata": {"name": pod, "namespace": "alluxio",
+                                  "labels": {"app": "alluxio", "role": "alluxio-worker"}},
+                     "spec": {"nodeName": name,
+                              "containers": [{"name": "alluxio-worker", "image": "alluxio/alluxio:2.9.3"}]}})
+        rest.set_status("Pod", pod, "alluxio", {
+            "phase": "Running", "hostIP": _ip("10.2", i), "podIP": _ip("10.246", i),
+            "podIPs": [{"ip": _ip("10.246", i)}], "conditions": [{"type": "Ready", "status": "True"}]})
+
+    _parallel(one, range(nodes))
+    return names
+
+
+def load_alluxio(fake: FakeAlluxio, nodes: int, seed: int = 1000) -> dict[str, dict[int, int]]:
+    """Each app's input: files of 64 MiB blocks, each block on one or two workers picked with a skew (a few
+    nodes hold much of an app's data). Returns path -> node index -> cached bytes."""
+    rng = random.Random(seed)
+    held: dict[str, dict[int, int]] = {}
+    for app in range(APPS):
+        favourites = rng.sample(range(nodes), min(60, nodes))
+        weights = [1 / (rank + 1) for rank in range(len(favourites))]
+        per_node = held.setdefault(f"/bench/app-{app}", {})
+        for f in range(FILES_PER_APP):
+            blocks = []
+            for _ in range(BLOCKS_PER_FILE):
+                holders = set(rng.choices(favourites, weights, k=rng.choice((1, 1, 2))))
+                blocks.append(Block(BLOCK, *[Loc(_ip("10.2", w), _ip("10.246", w)) for w in sorted(holders)]))
+                for w in holders:
+                    per_node[w] = per_node.get(w, 0) + BLOCK
+            fake.add_file(f"/bench/app-{app}/part-{f:03d}.parquet", *blocks)
+    return held
+
+
+def executor_pod(name: str, app: int, scheduler: str, run: str) -> dict[str, Any]:
+    """An executor pod as Spark creates it (its labels), with the paths annotation and a scheduler name."""
+    return {"apiVersion": "v1", "kind": "Pod",
+            "metadata": {"name": name, "namespace": PODS_NS,
+                         "labels": {"spark-role": "executor", "spark-app-selector": f"spark-app-{app}",
+                                    "spark-exec-id": name.rsplit("-", 1)[1], "bench-run": run},
+                         "annotations": {ANNOTATION: f"/bench/app-{app}"}},
+            "spec": {"schedulerName": scheduler, "restartPolicy": "Never",
+                     "containers": [{"name": "spark-kubernetes-executor", "image": "apache/spark:3.5.0",
+                                     "resources": {"requests": {"cpu": "500m", "memory": "1Gi"},
+                                                   "limits": {"memory": "1Gi"}}}]}}
+
+
+class BindWatch:
+    """Streams the watch of one run's pods and notes when each is first seen bound (spec.nodeName set). The
+    reader ends by itself once `expected` pods are bound, or when the apiserver ends the watch at `timeout`
+    (closing the stream from another thread would block on the TLS socket the reader holds)."""
+
+    def __init__(self, plane: ControlPlane, run: str, expected: int, timeout: float) -> None:
+        http = urllib3.PoolManager(cert_reqs="CERT_REQUIRED", ca_certs=str(plane.dir / "ca.crt"))
+        url = (f"{plane.url}/api/v1/namespaces/{PODS_NS}/pods?watch=1&labelSelector=bench-run%3D{run}"
+               f"&timeoutSeconds={int(timeout)}")
+        self.expected = expected
+        self.bound: dict[str, tuple[float, str]] = {}
+        self._answer = http.request("GET", url, headers={"Authorization": f"Bearer {plane.admin_token}"},
+                                    preload_content=False, timeout=urllib3.Timeout(connect=10, read=timeout + 10))
+        self._thread = threading.Thread(target=self._read, daemon=True)
+        self._thread.start()
+
+    def _read(self) -> None:
+        buffer = b""
+        try:
+            for chunk in self._answer.stream(65536, decode_content=False):
+                buffer += chunk
+                *lines, buffer = buffer.split(b"\n")
+                for line in lines:
+                    if line.strip():
+                        self._event(json.loads(line))
+                if len(self.bound) >= self.expected:
+                    break
+        except (urllib3.exceptions.HTTPError, OSError):
+            pass
+        finally:
+            self._answer.close()
+
+    def _event(self, event: dict[str, Any]) -> None:
+        obj = event.get("object", {})
+        name, node = obj.get("metadata", {}).get("name"), obj.get("spec", {}).get("nodeName")
+        if node and name not in self.bound:
+            self.bound[name] = (time.perf_counter(), node)
+
+    def wait(self) -> bool:
+        """Until every expected pod is bound or the watch ends; whether all were bound."""
+        self._thread.join()
+        return len(self.bound) >= self.expected
+
+
+def _scheduler_configs(extender_url: str, name: str) -> dict[str, dict[str, Any]]:
+    """The manifests' configuration for one round, with and without the extender."""
+    configs = {}
+    for with_extender in (True, False):
+        config = scheduler_config(extender_url)
+        config["leaderElection"] = {"leaderElect": False}
+        config["profiles"][0]["schedulerName"] = f"{name}-{'with' if with_extender else 'without'}"
+        if not with_extender:
+            del config["extenders"]
+        configs["with" if with_extender else "without"] = config
+    return configs
+
+
+def _round(plane: ControlPlane, rest: Rest, run: str, config: dict[str, Any], pods: int,
+           held: dict[str, dict[int, int]], names: list[str], extender: Served | None) -> dict[str, Any]:
+    scheduler = config["profiles"][0]["schedulerName"]
+    watch = BindWatch(plane, run, pods, timeout=max(120.0, pods * 0.5))
+    created0 = time.perf_counter()
+    _parallel(lambda k: rest.create(executor_pod(f"{run}-exec-{k}", k % APPS, scheduler, run)), range(pods))
+    created = time.perf_counter() - created0
+    calls0 = _extender_calls(extender)
+    window = machine.CpuWindow()
+    started = time.perf_counter()
+    process = plane.start_scheduler(scheduler, config, plane.scheduler_token)
+    try:
+        complete = watch.wait()
+        if not process.alive():
+            raise RuntimeError(f"{scheduler} exited:\n{process.tail()}")
+    finally:
+        process.stop()
+    cpu = window.close()
+    times = sorted(t for t, _ in watch.bound.values())
+    span = times[-1] - times[0] if len(times) > 1 else None
+    gaps = [b - a for a, b in zip(times, times[1:])]
+    node_index = {name: i for i, name in enumerate(names)}
+    local = sum(1 for pod, (_, node) in watch.bound.items()
+                if held[f"/bench/app-{int(pod.rsplit('-', 1)[1]) % APPS}"].get(node_index[node], 0) > 0)
+    rest.request("DELETE", f"/api/v1/namespaces/{PODS_NS}/pods?labelSelector=bench-run%3D{run}",
+                 {"gracePeriodSeconds": 0})
+    return {"run": run, "scheduler": scheduler, "pods": pods, "bound": len(watch.bound), "complete": complete,
+            "create_s": created, "first_bind_after_start_s": times[0] - started if times else None,
+            "bind_span_s": span, "pods_per_s": (len(times) - 1) / span if span else None,
+            "bind_gap_ms": summary([g * 1000 for g in gaps]),
+            "pods_on_node_caching_input": local, "extender_calls": {k: v - calls0.get(k, 0) for k, v in _extender_calls(extender).items()}, "cpu": cpu}
+
+
+def _extender_calls(extender: Served | None) -> dict[str, float]:
+    if extender is None:
+        return {}
+    from .servers import counters, scrape
+    return counters(scrape(extender), "scheduler_extender_requests_total", "verb")
+
+
+def scheduler(ctx: Context) -> dict[str, Any]:
+    nodes = 100 if ctx.quick else 1000
+    pods = 100 if ctx.quick else 1000
+    rounds = 1 if ctx.quick else 2
+    env.use_child_env()
+    bin_dir = control_plane_binaries()
+    (ctx.tmp / "control-plane").mkdir()
+    plane = ControlPlane(bin_dir, ctx.tmp / "control-plane")
+    plane.start()
+    fake = FakeAlluxio()
+    extender = None
+    try:
+        for manifest in ("namespace.yaml", "extender-rbac.yaml", "scheduler-rbac.yaml"):
+            plane.apply(MANIFESTS / manifest, {"Namespace", "ServiceAccount", "ClusterRole", "ClusterRoleBinding",
+                                               "Role", "RoleBinding"})
+        rest = plane.rest()
+        t0 = time.perf_counter()
+        names = create_cluster(rest, nodes)
+        ctx.log(f"  cluster: {nodes} nodes and worker pods in {time.perf_counter() - t0:.1f}s")
+        held = load_alluxio(fake, nodes)
+        fake.start()
+        token = plane.service_account_token(NAMESPACE, "alluxio-locality-extender")
+        kubeconfig = plane.kubeconfig(token, "alluxio-locality-extender")
+        extender = Served("--alluxio-proxy", fake.url, "--alluxio-master", fake.url, "--kubernetes", "kubeconfig",
+                          "--kubeconfig", str(kubeconfig))
+        configs = _scheduler_configs(extender.url, "bench")
+        rows = []
+        for r in range(rounds):
+            for label in ("without", "with"):
+                row = _round(plane, rest, f"r{r}-{label}", configs[label], pods, held, names,
+                             extender if label == "with" else None)
+                row["extender"] = label == "with"
+                rows.append(row)
+                ctx.log(f"  round {r} {label} extender: {row['bound']}/{pods} bound, "
+                        f"{row['pods_per_s'] or 0:.0f} pods/s, {row['pods_on_node_caching_input']} on a node caching "
+                        f"their input, other CPU {row['cpu']['other_cores']}")
+    finally:
+        if extender is not None:
+            extender.stop()
+        fake.stop()
+        plane.stop()
+    rate = {label: [r["pods_per_s"] for r in rows if r["extender"] == (label == "with") and r["pods_per_s"]]
+            for label in ("with", "without")}
+    best = {label: sum(v) / len(v) if v else None for label, v in rate.items()}
+    return {"nodes": nodes, "pods": pods, "rounds": rows, "kube_scheduler": "v1.28.7 (tests/e2e/build-control-plane.sh)",
+            "config": "manifests/scheduler-config.yaml, leader election off; 'without' = same minus extenders",
+            "pods_per_s_with": best["with"], "pods_per_s_without": best["without"],
+            "ratio": best["with"] / best["without"] if best["with"] and best["without"] else None}

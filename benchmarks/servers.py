@@ -1,0 +1,141 @@
+"""The servers under test, as subprocesses on loopback: the real `scheduler-extender serve` (through
+tests/served.py, as the integration tests run it) and the naive peer; their gunicorn worker, /metrics, and
+index warming."""
+from __future__ import annotations
+
+import json
+import re
+import subprocess
+import sys
+import tempfile
+import time
+import urllib.parse
+from typing import Any, Iterable
+
+from . import env, machine
+from .bodies import pod_body
+from .env import ROOT
+
+from served import Served, free_port
+
+_SAMPLE = re.compile(r'^([a-zA-Z_:][a-zA-Z0-9_:]*)(\{[^}]*\})?\s+(\S+)$')
+_LABEL = re.compile(r'(\w+)="((?:[^"\\]|\\.)*)"')
+
+
+class Command(Served):
+    """Like Served, for any command line that takes `--bind` (the naive peer)."""
+
+    def __init__(self, argv: list[str], *, port: int | None = None, ready_path: str = "/readyz") -> None:
+        self.port = port or free_port()
+        self.tls = None
+        self.url = f"http://127.0.0.1:{self.port}"
+        self._log = tempfile.TemporaryFile()
+        self.process = subprocess.Popen([*argv, "--bind", f"127.0.0.1:{self.port}"], cwd=ROOT,
+                                        stdout=self._log, stderr=subprocess.STDOUT, env=env.child_env())
+        self._wait(ready_path)
+
+
+def extender(alluxio_url: str, *flags: str) -> Served:
+    """The real server: `python -m scheduler_extender serve` under gunicorn, default threads."""
+    env.use_child_env()
+    return Served("--alluxio-proxy", alluxio_url, "--alluxio-master", alluxio_url, *flags)
+
+
+def naive(alluxio_url: str) -> Command:
+    return Command([sys.executable, "-m", "benchmarks.naive", "--alluxio-proxy", alluxio_url,
+                    "--alluxio-master", alluxio_url])
+
+
+def worker_pid(server: Served, timeout: float = 10) -> int:
+    """The gunicorn worker (the one child of the arbiter), where the index lives."""
+    deadline = time.monotonic() + timeout
+    while time.monotonic() < deadline:
+        kids = machine.children(server.process.pid)
+        if kids:
+            return kids[0]
+        time.sleep(0.05)
+    raise RuntimeError("no gunicorn worker process")
+
+
+def scrape(server: Served) -> dict[tuple[str, tuple[tuple[str, str], ...]], float]:
+    """Every sample of /metrics: (name, sorted labels) -> value."""
+    status, text = server.get("/metrics")
+    if status != 200:
+        raise RuntimeError(f"/metrics answered {status}")
+    samples = {}
+    for line in text.splitlines():
+        match = _SAMPLE.match(line)
+        if match:
+            labels = tuple(sorted(_LABEL.findall(match[2] or "")))
+            samples[(match[1], labels)] = float(match[3])
+    return samples
+
+
+def metric(samples: dict, name: str, **labels: str) -> float:
+    """Sum of the samples of `name` whose labels include `labels`."""
+    want = set(labels.items())
+    return sum(v for (n, ls), v in samples.items() if n == name and want <= set(ls))
+
+
+def buckets(samples: dict, name: str, **labels: str) -> dict[str, float]:
+    want = set(labels.items())
+    out: dict[str, float] = {}
+    for (n, ls), v in samples.items():
+        if n == name + "_bucket" and want <= set(ls):
+            le = dict(ls)["le"]
+            out[le] = out.get(le, 0.0) + v
+    return out
+
+
+def counters(samples: dict, name: str, *keys: str) -> dict[str, float]:
+    """A labelled counter as {"k1=v1,k2=v2": value}."""
+    out = {}
+    for (n, ls), v in samples.items():
+        if n == name:
+            d = dict(ls)
+            out[",".join(f"{k}={d.get(k, '')}" for k in keys)] = v
+    return out
+
+
+def warm(server: Served, paths: Iterable[str], *, timeout: float, per_request: int = 1000) -> dict[str, Any]:
+    """Ask the index for `paths` the way a scheduler does (POST /prioritize with pods annotated with them;
+    a directory and files beneath it go to different pods, since a pod's nested paths are de-duplicated),
+    then wait until /locality reports every one known. Returns time and request counts."""
+    paths = list(paths)
+    started = time.perf_counter()
+    dirs = [p for p in paths if not p.endswith(".parquet")]
+    files = [p for p in paths if p.endswith(".parquet")]
+    posted = 0
+    for group in (dirs, files):
+        for i in range(0, len(group), per_request):
+            status, answer = server.request("POST", "/prioritize", pod_body(group[i:i + per_request], ["node-0"]))[:2]
+            if status != 200:
+                raise RuntimeError(f"warming: /prioritize answered {status}: {answer}")
+            posted += 1
+    missing = known_missing(server, paths)
+    while missing and time.perf_counter() - started < timeout:
+        time.sleep(0.2)
+        missing = known_missing(server, missing)
+    if missing:
+        raise RuntimeError(f"index not warm after {timeout}s: {len(missing)} paths missing, e.g. {missing[:3]}")
+    return {"paths": len(paths), "requests": posted, "seconds": time.perf_counter() - started}
+
+
+def known_missing(server: Served, paths: list[str], chunk: int = 60) -> list[str]:
+    """The paths /locality does not report known (it looks each up: a miss starts a fetch)."""
+    missing = []
+    for i in range(0, len(paths), chunk):
+        part = paths[i:i + chunk]
+        query = urllib.parse.urlencode([("path", p) for p in part] + [("node", "node-0")])
+        status, report = server.get(f"/locality?{query}")
+        if status != 200:
+            raise RuntimeError(f"/locality answered {status}: {report}")
+        missing += [entry["path"] for entry in report["paths"] if not entry["known"]]
+    return missing
+
+
+def post_json(server: Served, path: str, body: bytes) -> Any:
+    status, answer = server.request("POST", path, body)[:2]
+    if status != 200:
+        raise RuntimeError(f"{path} answered {status}: {str(answer)[:300]}")
+    return answer if not isinstance(answer, (bytes, str)) else json.loads(answer)
