@@ -6,7 +6,9 @@ import logging
 import ssl
 import time
 from dataclasses import dataclass
-from typing import Any, Callable
+from functools import partial
+from http import HTTPStatus
+from typing import Any, Callable, Iterable
 
 import orjson
 from flask import Flask, Response, request
@@ -163,43 +165,83 @@ def _has_client_cert(environ: dict[str, Any]) -> bool:
     return isinstance(sock, ssl.SSLSocket) and bool(sock.getpeercert())
 
 
+class SchedulingFastPath:
+    """WSGI middleware: a POST to a scheduling verb whose body has a Content-Length within the limit goes
+    straight to the extender, without Flask's request context, routing and Response objects. kube-scheduler
+    waits on two such calls per pod, and Flask costs about 90 us of a 200 us /filter (benchmarks/).
+    Everything else, and a caller a client-certificate check would refuse, goes on to Flask."""
+
+    def __init__(self, app: Callable[..., Iterable[bytes]], verbs: dict[str, Callable[[bytes], tuple[int, bytes]]], *,
+                 max_body_bytes: int, client_cert: bool) -> None:
+        self._app, self._verbs = app, verbs
+        self._max_body_bytes, self._client_cert = max_body_bytes, client_cert
+
+    def __call__(self, environ: dict[str, Any], start_response: Callable[..., Any]) -> Iterable[bytes]:
+        handle = self._verbs.get(environ.get("PATH_INFO", ""))
+        length = environ.get("CONTENT_LENGTH") or ""
+        if (handle is None or environ.get("REQUEST_METHOD") != "POST" or not length.isdigit()
+                or int(length) > self._max_body_bytes or (self._client_cert and not _has_client_cert(environ))):
+            return self._app(environ, start_response)
+        status, payload = handle(environ["wsgi.input"].read(int(length)))
+        start_response(_STATUS[status], [("Content-Type", "application/json"), ("Content-Length", str(len(payload)))])
+        return [payload]
+
+
+_STATUS = {code: f"{code} {HTTPStatus(code).phrase}" for code in (200, 400, 500)}
+
+
 def make_app(extender: Extender, index: LocationIndex, metrics: Metrics, cluster: ClusterView | None, *,
              max_body_bytes: int, access: Access = Access()) -> Flask:
     app = Flask(__name__)
     app.config["MAX_CONTENT_LENGTH"] = max_body_bytes
     verb_access = "client-cert" if access.client_cert else "open"
 
-    def answer(verb: str, handle: Callable[[ExtenderArgs], Any]) -> Response:
+    def call(verb: str, handle: Callable[[ExtenderArgs], Any], body: bytes) -> tuple[int, bytes]:
         """Parse, handle, time and count one extender call; a body we cannot act on is a 400 with a reason."""
+        start = time.perf_counter()
+        outcome = "error"
+        try:
+            status, payload = 200, orjson.dumps(handle(parse_args(body)))
+            outcome = "ok"
+        except ProtocolError as err:
+            status, payload, outcome = 400, orjson.dumps({"Error": f"bad {verb} request: {err}"}), "bad_request"
+        except orjson.JSONEncodeError as err:  # only echoed input fails: Node objects nested past the limit
+            status, outcome = 400, "bad_request"
+            payload = orjson.dumps({"Error": f"bad {verb} request: cannot echo its Nodes: {err}"})
+        except Exception as err:  # a bug: the scheduler still gets JSON, and the log the traceback
+            log.exception("internal error answering /%s", verb)
+            status, payload = 500, orjson.dumps({"Error": f"internal error: {type(err).__name__}"})
+        finally:
+            metrics.request_seconds.labels(verb).observe(time.perf_counter() - start)
+            metrics.requests.labels(verb, outcome).inc()
+        return status, payload
+
+    verbs = {"filter": extender.filter, "prioritize": extender.prioritize}
+    app.wsgi_app = SchedulingFastPath(  # type: ignore[method-assign]
+        app.wsgi_app, {f"/{verb}": partial(call, verb, handle) for verb, handle in verbs.items()},
+        max_body_bytes=max_body_bytes, client_cert=access.client_cert)
+
+    def answer(verb: str) -> Response:
+        """What the fast path left to Flask: refusals, chunked bodies, bodies over the limit."""
         refused = refusal(verb_access, f"/{verb}")
         if refused is not None:
             metrics.requests.labels(verb, "refused").inc()
             return refused
-        start = time.perf_counter()
-        outcome = "error"
         try:
-            args = parse_args(_body())
-            answer = _json(handle(args), 200)
-            outcome = "ok"
-        except ProtocolError as err:
-            answer, outcome = _json({"Error": f"bad {verb} request: {err}"}, 400), "bad_request"
-        except orjson.JSONEncodeError as err:  # only echoed input fails: Node objects nested past the limit
-            answer, outcome = _json({"Error": f"bad {verb} request: cannot echo its Nodes: {err}"}, 400), "bad_request"
+            body = _body()
         except HTTPException as err:
-            outcome = f"http_{err.code}"
+            metrics.requests.labels(verb, f"http_{err.code}").inc()
             raise
-        finally:
-            metrics.request_seconds.labels(verb).observe(time.perf_counter() - start)
-            metrics.requests.labels(verb, outcome).inc()
-        return answer
+        status, payload = call(verb, verbs[verb], body)
+        return Response(payload, status, mimetype="application/json")
 
     @app.post("/filter")
     def filter_() -> Response:
-        return answer("filter", extender.filter)
+        return answer("filter")
 
     @app.post("/prioritize")
     def prioritize() -> Response:
-        return answer("prioritize", extender.prioritize)
+        return answer("prioritize")
 
     @app.get("/locality")
     def locality() -> Response:
