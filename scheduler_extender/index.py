@@ -89,6 +89,7 @@ class LocationIndex:
         found: list[PathLocations | None] = [None] * len(paths)
         waiting: dict[int, Future[PathLocations]] = {}
         count = self._metrics.index_lookups
+        hits = 0  # counted once per call: a pod may list hundreds of paths
         with self._lock:
             for i, path in enumerate(paths):
                 entry = self._entries.get(path)
@@ -99,13 +100,15 @@ class LocationIndex:
                         self._fetch_locked(path, "stale", now)
                         count.labels("stale").inc()
                     else:
-                        count.labels("hit").inc()
+                        hits += 1
                     continue
                 future = self._fetch_locked(path, "miss", now)
                 if future is None:
                     count.labels("error").inc()
                 else:
                     waiting[i] = future
+        if hits:
+            count.labels("hit").inc(hits)
         if waiting:
             wait(waiting.values(), timeout=self._budget)
             for i, future in waiting.items():
