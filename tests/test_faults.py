@@ -123,8 +123,7 @@ def serve(proxy: FakeAlluxio, *flags: str, **kw: Any) -> Served:
                   "--log-level", "error", *flags, **kw)
 
 
-def alluxio_fault(served: Served, fake: FakeAlluxio, figure: Figure, start: Callable[[], None],
-                  clear: Callable[[], None]) -> None:
+def alluxio_fault(served: Served, figure: Figure, start: Callable[[], None], clear: Callable[[], None]) -> None:
     """The common shape: a warm path keeps its scores through the fault (last good data), a cold one is
     neutral, and once the fault clears the cold one scores."""
     warm = Probe(served, figure, names_body(NODES, WARM))
@@ -140,7 +139,7 @@ def alluxio_fault(served: Served, fake: FakeAlluxio, figure: Figure, start: Call
 def test_alluxio_proxy_down(alluxio: FakeAlluxio, figures: list[Figure]) -> None:
     figure = Figure("Alluxio proxy down")
     with serve(alluxio) as served:
-        alluxio_fault(served, alluxio, figure, alluxio.stop, alluxio.start)
+        alluxio_fault(served, figure, alluxio.stop, alluxio.start)
         assert metric(served, 'scheduler_extender_alluxio_call_errors_total{operation="list_status",'
                               'reason="connection"}') > 0
         assert metric(served, 'scheduler_extender_index_lookups_total{result="error"}') > 0
@@ -150,7 +149,7 @@ def test_alluxio_proxy_down(alluxio: FakeAlluxio, figures: list[Figure]) -> None
 def test_alluxio_answering_500s(alluxio: FakeAlluxio, figures: list[Figure]) -> None:
     figure = Figure("Alluxio answering 500")
     with serve(alluxio) as served:
-        alluxio_fault(served, alluxio, figure, lambda: alluxio.inject(status=500, endpoint=LIST_STATUS),
+        alluxio_fault(served, figure, lambda: alluxio.inject(status=500, endpoint=LIST_STATUS),
                       alluxio.clear_faults)
         assert metric(served, 'scheduler_extender_alluxio_call_errors_total{operation="list_status",'
                               'reason="http_500"}') >= 3  # retried twice per fetch
@@ -162,7 +161,7 @@ def test_alluxio_answering_truncated_or_invalid_json(alluxio: FakeAlluxio, figur
                                                      fault: str) -> None:
     figure = Figure(f"Alluxio answering {'truncated' if fault == 'truncate' else 'invalid'} JSON")
     with serve(alluxio) as served:
-        alluxio_fault(served, alluxio, figure, lambda: alluxio.inject(**{fault: True, "endpoint": LIST_STATUS}),
+        alluxio_fault(served, figure, lambda: alluxio.inject(**{fault: True, "endpoint": LIST_STATUS}),
                       alluxio.clear_faults)
         assert metric(served, 'scheduler_extender_alluxio_call_errors_total{operation="list_status",'
                               'reason="bad_response"}') > 0
@@ -186,7 +185,7 @@ def test_alluxio_slower_than_the_budget(alluxio: FakeAlluxio, figures: list[Figu
 def test_alluxio_slower_than_its_timeout(alluxio: FakeAlluxio, figures: list[Figure]) -> None:
     figure = Figure("Alluxio slow past --alluxio-timeout (500 ms)")
     with serve(alluxio, "--alluxio-timeout", "500ms", "--alluxio-retries", "0") as served:
-        alluxio_fault(served, alluxio, figure, lambda: alluxio.inject(delay=2.0, endpoint=LIST_STATUS),
+        alluxio_fault(served, figure, lambda: alluxio.inject(delay=2.0, endpoint=LIST_STATUS),
                       alluxio.clear_faults)
         assert metric(served, 'scheduler_extender_alluxio_call_errors_total{operation="list_status",'
                               'reason="timeout"}') > 0
