@@ -9,6 +9,7 @@ from fake_alluxio import GET_STATUS, LIST_STATUS, MASTER_INFO, Block, Loc
 from scheduler_extender.locations.alluxio_rest import AlluxioRestSource
 from scheduler_extender.locations.base import PathLocations, SourceError, WorkerAddress as W
 from scheduler_extender.metrics import Metrics
+from scheduler_extender.locations.uri_status import array_elements
 
 
 def source(fake, *, master=True, timeout=2.0, retries=2, metrics=None):
@@ -291,3 +292,18 @@ def test_concurrent_fetches_share_one_source(fake_alluxio):
 def test_a_url_that_is_not_http_is_refused_at_once():
     with pytest.raises(ValueError, match="proxy URL 'alluxio-proxy:39999'"):
         AlluxioRestSource("alluxio-proxy:39999", None, timeout=1, retries=0, metrics=Metrics())
+
+
+@pytest.mark.parametrize("text, expected", [
+    (b"[]", []), (b" \n[ ]\r\n", []), (b'[1,{"a":[2]} , "x"]', [1, {"a": [2]}, "x"]),
+])
+def test_array_elements_decodes_one_element_at_a_time(text, expected):
+    assert list(array_elements(text)) == expected
+
+
+@pytest.mark.parametrize("text", [
+    b"", b"{}", b"[1 2]", b"[1,]", b"[1", b"[1]x", b"[1][2]", b"[\xff]", b"[" * 100_000 + b"]" * 100_000,
+])
+def test_array_elements_refuses_anything_but_one_well_formed_array(text):
+    with pytest.raises((ValueError, RecursionError)):
+        list(array_elements(text))

@@ -19,7 +19,7 @@ import urllib3
 
 from ..metrics import Metrics
 from .base import PathLocations, SourceError, WorkerAddress
-from .uri_status import aggregate
+from .uri_status import aggregate, array_elements
 
 _JSON = {"Content-Type": "application/json", "Accept": "application/json"}
 _LIST_RECURSIVE = orjson.dumps({"recursive": True})
@@ -48,15 +48,18 @@ class AlluxioRestSource:
     def fetch(self, path: str) -> PathLocations:
         """Cached bytes beneath `path` by worker set; an empty PathLocations if Alluxio says it does not exist."""
         url = self._paths_url(path, "list-status")
-        statuses = self._call("list_status", "POST", url, _LIST_RECURSIVE, missing_ok=True)
-        if statuses is None:
+        data = self._call("list_status", "POST", url, _LIST_RECURSIVE, missing_ok=True, raw=True)
+        if data is None:
             return PathLocations()
-        if not isinstance(statuses, list):
-            raise self._bad("list_status", url, f"a JSON {type(statuses).__name__} instead of a list of statuses")
+        if data.lstrip()[:1] != b"[":
+            answer = self._decode("list_status", url, data)
+            raise self._bad("list_status", url, f"a JSON {type(answer).__name__} instead of a list of statuses")
         try:
-            return aggregate(statuses)
+            return aggregate(array_elements(data))
         except SourceError as err:
             raise self._bad("list_status", url, str(err)) from None
+        except (ValueError, RecursionError) as err:  # bad JSON, bad UTF-8, nested too deep
+            raise self._bad("list_status", url, f"invalid JSON ({err}): {data[:200]!r}") from None
 
     def probe(self) -> None:
         """Proves Alluxio answers: the master's info when we know the master, else the proxy's status of `/`."""
@@ -99,8 +102,9 @@ class AlluxioRestSource:
         return f"{self._proxy}/api/v1/paths/{quote(path, safe='/')}/{action}"
 
     def _call(self, operation: str, method: str, url: str, body: bytes | None = None, *,
-              missing_ok: bool = False) -> Any:
-        """The decoded JSON answer, retried as the class says; None if `missing_ok` and the path does not exist."""
+              missing_ok: bool = False, raw: bool = False) -> Any:
+        """The decoded JSON answer (its bytes if `raw`), retried as the class says; None if `missing_ok` and
+        the path does not exist."""
         attempt = 0
         while True:
             start = time.perf_counter()
@@ -112,7 +116,7 @@ class AlluxioRestSource:
                 self._metrics.alluxio_seconds.labels(operation).observe(time.perf_counter() - start)
             if response is not None:
                 if response.status == 200:
-                    return self._decode(operation, url, response.data)
+                    return response.data if raw else self._decode(operation, url, response.data)
                 code, message = _alluxio_error(response.data)
                 if missing_ok and response.status == 500 and code == "NOT_FOUND":
                     return None
