@@ -92,15 +92,16 @@ class Extender:
         return [self._tables.table(path, entry, generation, lambda: WorkerResolver(books))
                 for path, entry in zip(paths, self._index.lookup(paths)) if entry is not None]
 
-    def _nodes_resolver(self, args: ExtenderArgs) -> locality.NodeOf:
+    def _nodes_resolver(self, args: ExtenderArgs) -> locality.NodeOf | None:
         """Places what the tables left unplaced by the request's Node objects, whose book is built only if
-        asked (with thousands of nodes it is the costliest thing a request could do)."""
+        asked (with thousands of nodes it is the costliest thing a request could do). None for a request
+        of node names: their book is in the tables already."""
+        if args.nodes is None:
+            return None
         resolver: WorkerResolver | None = None
 
         def node_of(worker: WorkerAddress) -> str | None:
             nonlocal resolver
-            if args.nodes is None:
-                return None
             if resolver is None:
                 resolver = WorkerResolver([book_from_nodes(args.nodes)])
             return resolver(worker)

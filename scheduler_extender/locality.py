@@ -21,9 +21,10 @@ NodeOf = Callable[[WorkerAddress], "str | None"]
 @dataclass(frozen=True, slots=True)
 class NodeTable:
     placed: dict[str, int]
-    """Bytes per node of the worker sets whose every worker the shared books placed."""
+    """Bytes per node wherever the shared books placed a worker: whole sets, and the placed part of the rest."""
     unplaced: tuple[tuple[WorkerSet, frozenset[str], int], ...]
-    """(workers, the nodes the shared books did place for some of them, bytes) for the other sets."""
+    """(workers, the nodes the shared books did place for some of them, bytes) for the sets with a worker the
+    books could not place: what a request's own Node objects may still place."""
 
 
 def node_table(entry: PathLocations, shared: NodeOf) -> NodeTable:
@@ -34,24 +35,27 @@ def node_table(entry: PathLocations, shared: NodeOf) -> NodeTable:
         known = frozenset(node for node in nodes if node is not None)
         if None in nodes:
             unplaced.append((workers, known, size))
-            continue
         for node in known:
             placed[node] = placed.get(node, 0) + size
     return NodeTable(placed, tuple(unplaced))
 
 
-def node_bytes(tables: Sequence[NodeTable], node_of: NodeOf) -> dict[str, int]:
+def node_bytes(tables: Sequence[NodeTable], node_of: NodeOf | None) -> dict[str, int]:
     """Bytes of the tables' blocks cached on each node, a block counted once per node however many of
-    that node's workers (or tiers) hold it. `node_of` places what the tables left unplaced; workers it
-    cannot place are left out. The result may be a table's own dict: read it, never change it."""
-    if len(tables) == 1 and not tables[0].unplaced:
+    that node's workers (or tiers) hold it. `node_of` places what the tables left unplaced (None when the
+    request brings no addresses of its own: the unplaced sets, which may be most of a big directory's
+    when few candidates are sent, then cost nothing); workers it cannot place are left out. The result may
+    be a table's own dict: read it, never change it."""
+    if len(tables) == 1 and (node_of is None or not tables[0].unplaced):
         return tables[0].placed
     totals: dict[str, int] = {}
     for table in tables:
         for node, size in table.placed.items():
             totals[node] = totals.get(node, 0) + size
+        if node_of is None:
+            continue
         for workers, known, size in table.unplaced:
-            for node in known.union(n for n in map(node_of, workers) if n is not None):
+            for node in {n for n in map(node_of, workers) if n is not None} - known:
                 totals[node] = totals.get(node, 0) + size
     return totals
 

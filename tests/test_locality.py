@@ -20,8 +20,9 @@ def test_unplaced_worker_sets_are_resolved_per_request_once_per_node():
     gone = W("10.9.9.9")
     entry = PathLocations(by_workers={(gone,): 7, (B1, gone): 3, (B1,): 1})
     table = node_table(entry, NODE.get)
-    assert table.placed == {"node-b": 1}
-    assert node_bytes([table], nothing) == {"node-b": 4}  # the set on b and an unknown worker still counts for b
+    assert table.placed == {"node-b": 4}  # the set on b and an unknown worker counts for b already
+    assert node_bytes([table], None) == {"node-b": 4}
+    assert node_bytes([table], nothing) == {"node-b": 4}
     assert node_bytes([table], {gone: "node-b"}.get) == {"node-b": 11}  # one set, once per node
     assert node_bytes([table], {gone: "node-c"}.get) == {"node-b": 4, "node-c": 10}
 
