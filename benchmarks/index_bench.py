@@ -62,7 +62,7 @@ def index_load(ctx: Context) -> dict[str, Any]:
         worker = servers.worker_pid(server)
         # Touch every route once (imports, Flask's first-request work) before the baseline.
         post(server.url + "/prioritize", pod_body([], ["node-0"]))
-        server.get("/locality?path=/none-yet")
+        servers.get(server, "/locality?path=/none-yet")
         servers.scrape(server)
         rss = {"empty": _settle_rss(worker)}
         dirs = _load(ctx, server, worker, [dir_path(d) for d in range(spec.dirs)], per_request=spec.dirs,

@@ -36,11 +36,13 @@ def git() -> dict[str, Any]:
     """Commit and whether the tree differs from it (read-only git commands only)."""
     def run(*args: str) -> str:
         try:
-            return subprocess.run(["git", *args], cwd=ROOT, capture_output=True, text=True, timeout=20).stdout.strip()
+            return subprocess.run(["git", *args], cwd=ROOT, capture_output=True, text=True, timeout=20).stdout
         except (OSError, subprocess.TimeoutExpired):
             return ""
+    # Porcelain lines are "XY path": strip nothing before slicing, or " M path" loses a letter.
     changed = [line[3:] for line in run("status", "--porcelain", "--untracked-files=no").splitlines() if line]
-    return {"git_commit": run("rev-parse", "HEAD") or "unknown", "git_subject": run("log", "-1", "--format=%s"),
+    return {"git_commit": run("rev-parse", "HEAD").strip() or "unknown",
+            "git_subject": run("log", "-1", "--format=%s").strip(),
             "git_dirty_files": changed}
 
 

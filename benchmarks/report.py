@@ -163,11 +163,15 @@ def _sync(section: dict[str, Any]) -> list[str]:
 def _scheduler(section: dict[str, Any]) -> list[str]:
     rows = [[r["run"], "with" if r["extender"] else "without", f"{r['bound']}/{r['pods']}", _fmt(r["bind_span_s"], 1),
              _fmt(r["pods_per_s"], 0), _fmt(r["bind_gap_ms"]["p50"]), _fmt(r["bind_gap_ms"]["p99"]),
-             f"{r['pods_on_node_caching_input']}", _fmt(r["cpu"]["other_cores"])] for r in section["rounds"]]
+             f"{r['pods_on_node_caching_input']}",
+             " / ".join(_fmt(r.get("extender_server_ms_per_call", {}).get(v)) for v in ("filter", "prioritize"))
+             if r["extender"] else "–", _fmt(r["cpu"]["other_cores"])] for r in section["rounds"]]
     return ["## Through a real kube-scheduler", "",
             f"kube-scheduler {section['kube_scheduler']}, {section['nodes']:,} nodes, {section['pods']:,} executor pods "
-            f"per round; {section['config']}. Pods/s = bound pods / (last bind − first bind).", "",
+            f"per round; {section['config']}. Pods/s = bound pods / (last bind − first bind); gap = time between "
+            "consecutive binds; extender ms per call = the extender's own handling time (its request histogram).", "",
             *_table(["round", "extender", "bound", "span s", "pods/s", "gap p50 ms", "gap p99 ms",
-                     "on a node caching input", "other CPU cores"], rows), "",
+                     "on a node caching input", "extender ms per call (filter / prioritize)", "other CPU cores"],
+                   rows), "",
             f"Mean pods/s: with {_fmt(section['pods_per_s_with'], 0)}, without {_fmt(section['pods_per_s_without'], 0)}, "
             f"ratio {_fmt(section['ratio'])}.", ""]

@@ -23,6 +23,7 @@ import urllib3
 
 from . import env, machine
 from .common import Context
+from .servers import metric, scrape
 from .stats import summary
 
 from e2e_cluster import MANIFESTS, NAMESPACE, node_object, scheduler_config
@@ -187,18 +188,23 @@ def _round(plane: ControlPlane, rest: Rest, run: str, config: dict[str, Any], po
                 if held[f"/bench/app-{int(pod.rsplit('-', 1)[1]) % APPS}"].get(node_index[node], 0) > 0)
     rest.request("DELETE", f"/api/v1/namespaces/{PODS_NS}/pods?labelSelector=bench-run%3D{run}",
                  {"gracePeriodSeconds": 0})
+    calls = {k: v - calls0.get(k, 0) for k, v in _extender_calls(extender).items()}
+    server_ms = {verb: calls[f"{verb}_sum"] * 1000 / calls[f"{verb}_count"]
+                 for verb in ("filter", "prioritize") if calls.get(f"{verb}_count")}
     return {"run": run, "scheduler": scheduler, "pods": pods, "bound": len(watch.bound), "complete": complete,
             "create_s": created, "first_bind_after_start_s": times[0] - started if times else None,
             "bind_span_s": span, "pods_per_s": (len(times) - 1) / span if span else None,
             "bind_gap_ms": summary([g * 1000 for g in gaps]),
-            "pods_on_node_caching_input": local, "extender_calls": {k: v - calls0.get(k, 0) for k, v in _extender_calls(extender).items()}, "cpu": cpu}
+            "pods_on_node_caching_input": local, "extender_calls": calls, "extender_server_ms_per_call": server_ms, "cpu": cpu}
 
 
 def _extender_calls(extender: Served | None) -> dict[str, float]:
+    """Calls and seconds spent answering them, per verb, from the extender's own metrics."""
     if extender is None:
         return {}
-    from .servers import counters, scrape
-    return counters(scrape(extender), "scheduler_extender_requests_total", "verb")
+    samples = scrape(extender)
+    return {f"{verb}_{what}": metric(samples, f"scheduler_extender_request_duration_seconds_{what}", verb=verb)
+            for verb in ("filter", "prioritize") for what in ("count", "sum")}
 
 
 def scheduler(ctx: Context) -> dict[str, Any]:

@@ -9,7 +9,9 @@ import subprocess
 import sys
 import tempfile
 import time
+import urllib.error
 import urllib.parse
+import urllib.request
 from typing import Any, Iterable
 
 from . import env, machine
@@ -57,13 +59,23 @@ def worker_pid(server: Served, timeout: float = 10) -> int:
     raise RuntimeError("no gunicorn worker process")
 
 
+def get(server: Served, path: str, timeout: float = 300) -> tuple[int, bytes]:
+    """GET with a long timeout: while the index parses 100 MB directory listings, a request can wait seconds
+    for the worker's GIL (Served.get gives up after 10 s)."""
+    try:
+        with urllib.request.urlopen(server.url + path, timeout=timeout) as answer:
+            return answer.status, answer.read()
+    except urllib.error.HTTPError as err:
+        return err.code, err.read()
+
+
 def scrape(server: Served) -> dict[tuple[str, tuple[tuple[str, str], ...]], float]:
     """Every sample of /metrics: (name, sorted labels) -> value."""
-    status, text = server.get("/metrics")
+    status, body = get(server, "/metrics")
     if status != 200:
         raise RuntimeError(f"/metrics answered {status}")
     samples = {}
-    for line in text.splitlines():
+    for line in body.decode().splitlines():
         match = _SAMPLE.match(line)
         if match:
             labels = tuple(sorted(_LABEL.findall(match[2] or "")))
@@ -127,9 +139,10 @@ def known_missing(server: Served, paths: list[str], chunk: int = 60) -> list[str
     for i in range(0, len(paths), chunk):
         part = paths[i:i + chunk]
         query = urllib.parse.urlencode([("path", p) for p in part] + [("node", "node-0")])
-        status, report = server.get(f"/locality?{query}")
+        status, body = get(server, f"/locality?{query}")
         if status != 200:
-            raise RuntimeError(f"/locality answered {status}: {report}")
+            raise RuntimeError(f"/locality answered {status}: {body[:300]!r}")
+        report = json.loads(body)
         missing += [entry["path"] for entry in report["paths"] if not entry["known"]]
     return missing
 
