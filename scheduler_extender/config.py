@@ -235,6 +235,10 @@ class Settings:
     threads: int = _setting(
         "threads", _integer(minimum=1), "4", "N",
         "threads serving HTTP requests")
+    max_paths_per_pod: int = _setting(
+        "max-paths-per-pod", _integer(minimum=1), "1000", "N",
+        "most paths read from one pod's annotation; the rest are ignored and counted (each path can cost an "
+        "Alluxio call)")
     # 10,000 full Node objects (50 images, managedFields) as kube-scheduler sends them with
     # nodeCacheCapable: false come to 174.4 MiB (tests/full_nodes.py); 256Mi leaves a half again for bigger
     # labels, annotations and taints.

@@ -3,6 +3,7 @@ from __future__ import annotations
 
 import logging
 import threading
+from dataclasses import replace
 from typing import Any, Sequence
 
 from cachetools import LRUCache
@@ -25,12 +26,13 @@ class Extender:
     """Stateless per request; the index, the operator's address books and the cluster view are shared."""
 
     def __init__(self, index: LocationIndex, books: Sequence[AddressBook], metrics: Metrics,
-                 cluster: ClusterView | None = None, *, tables: int = 10000) -> None:
+                 cluster: ClusterView | None = None, *, tables: int = 10000, max_paths: int = 1000) -> None:
         self._index = index
         self._books = list(books)
         self._metrics = metrics
         self._cluster = cluster
         self._tables = locality.TableCache(tables)
+        self._max_paths = max_paths
         self._names_books: LRUCache[tuple[str, ...], AddressBook] = LRUCache(8)
         self._names_lock = threading.Lock()
 
@@ -120,10 +122,17 @@ class Extender:
         return book
 
     def _workload(self, args: ExtenderArgs) -> Workload:
+        """The pod's readable paths, at most --max-paths-per-pod of them: each may cost an Alluxio call, and
+        one pod listing 100,000 paths would otherwise queue as many and churn the index for everyone."""
         work = workload_of(args.pod)
         for rejected in work.rejected:
             self._metrics.annotation_errors.labels(rejected.kind).inc()
             log.warning("pod %s: ignoring path %r: %s", work.pod, rejected.entry, rejected.reason)
+        if len(work.paths) > self._max_paths:
+            self._metrics.annotation_errors.labels("too_many_paths").inc()
+            log.warning("pod %s: reading the first %d of its %d paths (--max-paths-per-pod)", work.pod,
+                        self._max_paths, len(work.paths))
+            work = replace(work, paths=work.paths[:self._max_paths])
         return work
 
 

@@ -212,3 +212,17 @@ def test_slow_alluxio_answers_within_the_budget_and_fills_in_the_background(fake
         time.sleep(1.2)
         assert [r["Score"] for r in served.post("/prioritize", nodes_body("/data/a"))[1]] == [10, 8, 3, 0]
         assert fake_alluxio.calls("list_status") == 1
+
+
+def test_a_pod_listing_too_many_paths_is_read_up_to_the_limit_and_counted(fake_alluxio):
+    for i in range(5):
+        fake_alluxio.add_file(f"/data/p{i}", Block(64 * M, Loc(f"n{i}")))
+    with Served("--alluxio-proxy", fake_alluxio.url, "--alluxio-master", fake_alluxio.url,
+                "--request-budget", "2s", "--max-paths-per-pod", "2") as served:
+        status, ranking = served.post("/prioritize", names_body([f"n{i}" for i in range(5)],
+                                                                 ",".join(f"/data/p{i}" for i in range(5))))
+        assert status == 200
+        assert [entry["Score"] for entry in ranking] == [10, 10, 0, 0, 0]
+        assert fake_alluxio.calls("list_status") == 2
+        metrics = served.get("/metrics")[1]
+        assert 'scheduler_extender_annotation_errors_total{reason="too_many_paths"} 1.0' in metrics
