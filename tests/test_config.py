@@ -26,6 +26,7 @@ TABLE = [  # flag, attribute, env var: the names operators script against
     ("--alluxio-retries", "alluxio_retries", "SCHEDULER_EXTENDER_ALLUXIO_RETRIES"),
     ("--fetch-threads", "fetch_threads", "SCHEDULER_EXTENDER_FETCH_THREADS"),
     ("--threads", "threads", "SCHEDULER_EXTENDER_THREADS"),
+    ("--max-paths-per-pod", "max_paths_per_pod", "SCHEDULER_EXTENDER_MAX_PATHS_PER_POD"),
     ("--max-body-size", "max_body_bytes", "SCHEDULER_EXTENDER_MAX_BODY_SIZE"),
     ("--log-level", "log_level", "SCHEDULER_EXTENDER_LOG_LEVEL"),
     ("--kubernetes", "kubernetes", "SCHEDULER_EXTENDER_KUBERNETES"),
