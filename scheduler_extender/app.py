@@ -1,6 +1,7 @@
 """Flask app factory: HTTP in and out, metrics around each call. The logic lives in `extender`."""
 from __future__ import annotations
 
+import gc
 import ipaddress
 import logging
 import ssl
@@ -125,6 +126,10 @@ def create_app(settings: Settings, inputs: Inputs) -> Flask:
     app = make_app(extender, index, inputs.metrics, cluster, max_body_bytes=settings.max_body_bytes,
                    access=access)
     index.start()
+    # Everything so far (Flask, the Kubernetes client, our modules) lives as long as the worker. Frozen, the
+    # collector's full passes stop walking it: a request parsing 1,000 Node objects triggers them, and
+    # they were most of its p99 (66 ms, against 6 ms frozen; in-process /filter, benchmarks/).
+    gc.freeze()
     return app
 
 
