@@ -295,14 +295,14 @@ def test_a_url_that_is_not_http_is_refused_at_once():
 
 
 @pytest.mark.parametrize("text, expected", [
-    (b"[]", []), (b" \n[ ]\r\n", []), (b'[1,{"a":[2]} , "x"]', [1, {"a": [2]}, "x"]),
+    ("[]", []), (" \n[ ]\r\n", []), ('[1,{"a":[2]} , "x"]', [1, {"a": [2]}, "x"]),
 ])
 def test_array_elements_decodes_one_element_at_a_time(text, expected):
     assert list(array_elements(text)) == expected
 
 
 @pytest.mark.parametrize("text", [
-    b"", b"{}", b"[1 2]", b"[1,]", b"[1", b"[1]x", b"[1][2]", b"[\xff]", b"[" * 100_000 + b"]" * 100_000,
+    "", "{}", "[1 2]", "[1,]", "[1", "[1]x", "[1][2]", "[\x01]", "[" * 100_000 + "]" * 100_000,
 ])
 def test_array_elements_refuses_anything_but_one_well_formed_array(text):
     with pytest.raises((ValueError, RecursionError)):

@@ -54,12 +54,15 @@ class AlluxioRestSource:
         if data.lstrip()[:1] != b"[":
             answer = self._decode("list_status", url, data)
             raise self._bad("list_status", url, f"a JSON {type(answer).__name__} instead of a list of statuses")
+        head = data[:200]
         try:
-            return aggregate(array_elements(data))
+            text = data.decode("utf-8")
+            del data  # a 10,000-file listing is over 100 MB: hold it once, as text, while it is read
+            return aggregate(array_elements(text))
         except SourceError as err:
             raise self._bad("list_status", url, str(err)) from None
         except (ValueError, RecursionError) as err:  # bad JSON, bad UTF-8, nested too deep
-            raise self._bad("list_status", url, f"invalid JSON ({err}): {data[:200]!r}") from None
+            raise self._bad("list_status", url, f"invalid JSON ({err}): {head!r}") from None
 
     def probe(self) -> None:
         """Proves Alluxio answers: the master's info when we know the master, else the proxy's status of `/`."""

@@ -42,14 +42,13 @@ _DECODER = json.JSONDecoder()
 _SPACE = re.compile(r"[ \t\n\r]*").match
 
 
-def array_elements(data: bytes) -> Iterator[Any]:
+def array_elements(text: str) -> Iterator[Any]:
     """The elements of a JSON array, decoded one at a time. A recursive listing of a directory of 10,000
     files is over 100 MB; parsed whole it is millions of small objects, and whatever the aggregation keeps
     lands among them and pins their allocator arenas (about 600 MB resident for one such directory, for
     17,000 worker sets kept). One element at a time, memory stays flat, the garbage collector has little
     to walk, and request threads get the GIL between elements. Raises ValueError (or RecursionError) for
     anything but one well-formed array."""
-    text = data.decode("utf-8")
     i = _SPACE(text, 0).end()
     if text[i:i + 1] != "[":
         raise ValueError(f"expected a JSON array at char {i}")
