@@ -32,6 +32,7 @@ class Extender:
         self._metrics = metrics
         self._cluster = cluster
         self._tables = locality.TableCache(tables)
+        self._named_tables = locality.TableCache(tables)
         self._max_paths = max_paths
         self._names_books: LRUCache[tuple[str, ...], AddressBook] = LRUCache(8)
         self._names_lock = threading.Lock()
@@ -56,8 +57,7 @@ class Extender:
         work = self._workload(args)
         if not work.paths:
             return render_priorities(args.node_names, [0] * len(args.node_names))
-        names_book = self._names_book(args.node_names) if args.nodes is None else None
-        by_node = locality.node_bytes(self._node_tables(work.paths, names_book), self._nodes_resolver(args))
+        by_node = locality.node_bytes(self._node_tables(work.paths, args), self._nodes_resolver(args))
         return render_priorities(args.node_names, scoring.scores(args.node_names, by_node))
 
     def locality(self, path_params: Sequence[str], nodes: Sequence[str]) -> dict[str, Any]:
@@ -86,13 +86,28 @@ class Extender:
         """The operator's map first, then what the Kubernetes API says; the request's own books come after."""
         return self._books if self._cluster is None else [*self._books, self._cluster.book]
 
-    def _node_tables(self, paths: Sequence[str], names_book: AddressBook | None) -> list[locality.NodeTable]:
-        """Each path's NodeTable, rebuilt only when its index entry or one of the books was replaced. The
-        candidate names' book (cached per candidate list) joins the shared books: it costs nothing more."""
-        books = [*self._shared_books(), *([names_book] if names_book is not None else [])]
+    def _node_tables(self, paths: Sequence[str], args: ExtenderArgs) -> list[locality.NodeTable]:
+        """Each path's NodeTable from the shared books, rebuilt only when its index entry or a shared book is
+        replaced. Sets those cannot place (workers known by node name only, or no Kubernetes watch) are then
+        placed by the candidate names' book, cached per candidate list. With the watch on there is rarely
+        anything left for that step, so a new candidate list, which nodes filling up bring pod after pod,
+        costs nothing."""
+        books = self._shared_books()
         generation = tuple(books[len(self._books):])
-        return [self._tables.table(path, entry, generation, lambda: WorkerResolver(books))
-                for path, entry in zip(paths, self._index.lookup(paths)) if entry is not None]
+        names_book: AddressBook | None = None
+        tables = []
+        for path, entry in zip(paths, self._index.lookup(paths)):
+            if entry is None:
+                continue
+            table = self._tables.table(path, entry, generation,
+                                       lambda: locality.node_table(entry, WorkerResolver(books)))
+            if table.unplaced and args.nodes is None:
+                names_book = names_book or self._names_book(args.node_names)
+                shared_table, book = table, names_book
+                table = self._named_tables.table(
+                    path, shared_table, (book,), lambda: locality.place_more(shared_table, WorkerResolver([book])))
+            tables.append(table)
+        return tables
 
     def _nodes_resolver(self, args: ExtenderArgs) -> locality.NodeOf | None:
         """Places what the tables left unplaced by the request's Node objects, whose book is built only if

@@ -60,6 +60,16 @@ def node_bytes(tables: Sequence[NodeTable], node_of: NodeOf | None) -> dict[str,
     return totals
 
 
+def place_more(table: NodeTable, resolve: NodeOf) -> NodeTable:
+    """`table` with its unplaced worker sets placed as far as `resolve` can (a block counted once per
+    node, as everywhere). What `resolve` cannot place is dropped: it is the last book a request has."""
+    placed = dict(table.placed)
+    for workers, known, size in table.unplaced:
+        for node in {n for n in map(resolve, workers) if n is not None} - known:
+            placed[node] = placed.get(node, 0) + size
+    return NodeTable(placed, ())
+
+
 def worker_bytes(entries: Iterable[PathLocations]) -> dict[WorkerAddress, int]:
     """Bytes of the entries' blocks cached on each worker."""
     totals: dict[WorkerAddress, int] = {}
@@ -71,21 +81,22 @@ def worker_bytes(entries: Iterable[PathLocations]) -> dict[WorkerAddress, int]:
 
 
 class TableCache:
-    """NodeTables by path, reused while the index entry and the shared books are the very same objects."""
+    """NodeTables by path, reused while what they were built from and the books they were built with are
+    the very same objects."""
 
     def __init__(self, size: int) -> None:
-        self._tables: LRUCache[str, tuple[PathLocations, tuple[object, ...], NodeTable]] = LRUCache(size)
+        self._tables: LRUCache[str, tuple[object, tuple[object, ...], NodeTable]] = LRUCache(size)
         self._lock = threading.Lock()
 
-    def table(self, path: str, entry: PathLocations, generation: tuple[object, ...],
-              shared: Callable[[], NodeOf]) -> NodeTable:
-        """`generation` holds the books `shared` resolves with (compared by identity, and kept alive here so
-        no new book can take an old one's identity): a new book, a new table."""
+    def table(self, path: str, source: object, generation: tuple[object, ...],
+              build: Callable[[], NodeTable]) -> NodeTable:
+        """`source` is the index entry (or table) `build` reads, `generation` the books it resolves with;
+        both compared by identity, and kept alive here so no new object can take an old one's identity."""
         with self._lock:
             cached = self._tables.get(path)
-        if cached is not None and cached[0] is entry and cached[1] == generation:
+        if cached is not None and cached[0] is source and cached[1] == generation:
             return cached[2]
-        table = node_table(entry, shared())
+        table = build()
         with self._lock:
-            self._tables[path] = (entry, generation, table)
+            self._tables[path] = (source, generation, table)
         return table

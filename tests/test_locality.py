@@ -1,4 +1,4 @@
-from scheduler_extender.locality import TableCache, node_bytes, node_table, worker_bytes
+from scheduler_extender.locality import NodeTable, TableCache, node_bytes, node_table, place_more, worker_bytes
 from scheduler_extender.locations.base import PathLocations, WorkerAddress as W
 
 A1, A2, B1 = W("a", "10.1.0.1"), W("a", "10.1.0.2"), W("b")
@@ -37,9 +37,9 @@ def test_table_cache_rebuilds_only_for_a_new_entry_or_book():
     cache, builds = TableCache(4), []
     entry, book = PathLocations(by_workers={(B1,): 2}), object()
 
-    def shared():
+    def shared(entry=entry):
         builds.append(1)
-        return NODE.get
+        return node_table(entry, NODE.get)
 
     first = cache.table("/p", entry, (book,), shared)
     assert cache.table("/p", entry, (book,), shared) is first and len(builds) == 1
@@ -51,3 +51,11 @@ def test_table_cache_rebuilds_only_for_a_new_entry_or_book():
 def test_worker_bytes():
     entry = PathLocations(by_workers={(A1, A2): 100, (A1,): 1})
     assert worker_bytes([entry]) == {A1: 101, A2: 100}
+
+
+def test_place_more_places_the_sets_the_shared_books_could_not_once_per_node():
+    gone = W("10.9.9.9")
+    table = node_table(PathLocations(by_workers={(gone,): 7, (B1, gone): 3, (B1,): 1}), NODE.get)
+    assert place_more(table, {gone: "node-b"}.get) == NodeTable({"node-b": 11}, ())
+    assert place_more(table, {gone: "node-c"}.get) == NodeTable({"node-b": 4, "node-c": 10}, ())
+    assert place_more(table, nothing) == NodeTable({"node-b": 4}, ())
