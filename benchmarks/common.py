@@ -17,6 +17,8 @@ from .bodies import cell_bodies
 from .dataset import Spec, candidates, workload_paths
 from .env import ROOT
 
+from helpers import scores_of
+
 
 @dataclass
 class Context:
@@ -99,7 +101,10 @@ def check_answer(ctx: Context, server: Any, cell: Cell) -> str:
     if status != 200:
         return f"HTTP {status}"
     if cell.verb == "prioritize":
-        got = [entry["Score"] for entry in answer]
+        try:
+            got = scores_of(answer, candidates(ctx.spec, cell.n))
+        except AssertionError as wrong:
+            return str(wrong)
         want = expected_scores(ctx, cell)
         if got != want:
             wrong = sum(g != w for g, w in zip(got, want))

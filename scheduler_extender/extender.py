@@ -56,7 +56,7 @@ class Extender:
     def prioritize(self, args: ExtenderArgs) -> list[dict[str, Any]]:
         work = self._workload(args)
         if not work.paths:
-            return render_priorities(args.node_names, [0] * len(args.node_names))
+            return []
         by_node = locality.node_bytes(self._node_tables(work.paths, args), self._nodes_resolver(args))
         return render_priorities(args.node_names, scoring.scores(args.node_names, by_node))
 

@@ -65,8 +65,11 @@ def render_filter(args: ExtenderArgs, passed: Sequence[int], failed: Mapping[str
 
 
 def render_priorities(node_names: Sequence[str], scores: Sequence[int]) -> list[dict[str, Any]]:
-    """HostPriorityList: one entry per candidate, in candidate order."""
-    return [{"Host": name, "Score": score} for name, score in zip(node_names, scores, strict=True)]
+    """HostPriorityList of the candidates scoring above 0, in candidate order. kube-scheduler adds an
+    extender's score only to the hosts it lists (pkg/scheduler/schedule_one.go, prioritizeNodes), so a host
+    left out counts as 0 and the answer carries the few nodes caching the pod's data, not thousands of zeros
+    for the scheduler to decode on every pod."""
+    return [{"Host": name, "Score": score} for name, score in zip(node_names, scores, strict=True) if score]
 
 
 def _node_names(names: Any) -> list[str]:

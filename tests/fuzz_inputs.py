@@ -237,11 +237,15 @@ def _candidates(doc: dict[str, Any]) -> list[str]:
 
 
 def _prioritize_problem(answer: Any, candidates: list[str]) -> str | None:
-    if not isinstance(answer, list) or [entry.get("Host") for entry in answer] != candidates:
+    """A HostPriorityList naming candidates in their order, each at most once; hosts left out score 0."""
+    if not isinstance(answer, list) or not all(isinstance(entry, dict) for entry in answer):
+        return f"ranking {answer!r:.200} is not a HostPriorityList"
+    hosts = [entry.get("Host") for entry in answer]
+    if hosts != [c for c in candidates if c in set(hosts)] or len(set(hosts)) != len(hosts):
         return f"ranking {answer!r:.200} is not of the candidates {candidates!r:.200}"
     scores = [entry.get("Score") for entry in answer]
-    if not all(isinstance(s, int) and not isinstance(s, bool) and 0 <= s <= 10 for s in scores):
-        return f"scores {scores!r:.200} are not integers 0..10"
+    if not all(isinstance(s, int) and not isinstance(s, bool) and 1 <= s <= 10 for s in scores):
+        return f"scores {scores!r:.200} are not integers 1..10 (a host scoring 0 is left out)"
     return None
 
 

@@ -28,3 +28,13 @@ def names_body(nodes: list[str], paths: str | None = None) -> dict[str, Any]:
     body = recorded("prioritize-nodecachecapable-true")
     body["NodeNames"] = nodes
     return with_paths(body, paths) if paths is not None else body
+
+
+def scores_of(ranking: list[dict[str, Any]], candidates: list[str]) -> list[int]:
+    """Each candidate's score as kube-scheduler reads a HostPriorityList: a host left out scores 0. Also checks
+    the list names only candidates, once each, in candidate order."""
+    hosts = [entry["Host"] for entry in ranking]
+    assert hosts == [c for c in candidates if c in set(hosts)], f"{hosts} are not candidates in order"
+    given = {entry["Host"]: entry["Score"] for entry in ranking}
+    assert 0 not in given.values(), "a listed host scores 0: it should have been left out"
+    return [given.get(c, 0) for c in candidates]

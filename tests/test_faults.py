@@ -21,7 +21,7 @@ import pytest
 
 from fake_alluxio import LIST_STATUS, Block, FakeAlluxio, Loc
 from fake_kube import FakeKube, make_node, make_pod
-from helpers import names_body
+from helpers import names_body, scores_of
 from served import Served
 from test_http_kube import kubeconfig
 
@@ -76,7 +76,7 @@ class Probe:
         self.figure.worst_answer_ms = max(self.figure.worst_answer_ms, took * 1000)
         assert status == 200, ranking
         assert took < NEVER_BLOCKED, f"answer took {took:.3f}s"
-        return [entry["Score"] for entry in ranking]
+        return scores_of(ranking, self.body["NodeNames"])
 
     def hold(self, seconds: float, expected: list[int]) -> None:
         """Every answer for `seconds` is `expected`."""

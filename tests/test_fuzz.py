@@ -135,15 +135,19 @@ def test_the_oracle_flags_every_kind_of_wrong_answer() -> None:
         body = answer if isinstance(answer, bytes) else json.dumps(answer).encode()
         return fuzz_inputs.problem(verb, sent, fuzz_inputs.Exchange(status, content_type, body, 0.0), LIMIT)
 
-    assert judged("prioritize", 200, [{"Host": "a", "Score": 3}, {"Host": "b", "Score": 0}]) is None
+    assert judged("prioritize", 200, [{"Host": "a", "Score": 3}]) is None
+    assert judged("prioritize", 200, []) is None
     assert judged("filter", 200, {"NodeNames": ["a"], "Nodes": None, "FailedNodes": {},
                                   "FailedAndUnresolvableNodes": {"b": "no worker"}, "Error": ""}) is None
     assert judged("prioritize", 500, {"Error": "internal error"}) == "HTTP 500"
     assert "text/html" in judged("prioritize", 400, b"<html>", content_type="text/html")
     assert "without an Error" in judged("filter", 400, {"error": "lower case"})
     assert "413 for" in judged("filter", 413, {"Error": "too large"})
-    assert "not of the candidates" in judged("prioritize", 200, [{"Host": "b", "Score": 3}, {"Host": "a", "Score": 0}])
-    assert "0..10" in judged("prioritize", 200, [{"Host": "a", "Score": 11}, {"Host": "b", "Score": True}])
+    assert "not of the candidates" in judged("prioritize", 200, [{"Host": "b", "Score": 3}, {"Host": "a", "Score": 1}])
+    assert "not of the candidates" in judged("prioritize", 200, [{"Host": "c", "Score": 3}])
+    assert "not of the candidates" in judged("prioritize", 200, [{"Host": "a", "Score": 3}, {"Host": "a", "Score": 3}])
+    assert "1..10" in judged("prioritize", 200, [{"Host": "a", "Score": 11}, {"Host": "b", "Score": True}])
+    assert "1..10" in judged("prioritize", 200, [{"Host": "a", "Score": 0}])
     assert "passed" in judged("filter", 200, {"NodeNames": ["a"], "Nodes": None, "FailedNodes": {},
                                              "FailedAndUnresolvableNodes": {}, "Error": ""})
     assert "not an ExtenderArgs" in judged("prioritize", 200, [], sent=b"{not json")

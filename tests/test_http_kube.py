@@ -54,7 +54,7 @@ def test_names_mode_resolves_workers_through_the_watch(tmp_path, kube, fake_allu
     with serve(tmp_path, kube, fake_alluxio, "--request-budget", "2s") as served:
         status, ranking = served.post("/prioritize", names_body(["n3", "n2", "n1"], "/d"))
         assert status == 200
-        assert ranking == [{"Host": "n3", "Score": 5}, {"Host": "n2", "Score": 0}, {"Host": "n1", "Score": 10}]
+        assert ranking == [{"Host": "n3", "Score": 5}, {"Host": "n1", "Score": 10}]
 
 
 def test_require_local_worker_keeps_pods_on_nodes_with_a_ready_worker(tmp_path, kube, fake_alluxio):
@@ -106,5 +106,5 @@ def test_driver_pod_prefetches_its_paths_before_any_scheduling_call(tmp_path, ku
         time.sleep(0.3)
         # a zero budget never waits, so only a prefetched path can score on the very first call
         status, ranking = served.post("/prioritize", names_body(["n2", "n1"], "/sales"))
-        assert ranking == [{"Host": "n2", "Score": 0}, {"Host": "n1", "Score": 10}]
+        assert ranking == [{"Host": "n1", "Score": 10}]
         assert fake_alluxio.calls("list_status") == 1

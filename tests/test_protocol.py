@@ -80,3 +80,4 @@ def test_filter_answers_nodes_with_the_same_node_objects():
 
 def test_priorities_are_in_candidate_order_with_go_field_names():
     assert render_priorities(["b", "a"], [3, 10]) == [{"Host": "b", "Score": 3}, {"Host": "a", "Score": 10}]
+    assert render_priorities(["c", "b", "a"], [0, 3, 0]) == [{"Host": "b", "Score": 3}]

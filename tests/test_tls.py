@@ -40,7 +40,7 @@ def tls_flags(pki: Pki, *, client_ca: bool) -> tuple[str, ...]:
 def test_serves_https_and_plain_http_gets_no_answer(pki: Pki) -> None:
     with Served(*SOURCE, *tls_flags(pki, client_ca=False), tls=client(pki)) as served:
         status, ranking = served.post("/prioritize", names_body(["node-2", "node-3"], "/data/sales/2026-11"))
-        assert status == 200 and ranking == [{"Host": "node-2", "Score": 10}, {"Host": "node-3", "Score": 0}]
+        assert status == 200 and ranking == [{"Host": "node-2", "Score": 10}]
         plain = f"http://127.0.0.1:{served.port}/healthz"
         try:
             answer = urllib.request.urlopen(plain, timeout=5)
@@ -60,8 +60,7 @@ def test_client_ca_requires_a_certificate_for_the_verbs_but_not_for_probes(pki: 
             status, answer = anonymous.post(verb, body)
             assert status == 403 and "client certificate" in answer["Error"]
         anonymous.tls = client(pki, pki.client_cert, pki.client_key)
-        assert anonymous.post("/prioritize", body) == (200, [{"Host": "node-2", "Score": 10},
-                                                             {"Host": "node-3", "Score": 0}])
+        assert anonymous.post("/prioritize", body) == (200, [{"Host": "node-2", "Score": 10}])
         assert anonymous.post("/filter", body)[1]["NodeNames"] == ["node-2", "node-3"]
         metrics = anonymous.get("/metrics")[1]
         assert 'scheduler_extender_requests_total{outcome="refused",verb="prioritize"} 1.0' in metrics
