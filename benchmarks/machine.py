@@ -120,19 +120,46 @@ class CpuWindow:
         self.t0 = _now()
         self.busy0 = busy_seconds()
         self.ours0 = _ours()
+        self.each0 = _each()
 
-    def close(self) -> dict[str, float]:
+    def close(self) -> dict[str, Any]:
         wall = _now() - self.t0
         busy = busy_seconds() - self.busy0
         ours = _ours() - self.ours0
+        each: dict[str, float] = {}
+        for pid, (name, seconds) in _each().items():
+            spent = seconds - self.each0.get(pid, (name, 0.0))[1]
+            each[name] = round(each.get(name, 0.0) + spent, 2)
         return {"wall_s": round(wall, 3), "busy_cores": round(busy / wall, 2) if wall else 0.0,
                 "ours_cores": round(ours / wall, 2) if wall else 0.0,
-                "other_cores": round(max(0.0, busy - ours) / wall, 2) if wall else 0.0, "loadavg_end": loadavg()}
+                "other_cores": round(max(0.0, busy - ours) / wall, 2) if wall else 0.0, "loadavg_end": loadavg(),
+                "seconds_by_process": {k: v for k, v in sorted(each.items(), key=lambda kv: -kv[1]) if v > 0}}
 
 
 def _now() -> float:
     import time
     return time.monotonic()
+
+
+def _each() -> dict[int, tuple[str, float]]:
+    """CPU seconds of this process and each descendant (its own threads, not its children), by a short name:
+    the executable, or for Python the module or script it runs."""
+    found = {}
+    for pid in [os.getpid(), *descendants(os.getpid())]:
+        try:
+            found[pid] = (_name(pid), cpu_seconds(pid))
+        except (OSError, ValueError):
+            pass
+    return found
+
+
+def _name(pid: int) -> str:
+    args = Path(f"/proc/{pid}/cmdline").read_bytes().split(b"\0")
+    exe = Path(args[0].decode()).name
+    if not exe.startswith("python") or len(args) < 2:
+        return exe
+    rest = [a.decode() for a in args[1:] if a]
+    return rest[1] if rest[0] == "-m" and len(rest) > 1 else Path(rest[0]).name
 
 
 def _ours() -> float:

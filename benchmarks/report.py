@@ -161,7 +161,7 @@ def _sync(section: dict[str, Any]) -> list[str]:
 
 
 def _scheduler(section: dict[str, Any]) -> list[str]:
-    rows = [[r["run"], "with" if r["extender"] else "without", f"{r['bound']}/{r['pods']}", _fmt(r["bind_span_s"], 1),
+    rows = [[r["run"], r.get("config", "with" if r["extender"] else "without"), f"{r['bound']}/{r['pods']}", _fmt(r["bind_span_s"], 1),
              _fmt(r["pods_per_s"], 0), _fmt(r["bind_gap_ms"]["p50"]), _fmt(r["bind_gap_ms"]["p99"]),
              f"{r['pods_on_node_caching_input']}",
              " / ".join(_fmt(r.get("extender_server_ms_per_call", {}).get(v)) for v in ("filter", "prioritize"))
@@ -170,8 +170,23 @@ def _scheduler(section: dict[str, Any]) -> list[str]:
             f"kube-scheduler {section['kube_scheduler']}, {section['nodes']:,} nodes, {section['pods']:,} executor pods "
             f"per round; {section['config']}. Pods/s = bound pods / (last bind − first bind); gap = time between "
             "consecutive binds; extender ms per call = the extender's own handling time (its request histogram).", "",
-            *_table(["round", "extender", "bound", "span s", "pods/s", "gap p50 ms", "gap p99 ms",
+            *_table(["round", "configuration", "bound", "span s", "pods/s", "gap p50 ms", "gap p99 ms",
                      "on a node caching input", "extender ms per call (filter / prioritize)", "other CPU cores"],
                    rows), "",
             f"Mean pods/s: with {_fmt(section['pods_per_s_with'], 0)}, without {_fmt(section['pods_per_s_without'], 0)}, "
-            f"ratio {_fmt(section['ratio'])}.", ""]
+            f"ratio {_fmt(section['ratio'])}; prioritize only (no `filterVerb`) "
+            f"{_fmt(section.get('pods_per_s_prioritize_only'), 0)}, ratio {_fmt(section.get('ratio_prioritize_only'))}.",
+            "", *_scheduler_cpu(section["rounds"])]
+
+
+def _scheduler_cpu(rounds: list[dict[str, Any]]) -> list[str]:
+    """Where the cores went in each round: on 2 cores the control plane alone keeps them busy, so whatever
+    the extender costs anywhere (its own CPU, the scheduler's encoding and decoding of the calls) is paid in
+    pods/s."""
+    names = sorted({name for r in rounds for name in r["cpu"].get("seconds_by_process", {})})
+    rows = [[r["run"], _fmt(r["cpu"]["busy_cores"]),
+             *(_fmt(r["cpu"].get("seconds_by_process", {}).get(name, 0.0) * 1000 / r["bound"])
+               for name in names)] for r in rounds if r["bound"]]
+    return ["CPU per bound pod, ms, by process, from the scheduler's start to the last bind (its start-up, "
+            "listing 1,000 nodes and their worker pods, included); busy cores = the machine's, over the same "
+            "window.", "", *_table(["round", "busy cores", *names], rows), ""]
