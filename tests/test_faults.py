@@ -21,6 +21,7 @@ import pytest
 
 from fake_alluxio import LIST_STATUS, Block, FakeAlluxio, Loc
 from fake_kube import FakeKube, make_node, make_pod
+from figures import report
 from helpers import names_body, scores_of
 from served import Served
 from test_http_kube import kubeconfig
@@ -47,16 +48,14 @@ class Figure:
 
 
 @pytest.fixture(scope="module")
-def figures(request: pytest.FixtureRequest) -> Iterator[list[Figure]]:
+def figures() -> Iterator[list[Figure]]:
     found: list[Figure] = []
     yield found
-    reporter = request.config.pluginmanager.get_plugin("terminalreporter")
-    if reporter is not None and found:
-        reporter.write_sep("-", "fault figures: worst answer, recovery after the fault cleared")
-        for f in found:
-            recovery = "n/a" if f.recovery_s is None else f"{f.recovery_s:.2f}s"
-            reporter.write_line(f"{f.fault}: {f.answers} answers, worst {f.worst_answer_ms:.1f} ms, "
-                                f"recovery {recovery}; {'; '.join(f.notes)}")
+    for f in found:
+        recovery = "n/a" if f.recovery_s is None else f"{f.recovery_s:.2f}s"
+        report("fault figures: worst answer, recovery after the fault cleared",
+               "; ".join([f"{f.fault}: {f.answers} answers, worst {f.worst_answer_ms:.1f} ms, recovery {recovery}",
+                          *f.notes]))
     out = os.environ.get("SCHEDULER_EXTENDER_FAULT_FIGURES")
     if out:
         Path(out).write_text(json.dumps([asdict(f) for f in found], indent=2))

@@ -4,24 +4,20 @@ cannot start, with Java's own reason printed in the summary; a failed fetch or s
 from __future__ import annotations
 
 import time
-from typing import Any, Iterator
+from typing import Iterator
 
 import pytest
 
 from dataset import WORKERS, Blocks, blocks_from_cli, blocks_from_workers, lay_out, stat_globs
+from figures import report
 from real_alluxio import Inventory, RealAlluxio, fetch, java_problem
 from scheduler_extender.locations.alluxio_rest import AlluxioRestSource
 from scheduler_extender.metrics import Metrics
 
-REPORT: list[str] = []
-"""Figures and skip reasons, printed after the run."""
 
-
-def pytest_terminal_summary(terminalreporter: Any) -> None:
-    if REPORT:
-        terminalreporter.section("real Alluxio")
-        for line in REPORT:
-            terminalreporter.write_line(line)
+def note(line: str) -> None:
+    """A figure or skip reason, printed after the run."""
+    report("real Alluxio", line)
 
 
 @pytest.fixture(scope="session")
@@ -29,28 +25,28 @@ def cluster(tmp_path_factory: pytest.TempPathFactory) -> Iterator[RealAlluxio]:
     """A started Alluxio holding dataset.FILES, stopped (every process it started) after the session."""
     began = time.monotonic()
     cache = fetch()
-    REPORT.append(f"fetch (cached after the first run): {time.monotonic() - began:.1f} s, {cache}")
+    note(f"fetch (cached after the first run): {time.monotonic() - began:.1f} s, {cache}")
     problem = java_problem(cache)
     if problem:
-        REPORT.append(f"SKIPPED: Java cannot start: {problem}")
+        note(f"SKIPPED: Java cannot start: {problem}")
         pytest.skip(f"Java cannot start: {problem}")
     alluxio = RealAlluxio(cache, tmp_path_factory.mktemp("alluxio"), workers=WORKERS)
     try:
         alluxio.start()
-        REPORT.append(f"{alluxio.version.replace(chr(10), '; ')}")
-        REPORT.append(f"format {alluxio.timings.format:.1f} s; master, {len(alluxio.workers)} workers and proxy "
-                      f"answering in {alluxio.timings.servers:.1f} s; MEM tier on "
-                      f"{'/dev/shm' if alluxio.mem_on_shm else 'the temp dir'}")
+        note(f"{alluxio.version.replace(chr(10), '; ')}")
+        note(f"format {alluxio.timings.format:.1f} s; master, {len(alluxio.workers)} workers and proxy "
+             f"answering in {alluxio.timings.servers:.1f} s; MEM tier on "
+             f"{'/dev/shm' if alluxio.mem_on_shm else 'the temp dir'}")
         laid = time.monotonic()
         lay_out(alluxio)
-        REPORT.append(f"dataset written and cached in {time.monotonic() - laid:.1f} s "
-                      f"({len(alluxio.timings.commands)} CLI calls and settles)")
+        note(f"dataset written and cached in {time.monotonic() - laid:.1f} s "
+             f"({len(alluxio.timings.commands)} CLI calls and settles)")
         yield alluxio
     finally:
         stopping = time.monotonic()
         alluxio.stop()
-        REPORT.append(f"stopped in {time.monotonic() - stopping:.1f} s; "
-                      f"cluster fixture {time.monotonic() - began:.1f} s in all")
+        note(f"stopped in {time.monotonic() - stopping:.1f} s; "
+             f"cluster fixture {time.monotonic() - began:.1f} s in all")
 
 
 @pytest.fixture(scope="session")

@@ -4,12 +4,12 @@ Alluxio workers run in each deployment mode."""
 from __future__ import annotations
 
 import time
-from typing import Any, Iterator
+from typing import Iterator
 
 import pytest
 
 from loopback_control_plane import ControlPlane, Rest, control_plane_binaries
-from e2e_cluster import (MANIFESTS, NAMESPACE, REPORT, SCHEDULER, Extender, Layout, Schedulers, build_layout,
+from e2e_cluster import (MANIFESTS, NAMESPACE, SCHEDULER, Extender, Layout, Schedulers, build_layout,
                          create_cluster, load_alluxio, scheduler_config)
 from fake_alluxio import FakeAlluxio
 
@@ -18,13 +18,6 @@ def pytest_collection_modifyitems(items: list[pytest.Item]) -> None:
     for item in items:
         if "/e2e/" in str(item.path):
             item.add_marker(pytest.mark.e2e)
-
-
-def pytest_terminal_summary(terminalreporter: Any) -> None:
-    if REPORT:
-        terminalreporter.section("end-to-end figures")
-        for line in REPORT:
-            terminalreporter.write_line(line)
 
 
 @pytest.fixture(scope="session")

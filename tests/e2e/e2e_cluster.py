@@ -17,8 +17,6 @@ MANIFESTS = ROOT / "manifests"
 NAMESPACE = "alluxio-locality"
 SCHEDULER = "alluxio-locality-scheduler"
 BLOCK = 10 << 20
-REPORT: list[str] = []
-"""Figures the suite measured, printed at the end of the run."""
 
 
 @dataclass

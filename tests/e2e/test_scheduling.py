@@ -7,10 +7,18 @@ from typing import Any
 
 import pytest
 
-from e2e_cluster import BLOCK, REPORT, SCHEDULER, Layout
+from e2e_cluster import BLOCK, SCHEDULER, Layout
+from figures import report
 from loopback_control_plane import Rest
 
 NS = "spark"
+
+
+def note(line: str) -> None:
+    """A figure printed after the run."""
+    report("end-to-end figures", line)
+
+
 _names = itertools.count(1)
 
 
@@ -152,8 +160,8 @@ def test_placement_at_scale_follows_bytes_and_capacity(rest: Rest, layout: Layou
     placed = [schedule(rest, executor(paths="/apps/big", selector={"group": "scale"})) for _ in range(20)]
     elapsed = time.monotonic() - started
     assert placed == [node for node in top for _ in range(2)]
-    REPORT.append(f"scale: 20 executors over {len(layout.scale)} candidate nodes placed by bytes then capacity, "
-                  f"one at a time, in {elapsed:.1f}s")
+    note(f"scale: 20 executors over {len(layout.scale)} candidate nodes placed by bytes then capacity, "
+         f"one at a time, in {elapsed:.1f}s")
 
 
 def test_placement_quality_default_versus_ours(rest: Rest, layout: Layout) -> None:
@@ -171,9 +179,9 @@ def test_placement_quality_default_versus_ours(rest: Rest, layout: Layout) -> No
         while rest.get(f"/api/v1/namespaces/{NS}/pods")["items"]:
             time.sleep(0.05)
         time.sleep(0.5)
-    REPORT.append(f"placement quality, expected fraction of input bytes local to each executor (3 apps x 8 "
-                  f"executors, 220 nodes): default scheduler {fractions['default-scheduler']:.2%}, "
-                  f"with the extender {fractions[SCHEDULER]:.2%}")
+    note(f"placement quality, expected fraction of input bytes local to each executor (3 apps x 8 "
+         f"executors, 220 nodes): default scheduler {fractions['default-scheduler']:.2%}, "
+         f"with the extender {fractions[SCHEDULER]:.2%}")
     assert fractions[SCHEDULER] > 5 * max(fractions["default-scheduler"], 0.01)
 
 
