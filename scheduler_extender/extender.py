@@ -68,7 +68,7 @@ class Extender:
         found = self._index.lookup(paths)
         entries = [entry for entry in found if entry is not None]
         per_worker = locality.worker_bytes(entries)
-        names = nodes or sorted({worker.host for worker in per_worker})
+        names = nodes or sorted({host for host, _ in per_worker})
         resolver = WorkerResolver([*self._shared_books(), book_from_names(names)])
         by_node = locality.node_bytes([locality.node_table(entry, resolver) for entry in entries], resolver)
         candidates = list(nodes) or sorted(by_node)
@@ -78,8 +78,9 @@ class Extender:
             "paths": [_path_report(path, entry) for path, entry in zip(paths, found)],
             "rejected": [{"entry": r.entry, "reason": r.reason} for r in rejected],
             "nodes": [{"node": n, "cachedBytes": by_node.get(n, 0), "score": s} for n, s in ranked],
-            "unresolvedWorkers": [{"host": w.host, "containerHost": w.container_host, "cachedBytes": b}
-                                  for w, b in sorted(per_worker.items()) if resolver(w) is None],
+            "unresolvedWorkers": [{"host": host, "containerHost": container_host, "cachedBytes": b}
+                                  for (host, container_host), b in sorted(per_worker.items())
+                                  if resolver((host, container_host)) is None],
         }
 
     def _shared_books(self) -> list[AddressBook]:

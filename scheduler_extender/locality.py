@@ -22,9 +22,11 @@ NodeOf = Callable[[WorkerAddress], "str | None"]
 class NodeTable:
     placed: dict[str, int]
     """Bytes per node wherever the shared books placed a worker: whole sets, and the placed part of the rest."""
-    unplaced: tuple[tuple[WorkerSet, frozenset[str], int], ...]
-    """(workers, the nodes the shared books did place for some of them, bytes) for the sets with a worker the
-    books could not place: what a request's own Node objects may still place."""
+    unplaced: tuple[tuple[WorkerSet, tuple[str, ...], int], ...]
+    """(workers, the distinct nodes the shared books did place for some of them, bytes) for the sets with a
+    worker the books could not place: what a request's own Node objects may still place. Tuples of strings
+    all the way down, which the garbage collector stops tracking (see WorkerAddress): a big directory leaves
+    tens of thousands of these per table."""
 
 
 def node_table(entry: PathLocations, shared: NodeOf) -> NodeTable:
@@ -32,7 +34,7 @@ def node_table(entry: PathLocations, shared: NodeOf) -> NodeTable:
     unplaced = []
     for workers, size in entry.by_workers.items():
         nodes = [shared(worker) for worker in workers]
-        known = frozenset(node for node in nodes if node is not None)
+        known = tuple({node for node in nodes if node is not None})
         if None in nodes:
             unplaced.append((workers, known, size))
         for node in known:
@@ -55,7 +57,7 @@ def node_bytes(tables: Sequence[NodeTable], node_of: NodeOf | None) -> dict[str,
         if node_of is None:
             continue
         for workers, known, size in table.unplaced:
-            for node in {n for n in map(node_of, workers) if n is not None} - known:
+            for node in {n for n in map(node_of, workers) if n is not None}.difference(known):
                 totals[node] = totals.get(node, 0) + size
     return totals
 
@@ -65,7 +67,7 @@ def place_more(table: NodeTable, resolve: NodeOf) -> NodeTable:
     node, as everywhere). What `resolve` cannot place is dropped: it is the last book a request has."""
     placed = dict(table.placed)
     for workers, known, size in table.unplaced:
-        for node in {n for n in map(resolve, workers) if n is not None} - known:
+        for node in {n for n in map(resolve, workers) if n is not None}.difference(known):
             placed[node] = placed.get(node, 0) + size
     return NodeTable(placed, ())
 

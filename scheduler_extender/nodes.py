@@ -65,7 +65,7 @@ class WorkerResolver:
 
     def _resolve(self, worker: WorkerAddress) -> str | None:
         for book in self._books:
-            for address in (worker.host, worker.container_host):
+            for address in worker:
                 if address:
                     node = book.node_of(address)
                     if node is not None:

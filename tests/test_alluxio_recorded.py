@@ -10,7 +10,7 @@ import urllib3
 from fake_alluxio import GET_STATUS, LIST_STATUS, MASTER_INFO, Block, Loc
 from recorded_alluxio import RECORDED, recorded, recorded_json, shape
 from scheduler_extender.locations.alluxio_rest import AlluxioRestSource
-from scheduler_extender.locations.base import PathLocations, WorkerAddress as W
+from scheduler_extender.locations.base import PathLocations, worker_address as W
 from scheduler_extender.locations.snapshot import SnapshotSource
 from scheduler_extender.metrics import Metrics
 
@@ -72,7 +72,7 @@ def test_the_recorded_listing_as_a_locations_file(path):
 def test_ufs_locations_of_uncached_blocks_are_not_cached_bytes():
     """Alluxio names the UFS's hosts of an uncached block in `ufsLocations`; here that is worker A's own host."""
     [status] = [s for s in recorded_json("list-status-root.json") if s["path"] == f"{MONTH}/part-00003.bin"]
-    assert {host for info in status["fileBlockInfos"] for host in info["ufsLocations"]} == {A.host}
+    assert {host for info in status["fileBlockInfos"] for host in info["ufsLocations"]} == {A[0]}
     assert all(info["blockInfo"]["locations"] == [] for info in status["fileBlockInfos"])
 
     assert SnapshotSource(RECORDED / "list-status-root.json").fetch(status["path"]).by_workers == {}
@@ -109,7 +109,7 @@ ONLY_REAL = {"$[].fileBlockInfos[].ufsLocations[]:string", "$[].fileInfo.fileBlo
 def like_the_recording(fake_alluxio):
     """The fake loaded with the kinds of things the recording holds: blocks on a worker with and without a
     containerHost, on both, in two tiers, uncached; an empty file, an empty and a nested directory."""
-    a, b, b_ssd = Loc(A.host), Loc(B.host, B.container_host), Loc(B.host, B.container_host, "SSD")
+    a, b, b_ssd = Loc(*A), Loc(*B), Loc(*B, "SSD")
     fake_alluxio.add_file(f"{MONTH}/part-00002.bin", Block(MIB, b, a), Block(MIB, a), MIB)
     fake_alluxio.add_file(f"{MONTH}/ssd/part-00004.bin", Block(MIB, b_ssd))
     fake_alluxio.add_file(f"{MONTH}/_SUCCESS")

@@ -7,7 +7,7 @@ import urllib3
 
 from fake_alluxio import GET_STATUS, LIST_STATUS, MASTER_INFO, Block, Loc
 from scheduler_extender.locations.alluxio_rest import AlluxioRestSource
-from scheduler_extender.locations.base import PathLocations, SourceError, WorkerAddress as W
+from scheduler_extender.locations.base import PathLocations, SourceError, worker_address as W
 from scheduler_extender.metrics import Metrics
 from scheduler_extender.locations.uri_status import array_elements
 

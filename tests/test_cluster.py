@@ -12,7 +12,7 @@ from fake_kube import FakeKube, kube_config, make_node, make_pod
 from scheduler_extender.cluster import (ClusterView, address_book, ready_worker_nodes, summarize_node,
                                         summarize_worker_pod)
 from scheduler_extender.kube_watch import Reflector
-from scheduler_extender.locations.base import WorkerAddress as W
+from scheduler_extender.locations.base import worker_address as W
 from scheduler_extender.nodes import WorkerResolver
 
 KUBE = Path(__file__).parent / "data" / "kube"

@@ -4,10 +4,10 @@ import time
 import pytest
 
 from scheduler_extender.index import LocationIndex
-from scheduler_extender.locations.base import PathLocations, SourceError, WorkerAddress
+from scheduler_extender.locations.base import PathLocations, SourceError, worker_address
 from scheduler_extender.metrics import Metrics
 
-W1 = (WorkerAddress("w1"),)
+W1 = (worker_address("w1"),)
 
 
 class Clock:

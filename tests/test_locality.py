@@ -1,5 +1,5 @@
 from scheduler_extender.locality import NodeTable, TableCache, node_bytes, node_table, place_more, worker_bytes
-from scheduler_extender.locations.base import PathLocations, WorkerAddress as W
+from scheduler_extender.locations.base import PathLocations, worker_address as W
 
 A1, A2, B1 = W("a", "10.1.0.1"), W("a", "10.1.0.2"), W("b")
 NODE = {A1: "node-a", A2: "node-a", B1: "node-b"}

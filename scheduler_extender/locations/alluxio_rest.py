@@ -18,7 +18,7 @@ import orjson
 import urllib3
 
 from ..metrics import Metrics
-from .base import PathLocations, SourceError, WorkerAddress
+from .base import PathLocations, SourceError, WorkerAddress, worker_address
 from .uri_status import aggregate, array_elements
 
 _JSON = {"Content-Type": "application/json", "Accept": "application/json"}
@@ -89,7 +89,7 @@ class AlluxioRestSource:
             host, container_host = address.get("host"), address.get("containerHost") or ""
             if not isinstance(host, str) or not host or not isinstance(container_host, str):
                 raise self._bad("master_info", url, f"a worker address without a host name: {address!r:.200}")
-            found[WorkerAddress(host, container_host)] = None
+            found[worker_address(host, container_host)] = None
         return list(found)
 
     def _master_info(self) -> tuple[dict, str]:

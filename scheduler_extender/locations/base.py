@@ -2,15 +2,21 @@
 from __future__ import annotations
 
 from dataclasses import dataclass, field
-from typing import Iterable, Mapping, NamedTuple, Protocol
+from typing import Iterable, Mapping, Protocol
 
 
-class WorkerAddress(NamedTuple):
-    """An Alluxio worker as it names itself: `host` (alluxio.worker.hostname) and `containerHost`
-    (alluxio.worker.container.hostname, empty unless the worker runs in a container)."""
+WorkerAddress = tuple[str, str]
+"""An Alluxio worker as it names itself: (host, containerHost), i.e. `alluxio.worker.hostname` and
+`alluxio.worker.container.hostname` (empty unless the worker runs in a container).
 
-    host: str
-    container_host: str = ""
+A plain tuple of two strings, not a NamedTuple: the garbage collector stops tracking such a tuple, and then
+the worker sets made of them, so the hundreds of thousands the index holds cost its full passes nothing. As
+NamedTuples (tracked for life) every full pass walked them all, 350-440 ms each, and requests carrying 1,000
+whole Node objects set one off every few calls (benchmarks/, in-process /prioritize p99)."""
+
+
+def worker_address(host: str, container_host: str = "") -> WorkerAddress:
+    return (host, container_host)
 
 
 WorkerSet = tuple[WorkerAddress, ...]

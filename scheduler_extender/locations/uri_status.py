@@ -8,7 +8,7 @@ import json
 import re
 from typing import Any, Iterable, Iterator
 
-from .base import PathLocations, SourceError, WorkerAddress, WorkerSet
+from .base import PathLocations, SourceError, WorkerAddress, WorkerSet, worker_address
 
 
 def aggregate(statuses: Iterable[Any]) -> PathLocations:
@@ -77,7 +77,7 @@ def _workers(locations: Iterable[Any]) -> WorkerSet:
         container_host = address.get("containerHost") or ""
         if not isinstance(container_host, str):
             raise SourceError("workerAddress.containerHost is not a string")
-        found.add(WorkerAddress(host, container_host))
+        found.add(worker_address(host, container_host))
     return tuple(sorted(found))
 
 

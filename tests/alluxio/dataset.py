@@ -11,13 +11,13 @@ from dataclasses import dataclass
 from typing import Iterable, Mapping
 
 from real_alluxio import MIB, Inventory, RealAlluxio
-from scheduler_extender.locations.base import PathLocations, WorkerAddress
+from scheduler_extender.locations.base import PathLocations, WorkerAddress, worker_address
 
 KIB = 1 << 10
 A, B = "127.0.0.1", "localhost"
 WORKERS = ((A, ""), (B, "127.0.0.2"))
 """(host, containerHost) of each worker."""
-ADDRESSES = {host: WorkerAddress(host, container) for host, container in WORKERS}
+ADDRESSES = {host: worker_address(host, container) for host, container in WORKERS}
 
 ROUND_ROBIN = None
 """A placement Alluxio picks at random (RoundRobinPolicy shuffles the workers): each block on one worker, in turn."""
@@ -134,7 +134,7 @@ def blocks_from_cli(stat_output: str) -> dict[str, tuple[int, Blocks]]:
 
 def addresses_from_cli(stat_output: str) -> set[WorkerAddress]:
     """Every worker address that `alluxio fs stat` printed in a block location."""
-    return {WorkerAddress(m["host"], m["container"]) for m in _ADDRESS.finditer(stat_output)}
+    return {worker_address(m["host"], m["container"]) for m in _ADDRESS.finditer(stat_output)}
 
 
 def stat_globs() -> list[str]:

@@ -24,7 +24,7 @@ from served import Served
 pytestmark = pytest.mark.alluxio
 
 NODE_OF = {A: "node-a", B: "node-b"}
-NODE_MAP = {A: "node-a", ADDRESSES[B].container_host: "node-b"}
+NODE_MAP = {A: "node-a", ADDRESSES[B][1]: "node-b"}
 """Worker A by its host, worker B by its containerHost: the two ways an operator's map can name a worker."""
 
 
@@ -99,7 +99,7 @@ def test_our_workers_are_the_ones_alluxio_lists(cluster: RealAlluxio, source: Al
 
     assert sorted(ours) == sorted(ADDRESSES.values())
     report = cluster.fsadmin("report", "capacity").stdout
-    assert set(re.findall(r"^(\S+)\s+ACTIVE\s", report, re.MULTILINE)) == {worker.host for worker in ours}
+    assert set(re.findall(r"^(\S+)\s+ACTIVE\s", report, re.MULTILINE)) == {host for host, _ in ours}
     assert addresses_from_cli(stat_output) == set(ours)  # containerHost included
 
 
