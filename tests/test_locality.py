@@ -1,5 +1,9 @@
+import gc
+import json
+
 from scheduler_extender.locality import NodeTable, TableCache, node_bytes, node_table, place_more, worker_bytes
 from scheduler_extender.locations.base import PathLocations, worker_address as W
+from scheduler_extender.locations.uri_status import aggregate
 
 A1, A2, B1 = W("a", "10.1.0.1"), W("a", "10.1.0.2"), W("b")
 NODE = {A1: "node-a", A2: "node-a", B1: "node-b"}
@@ -59,3 +63,18 @@ def test_place_more_places_the_sets_the_shared_books_could_not_once_per_node():
     assert place_more(table, {gone: "node-b"}.get) == NodeTable({"node-b": 11}, ())
     assert place_more(table, {gone: "node-c"}.get) == NodeTable({"node-b": 4, "node-c": 10}, ())
     assert place_more(table, nothing) == NodeTable({"node-b": 4}, ())
+
+
+def test_what_the_index_keeps_is_left_alone_by_the_garbage_collector():
+    """A warm index holds hundreds of thousands of worker sets; tracked, every full collection walked them."""
+    copies = [[("a", "10.1.0.1")], [("a", "10.1.0.1"), ("b", "")], [("c", "")]]
+    status = {"folder": False, "length": 3, "fileBlockInfos": [
+        {"blockInfo": {"blockId": i, "length": 1,
+                       "locations": [{"workerAddress": {"host": h, "containerHost": c}} for h, c in hosts]}}
+        for i, hosts in enumerate(copies)]}
+    entry = aggregate(json.loads(json.dumps([status])))
+    table = node_table(entry, {W("a", "10.1.0.1"): "node-a"}.get)
+    for _ in range(4):  # CPython untracks a tuple once its items are untracked: a nesting level per pass at worst
+        gc.collect()
+    kept = [entry.by_workers, *entry.by_workers, table.placed, table.unplaced, *table.unplaced]
+    assert len(table.unplaced) == 2 and not any(map(gc.is_tracked, kept))
