@@ -1,3 +1,5 @@
+from hypothesis import given, strategies as st
+
 from scheduler_extender.scoring import scores
 
 
@@ -24,3 +26,12 @@ def test_only_candidates_set_the_scale():
 
 def test_duplicate_candidates_score_alike():
     assert scores(["a", "a", "b"], {"a": 3, "b": 6}) == [5, 5, 10]
+
+
+@given(st.dictionaries(st.text(min_size=1, max_size=3), st.integers(0, 60) | st.integers(0, 10**18), max_size=12),
+       st.lists(st.text(min_size=1, max_size=3), max_size=12))
+def test_every_score_is_the_half_up_rounding_of_its_share(node_bytes, extra):
+    candidates = list(node_bytes) + extra
+    best = max([node_bytes.get(c, 0) for c in candidates], default=0)
+    want = [0 if not node_bytes.get(c) else max(1, (20 * node_bytes[c] + best) // (2 * best)) for c in candidates]
+    assert scores(candidates, node_bytes) == want
