@@ -23,7 +23,7 @@ from typing import Any
 from hypothesis import strategies as st
 
 from fake_alluxio import Block, FakeAlluxio, Loc
-from helpers import recorded
+from helpers import ranking_problem, recorded
 
 VERBS = ("filter", "prioritize")
 PATHS = "alluxio-locality.io/paths"
@@ -227,26 +227,13 @@ def problem(verb: str, sent: bytes | str, got: Exchange, limit: int) -> str | No
         candidates = _candidates(json.loads(sent))
     except (ValueError, TypeError, KeyError, AttributeError):
         return "200 to a body that is not an ExtenderArgs"
-    return _prioritize_problem(answer, candidates) if verb == "prioritize" else _filter_problem(answer, candidates)
+    return ranking_problem(answer, candidates) if verb == "prioritize" else _filter_problem(answer, candidates)
 
 
 def _candidates(doc: dict[str, Any]) -> list[str]:
     if doc.get("NodeNames") is not None:
         return list(doc["NodeNames"])
     return [node["metadata"]["name"] for node in doc["Nodes"].get("items") or []]
-
-
-def _prioritize_problem(answer: Any, candidates: list[str]) -> str | None:
-    """A HostPriorityList naming candidates in their order, each at most once; hosts left out score 0."""
-    if not isinstance(answer, list) or not all(isinstance(entry, dict) for entry in answer):
-        return f"ranking {answer!r:.200} is not a HostPriorityList"
-    hosts = [entry.get("Host") for entry in answer]
-    if hosts != [c for c in candidates if c in set(hosts)] or len(set(hosts)) != len(hosts):
-        return f"ranking {answer!r:.200} is not of the candidates {candidates!r:.200}"
-    scores = [entry.get("Score") for entry in answer]
-    if not all(isinstance(s, int) and not isinstance(s, bool) and 1 <= s <= 10 for s in scores):
-        return f"scores {scores!r:.200} are not integers 1..10 (a host scoring 0 is left out)"
-    return None
 
 
 def _filter_problem(answer: Any, candidates: list[str]) -> str | None:

@@ -30,11 +30,26 @@ def names_body(nodes: list[str], paths: str | None = None) -> dict[str, Any]:
     return with_paths(body, paths) if paths is not None else body
 
 
+def ranking_problem(answer: Any, candidates: list[str]) -> str | None:
+    """What makes `answer` no HostPriorityList for `candidates` as we answer it (None if nothing): entries
+    naming candidates in candidate order, each at most once, with integer scores 1..10 (a host scoring 0 is
+    left out, and kube-scheduler reads it as 0)."""
+    if not isinstance(answer, list) or not all(isinstance(entry, dict) for entry in answer):
+        return f"ranking {answer!r:.200} is not a HostPriorityList"
+    hosts = [entry.get("Host") for entry in answer]
+    listed = set(hosts)
+    if len(listed) != len(hosts) or hosts != [c for c in candidates if c in listed]:
+        return f"ranking {answer!r:.200} is not of the candidates {candidates!r:.200}"
+    scores = [entry.get("Score") for entry in answer]
+    if not all(isinstance(s, int) and not isinstance(s, bool) and 1 <= s <= 10 for s in scores):
+        return f"scores {scores!r:.200} are not integers 1..10 (a host scoring 0 is left out)"
+    return None
+
+
 def scores_of(ranking: list[dict[str, Any]], candidates: list[str]) -> list[int]:
-    """Each candidate's score as kube-scheduler reads a HostPriorityList: a host left out scores 0. Also checks
-    the list names only candidates, once each, in candidate order."""
-    hosts = [entry["Host"] for entry in ranking]
-    assert hosts == [c for c in candidates if c in set(hosts)], f"{hosts} are not candidates in order"
+    """Each candidate's score as kube-scheduler reads a HostPriorityList: a host left out scores 0. Fails the
+    test when the list is not one (ranking_problem)."""
+    problem = ranking_problem(ranking, candidates)
+    assert problem is None, problem
     given = {entry["Host"]: entry["Score"] for entry in ranking}
-    assert 0 not in given.values(), "a listed host scores 0: it should have been left out"
     return [given.get(c, 0) for c in candidates]
