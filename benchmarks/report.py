@@ -161,11 +161,11 @@ def _sync(section: dict[str, Any]) -> list[str]:
 
 
 def _scheduler(section: dict[str, Any]) -> list[str]:
-    rows = [[r["run"], r.get("config", "with" if r["extender"] else "without"), f"{r['bound']}/{r['pods']}", _fmt(r["bind_span_s"], 1),
+    rows = [[r["run"], r["config"], f"{r['bound']}/{r['pods']}", _fmt(r["bind_span_s"], 1),
              _fmt(r["pods_per_s"], 0), _fmt(r["bind_gap_ms"]["p50"]), _fmt(r["bind_gap_ms"]["p99"]),
              f"{r['pods_on_node_caching_input']}",
              " / ".join(_fmt(r.get("extender_server_ms_per_call", {}).get(v)) for v in ("filter", "prioritize"))
-             if r["extender"] else "–", _fmt(r["cpu"]["other_cores"])] for r in section["rounds"]]
+             if r["config"] != "without" else "–", _fmt(r["cpu"]["other_cores"])] for r in section["rounds"]]
     return ["## Through a real kube-scheduler", "",
             f"kube-scheduler {section['kube_scheduler']}, {section['nodes']:,} nodes, {section['pods']:,} executor pods "
             f"per round; {section['config']}. Pods/s = bound pods / (last bind − first bind); gap = time between "

@@ -246,7 +246,7 @@ def scheduler(ctx: Context) -> dict[str, Any]:
             for label in CONFIGS:
                 row = _round(plane, rest, f"r{r}-{label}", configs[label], pods, held, names,
                              extender if label != "without" else None)
-                row["extender"], row["config"] = label != "without", label
+                row["config"] = label
                 rows.append(row)
                 ctx.log(f"  round {r} {label}: {row['bound']}/{pods} bound, "
                         f"{row['pods_per_s'] or 0:.0f} pods/s, {row['pods_on_node_caching_input']} on a node caching "
