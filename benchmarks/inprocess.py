@@ -3,7 +3,7 @@
     python -m benchmarks.inprocess SPEC.json OUT.json      (the runner starts it)
 
 The worker builds the app exactly as the served worker does (`config.load_settings` with the same flags,
-`app.open_inputs`, `app.create_app`) against the same fake Alluxio, warms the same paths, then times each cell
+`serve.open_inputs`, `serve.create_app`) against the same fake Alluxio, warms the same paths, then times each cell
 two ways, closed loop, bounded by count and time:
 - `handler`: `protocol.parse_args(body)`, the Extender verb, `orjson.dumps(answer)`: what the route does
   minus Flask and metrics (the Extender instance is the one create_app builds, captured by wrapping the
@@ -47,20 +47,20 @@ def _time_loop(fn: Callable[[bytes], Any], bodies: list[bytes], duration: float,
 
 
 def worker(spec: dict[str, Any]) -> dict[str, Any]:
-    from scheduler_extender import app as app_module
+    from scheduler_extender import serve
     from scheduler_extender.config import load_settings
     from scheduler_extender.protocol import parse_args
 
     captured = []
 
-    class CapturingExtender(app_module.Extender):  # type: ignore[misc,valid-type]
+    class CapturingExtender(serve.Extender):  # type: ignore[misc,valid-type]
         def __init__(self, *args: Any, **kwargs: Any) -> None:
             super().__init__(*args, **kwargs)
             captured.append(self)
 
-    app_module.Extender = CapturingExtender
+    serve.Extender = CapturingExtender
     settings = load_settings(spec["flags"], {})
-    app = app_module.create_app(settings, app_module.open_inputs(settings))
+    app = serve.create_app(settings, serve.open_inputs(settings))
     extender = captured[0]
     client = app.test_client()
     data = Spec(**spec["dataset"])

@@ -4,9 +4,9 @@
 
 Per /prioritize: parse with `scheduler_extender.protocol`, read the pod's paths with
 `scheduler_extender.workload`, fetch each path in turn with `AlluxioRestSource` (one recursive
-list-status per path, no cache), resolve workers with the request's own names or Node objects
-(`scheduler_extender.nodes`), and score with `scheduler_extender.locality` and `scoring`: the same
-answer as the real extender's, computed from scratch. /filter passes every candidate, as the real one
+list-status per path, no cache), place workers with the request's own names or Node objects
+(a fresh `scheduler_extender.placement.Placement` per request, over the entries as the sync process would
+send them), and score with `scoring`: the same answer as the real extender's, computed from scratch. /filter passes every candidate, as the real one
 does for pods that do not require a local worker (it needs no Alluxio data). Served by gunicorn with the
 real server's settings (`scheduler_extender.cli.gunicorn_options`: one worker, 4 gthread threads, the same
 keep-alive).
@@ -20,13 +20,14 @@ import orjson
 from flask import Flask, Response, request
 from gunicorn.app.base import BaseApplication
 
-from scheduler_extender import locality, scoring
+from scheduler_extender import scoring
 from scheduler_extender.cli import gunicorn_options
 from scheduler_extender.config import load_settings
+from scheduler_extender.entries import decode, encode
 from scheduler_extender.locations.alluxio_rest import AlluxioRestSource
 from scheduler_extender.locations.base import SourceError
-from scheduler_extender.metrics import Metrics
-from scheduler_extender.nodes import WorkerResolver, book_from_names, book_from_nodes
+from scheduler_extender.metrics import SourceMetrics
+from scheduler_extender.placement import Placement
 from scheduler_extender.protocol import ProtocolError, parse_args, render_filter, render_priorities
 from scheduler_extender.workload import workload_of
 
@@ -48,12 +49,10 @@ def make_app(source: AlluxioRestSource) -> Flask:
         entries = []
         for path in paths:
             try:
-                entries.append(source.fetch(path))
+                entries.append(decode(encode(source.fetch(path))))
             except SourceError:
                 pass  # neutral for that path, as the real extender is without data
-        book = book_from_nodes(args.nodes) if args.nodes is not None else book_from_names(args.node_names)
-        resolver = WorkerResolver([book])
-        by_node = locality.node_bytes([locality.node_table(entry, resolver) for entry in entries], resolver)
+        by_node = Placement([]).node_bytes(entries, args.node_names, args.nodes)
         return reply(render_priorities(args.node_names, scoring.scores(args.node_names, by_node)))
 
     @app.post("/filter")
@@ -99,7 +98,7 @@ def main() -> None:
     parser.add_argument("--bind", required=True)
     parser.add_argument("--threads", type=int, default=4)
     args = parser.parse_args()
-    source = AlluxioRestSource(args.alluxio_proxy, args.alluxio_master, timeout=60, retries=2, metrics=Metrics())
+    source = AlluxioRestSource(args.alluxio_proxy, args.alluxio_master, timeout=60, retries=2, metrics=SourceMetrics())
     options = gunicorn_options(load_settings(["--bind", args.bind, "--threads", str(args.threads),
                                               "--alluxio-proxy", args.alluxio_proxy], {}))
     options["proc_name"] = "naive-extender"

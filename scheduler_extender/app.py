@@ -1,7 +1,7 @@
-"""Flask app factory: HTTP in and out, metrics around each call. The logic lives in `extender`."""
+"""Flask app factory: HTTP in and out, metrics around each call. The logic lives in `extender`; what
+builds and starts it all, in `serve`."""
 from __future__ import annotations
 
-import gc
 import ipaddress
 import logging
 import ssl
@@ -13,124 +13,14 @@ from typing import Any, Callable, Iterable
 
 import orjson
 from flask import Flask, Response, request
-from kubernetes import client
-from kubernetes import config as kube_config
-from kubernetes.client import CoreV1Api
 from prometheus_client import CONTENT_TYPE_LATEST, generate_latest
 from werkzeug.exceptions import HTTPException, RequestEntityTooLarge
 
-from .cluster import ClusterView
-from .config import ConfigError, Settings
 from .extender import Extender
-from .index import LocationIndex
-from .locations.alluxio_rest import AlluxioRestSource
-from .locations.base import LocationSource, SourceError
-from .locations.snapshot import SnapshotSource
 from .metrics import Metrics
-from .nodes import AddressBook, load_node_map
-from .prefetch import Prefetcher
 from .protocol import ExtenderArgs, ProtocolError, parse_args
 
 log = logging.getLogger(__name__)
-
-
-@dataclass(frozen=True)
-class Inputs:
-    """What the settings point at, opened once: read before gunicorn forks, so a corrupt snapshot or node
-    map stops the command with one line naming the setting instead of a worker that fails to boot."""
-
-    metrics: Metrics
-    source: LocationSource
-    books: list[AddressBook]
-    kube: CoreV1Api | None
-
-
-def open_inputs(settings: Settings) -> Inputs:
-    """Raises ConfigError naming the setting whose file cannot be used. Opens no connection."""
-    metrics = Metrics()
-    if settings.locations_file:
-        try:
-            source: LocationSource = SnapshotSource(settings.locations_file, metrics=metrics)
-        except SourceError as err:
-            raise ConfigError(f"--locations-file: {err}") from None
-    else:
-        source = AlluxioRestSource(settings.alluxio_proxy, settings.alluxio_master,
-                                   timeout=settings.alluxio_timeout, retries=settings.alluxio_retries,
-                                   metrics=metrics)
-    try:
-        books = [load_node_map(settings.node_map)] if settings.node_map else []
-    except (OSError, ValueError) as err:
-        raise ConfigError(f"--node-map: {err}") from None
-    check_tls(settings)
-    return Inputs(metrics, source, books, kube_api(settings))
-
-
-def check_tls(settings: Settings) -> None:
-    """Load the certificate, key and client CA the way gunicorn will, so a mismatched pair or a file that
-    is not PEM stops the command now, with the settings named, instead of failing every connection."""
-    if not settings.tls_cert_file:
-        return
-    context = ssl.create_default_context(ssl.Purpose.CLIENT_AUTH)
-    try:
-        context.load_cert_chain(settings.tls_cert_file, settings.tls_private_key_file)
-    except (ssl.SSLError, OSError) as err:
-        raise ConfigError(f"--tls-cert-file, --tls-private-key-file: not a matching PEM certificate and "
-                          f"key: {err}") from None
-    if settings.tls_client_ca_file:
-        try:
-            context.load_verify_locations(cafile=settings.tls_client_ca_file)
-        except (ssl.SSLError, OSError) as err:
-            raise ConfigError(f"--tls-client-ca-file: no PEM CA certificate in it: {err}") from None
-
-
-def kube_api(settings: Settings) -> CoreV1Api | None:
-    """The API client --kubernetes asks for; its credentials are read now, its connections made later."""
-    if settings.kubernetes == "off":
-        return None
-    configuration = client.Configuration()
-    try:
-        if settings.kubernetes == "in-cluster":
-            kube_config.load_incluster_config(client_configuration=configuration)
-        else:
-            kube_config.load_kube_config(config_file=settings.kubeconfig, client_configuration=configuration)
-    except (kube_config.ConfigException, OSError, ValueError) as err:
-        raise ConfigError(f"--kubernetes {settings.kubernetes}: cannot load credentials: {err}") from None
-    return CoreV1Api(client.ApiClient(configuration))
-
-
-def create_app(settings: Settings, inputs: Inputs) -> Flask:
-    """Build the index and extender, start the index syncer, and wire the routes.
-
-    Called in the gunicorn worker, after fork, because it starts threads.
-    """
-    logging.basicConfig(level=settings.log_level.upper(), format="%(asctime)s %(levelname)s %(name)s: %(message)s")
-    index = LocationIndex(
-        inputs.source, ttl=settings.index_ttl, max_staleness=settings.max_staleness, size=settings.index_size,
-        budget=settings.request_budget, refresh_ahead=settings.refresh_ahead,
-        fetch_threads=settings.fetch_threads, metrics=inputs.metrics)
-    cluster = None
-    if inputs.kube is not None:
-        cluster = ClusterView(inputs.kube.list_node, inputs.kube.list_pod_for_all_namespaces,
-                              worker_selector=settings.worker_selector, resync=settings.resync_period,
-                              metrics=inputs.metrics)
-        Prefetcher(inputs.kube.list_pod_for_all_namespaces, index, selector=settings.prefetch_selector,
-                   resync=settings.resync_period, metrics=inputs.metrics).start()
-        cluster.start()
-    else:
-        log.info("--kubernetes off: workers resolve by node name, request Node addresses and --node-map; "
-                 "pods requiring a local worker pass every node")
-    extender = Extender(index, inputs.books, inputs.metrics, cluster, tables=settings.index_size,
-                        max_paths=settings.max_paths_per_pod)
-    access = Access(locality=settings.locality_access, metrics=settings.metrics_access,
-                    client_cert=settings.tls_client_ca_file is not None)
-    app = make_app(extender, index, inputs.metrics, cluster, max_body_bytes=settings.max_body_bytes,
-                   access=access)
-    index.start()
-    # Everything so far (Flask, the Kubernetes client, our modules) lives as long as the worker. Frozen, the
-    # collector's full passes stop walking it: a request parsing 1,000 Node objects triggers them, and
-    # they were most of its p99 (66 ms, against 6 ms frozen; in-process /filter, benchmarks/).
-    gc.freeze()
-    return app
 
 
 @dataclass(frozen=True)
@@ -196,8 +86,9 @@ class SchedulingFastPath:
 _STATUS = {code: f"{code} {HTTPStatus(code).phrase}" for code in (200, 400, 500)}
 
 
-def make_app(extender: Extender, index: LocationIndex, metrics: Metrics, cluster: ClusterView | None, *,
+def make_app(extender: Extender, readiness: Callable[[], str | None], metrics: Metrics, *,
              max_body_bytes: int, access: Access = Access()) -> Flask:
+    """`readiness` says why the replica should not get calls yet, None once it should."""
     app = Flask(__name__)
     app.config["MAX_CONTENT_LENGTH"] = max_body_bytes
     verb_access = "client-cert" if access.client_cert else "open"
@@ -265,11 +156,8 @@ def make_app(extender: Extender, index: LocationIndex, metrics: Metrics, cluster
 
     @app.get("/readyz")
     def readyz() -> Response:
-        if not index.ready:
-            return _json({"status": "waiting for the location source to answer once"}, 503)
-        if cluster is not None and not cluster.synced:
-            return _json({"status": "waiting for the first list of nodes and Alluxio worker pods"}, 503)
-        return _json({"status": "ready"}, 200)
+        waiting = readiness()
+        return _json({"status": "ready"}, 200) if waiting is None else _json({"status": waiting}, 503)
 
     @app.get("/metrics")
     def metrics_() -> Response:

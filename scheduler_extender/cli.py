@@ -10,7 +10,7 @@ from typing import Any, Sequence
 from gunicorn.app.base import BaseApplication
 
 from . import config
-from .app import Inputs, create_app, open_inputs
+from .serve import Inputs, create_app, open_inputs
 from .config import ConfigError, Settings
 
 PROG = "scheduler-extender"

@@ -9,16 +9,14 @@ Node addresses are entered first, so a node's own address always wins over a pod
 """
 from __future__ import annotations
 
-import logging
 import threading
 from dataclasses import dataclass
 from typing import Any, Callable, Iterable
 
+from .background import Loop
 from .kube_watch import Reflector
 from .metrics import Metrics
 from .nodes import NODE_ADDRESS_TYPES, AddressBook
-
-log = logging.getLogger(__name__)
 
 REBUILD_INTERVAL = 0.2
 """Seconds between rebuilds at most: a rolling restart of a worker DaemonSet changes thousands of pods."""
@@ -73,20 +71,20 @@ def ready_worker_nodes(pods: Iterable[WorkerPodSummary]) -> frozenset[str]:
 
 class ClusterView:
     """Watches nodes and worker pods; `book` and `worker_nodes` are immutable snapshots, swapped whole,
-    so requests read them without a lock."""
+    so requests read them without a lock. `on_change` is called after each rebuild."""
 
     def __init__(self, list_nodes: Callable[..., Any], list_pods: Callable[..., Any], *, worker_selector: str,
-                 resync: float, metrics: Metrics | None = None) -> None:
+                 resync: float, metrics: Metrics | None = None, on_change: Callable[[], None] = lambda: None) -> None:
         self.book = AddressBook(())
         self.worker_nodes: frozenset[str] = frozenset()
-        self._dirty = threading.Event()
+        self._on_change = on_change
         self._stop = threading.Event()
         self._built = threading.Event()
-        self._nodes = Reflector("nodes", list_nodes, summarize_node, self._dirty.set, resync=resync,
+        self._loop = Loop("cluster-view", self.rebuild, pause=REBUILD_INTERVAL)
+        self._nodes = Reflector("nodes", list_nodes, summarize_node, self._loop.wake, resync=resync,
                                 metrics=metrics)
-        self._workers = Reflector("worker pods", list_pods, summarize_worker_pod, self._dirty.set,
+        self._workers = Reflector("worker pods", list_pods, summarize_worker_pod, self._loop.wake,
                                   label_selector=worker_selector, resync=resync, metrics=metrics)
-        self._threads: list[threading.Thread] = []
 
     @property
     def synced(self) -> bool:
@@ -98,14 +96,12 @@ class ClusterView:
 
     def start(self) -> None:
         for target, name in ((self._nodes.run, "watch-nodes"), (self._workers.run, "watch-workers")):
-            self._threads.append(threading.Thread(target=target, args=(self._stop,), name=name, daemon=True))
-        self._threads.append(threading.Thread(target=self._rebuild_loop, name="cluster-view", daemon=True))
-        for thread in self._threads:
-            thread.start()
+            threading.Thread(target=target, args=(self._stop,), name=name, daemon=True).start()
+        self._loop.start()
 
     def close(self) -> None:
         self._stop.set()
-        self._dirty.set()
+        self._loop.close()
 
     def rebuild(self) -> None:
         """Recompute the snapshots from the reflectors' summaries."""
@@ -115,15 +111,4 @@ class ClusterView:
         self.worker_nodes = ready_worker_nodes(pods)
         if complete:
             self._built.set()
-
-    def _rebuild_loop(self) -> None:
-        while not self._stop.is_set():
-            self._dirty.wait()
-            if self._stop.is_set():
-                return
-            self._dirty.clear()
-            try:
-                self.rebuild()
-            except Exception:  # a bad summary must not stop later rebuilds
-                log.exception("rebuilding the cluster view failed")
-            self._stop.wait(REBUILD_INTERVAL)
+        self._on_change()

@@ -2,18 +2,15 @@
 from __future__ import annotations
 
 import logging
-import threading
 from dataclasses import replace
 from typing import Any, Sequence
 
-from cachetools import LRUCache
-
-from . import locality, scoring
+from . import scoring
 from .cluster import ClusterView
+from .entries import PathEntry, worker_bytes
 from .index import LocationIndex
-from .locations.base import PathLocations, WorkerAddress
 from .metrics import Metrics
-from .nodes import AddressBook, WorkerResolver, book_from_names, book_from_nodes
+from .placement import Placement
 from .protocol import ExtenderArgs, render_filter, render_priorities
 from .workload import REQUIRE_LOCAL_WORKER_ANNOTATION, Workload, parse_paths, workload_of
 
@@ -23,19 +20,15 @@ log = logging.getLogger(__name__)
 
 
 class Extender:
-    """Stateless per request; the index, the operator's address books and the cluster view are shared."""
+    """Stateless per request; the index, the placement and the cluster view are shared."""
 
-    def __init__(self, index: LocationIndex, books: Sequence[AddressBook], metrics: Metrics,
-                 cluster: ClusterView | None = None, *, tables: int = 10000, max_paths: int = 1000) -> None:
+    def __init__(self, index: LocationIndex[PathEntry], placement: Placement, metrics: Metrics,
+                 cluster: ClusterView | None = None, *, max_paths: int = 1000) -> None:
         self._index = index
-        self._books = list(books)
+        self._placement = placement
         self._metrics = metrics
         self._cluster = cluster
-        self._tables = locality.TableCache(tables)
-        self._named_tables = locality.TableCache(tables)
         self._max_paths = max_paths
-        self._names_books: LRUCache[tuple[str, ...], AddressBook] = LRUCache(8)
-        self._names_lock = threading.Lock()
 
     def filter(self, args: ExtenderArgs) -> dict[str, Any]:
         """Cached data never excludes a node. Only a pod that requires a local worker is kept off nodes
@@ -57,7 +50,10 @@ class Extender:
         work = self._workload(args)
         if not work.paths:
             return []
-        by_node = locality.node_bytes(self._node_tables(work.paths, args), self._nodes_resolver(args))
+        entries = [entry for entry in self._index.lookup(work.paths) if entry is not None]
+        if not entries:
+            return []
+        by_node = self._placement.node_bytes(entries, args.node_names, args.nodes)
         return render_priorities(args.node_names, scoring.scores(args.node_names, by_node))
 
     def locality(self, path_params: Sequence[str], nodes: Sequence[str]) -> dict[str, Any]:
@@ -67,10 +63,9 @@ class Extender:
         paths, rejected = parse_paths("\n".join(path_params))
         found = self._index.lookup(paths)
         entries = [entry for entry in found if entry is not None]
-        per_worker = locality.worker_bytes(entries)
-        names = nodes or sorted({host for host, _ in per_worker})
-        resolver = WorkerResolver([*self._shared_books(), book_from_names(names)])
-        by_node = locality.node_bytes([locality.node_table(entry, resolver) for entry in entries], resolver)
+        per_worker = worker_bytes(entries)
+        names = list(nodes) or sorted({host for host, _ in per_worker})
+        by_node = self._placement.node_bytes(entries, names, scheduling=False)
         candidates = list(nodes) or sorted(by_node)
         ranked = sorted(zip(candidates, scoring.scores(candidates, by_node)),
                         key=lambda ns: (-ns[1], -by_node.get(ns[0], 0), ns[0]))
@@ -80,62 +75,8 @@ class Extender:
             "nodes": [{"node": n, "cachedBytes": by_node.get(n, 0), "score": s} for n, s in ranked],
             "unresolvedWorkers": [{"host": host, "containerHost": container_host, "cachedBytes": b}
                                   for (host, container_host), b in sorted(per_worker.items())
-                                  if resolver((host, container_host)) is None],
+                                  if self._placement.node_of((host, container_host), names) is None],
         }
-
-    def _shared_books(self) -> list[AddressBook]:
-        """The operator's map first, then what the Kubernetes API says; the request's own books come after."""
-        return self._books if self._cluster is None else [*self._books, self._cluster.book]
-
-    def _node_tables(self, paths: Sequence[str], args: ExtenderArgs) -> list[locality.NodeTable]:
-        """Each path's NodeTable from the shared books, rebuilt only when its index entry or a shared book is
-        replaced. Sets those cannot place (workers known by node name only, or no Kubernetes watch) are then
-        placed by the candidate names' book, cached per candidate list. With the watch on there is rarely
-        anything left for that step, so a new candidate list, which nodes filling up bring pod after pod,
-        costs nothing."""
-        books = self._shared_books()
-        generation = tuple(books[len(self._books):])
-        names_book: AddressBook | None = None
-        tables = []
-        for path, entry in zip(paths, self._index.lookup(paths)):
-            if entry is None:
-                continue
-            table = self._tables.table(path, entry, generation,
-                                       lambda: locality.node_table(entry, WorkerResolver(books)))
-            if table.unplaced and args.nodes is None:
-                names_book = names_book or self._names_book(args.node_names)
-                shared_table, book = table, names_book
-                table = self._named_tables.table(
-                    path, shared_table, (book,), lambda: locality.place_more(shared_table, WorkerResolver([book])))
-            tables.append(table)
-        return tables
-
-    def _nodes_resolver(self, args: ExtenderArgs) -> locality.NodeOf | None:
-        """Places what the tables left unplaced by the request's Node objects, whose book is built only if
-        asked (with thousands of nodes it is the costliest thing a request could do). None for a request
-        of node names: their book is in the tables already."""
-        if args.nodes is None:
-            return None
-        resolver: WorkerResolver | None = None
-
-        def node_of(worker: WorkerAddress) -> str | None:
-            nonlocal resolver
-            if resolver is None:
-                resolver = WorkerResolver([book_from_nodes(args.nodes)])
-            return resolver(worker)
-
-        return node_of
-
-    def _names_book(self, names: Sequence[str]) -> AddressBook:
-        """A scheduler sends the same candidate list for pod after pod: keep the last few books."""
-        key = tuple(names)
-        with self._names_lock:
-            book = self._names_books.get(key)
-        if book is None:
-            book = book_from_names(names)
-            with self._names_lock:
-                self._names_books[key] = book
-        return book
 
     def _workload(self, args: ExtenderArgs) -> Workload:
         """The pod's readable paths, at most --max-paths-per-pod of them: each may cost an Alluxio call, and
@@ -152,8 +93,8 @@ class Extender:
         return work
 
 
-def _path_report(path: str, entry: PathLocations | None) -> dict[str, Any]:
+def _path_report(path: str, entry: PathEntry | None) -> dict[str, Any]:
     if entry is None:
         return {"path": path, "known": False}
     return {"path": path, "known": True, "files": entry.files, "totalBytes": entry.total_bytes,
-            "cachedBytes": sum(entry.by_workers.values())}
+            "cachedBytes": entry.cached_bytes}

@@ -1,4 +1,7 @@
-"""The block-location index: a TTL cache of PathLocations per Alluxio path over a LocationSource.
+"""The block-location index: a TTL cache of one entry per Alluxio path over a source of them.
+
+The serving process's source is the sync process (sync/process.py), whose entries placement has given
+their node tables before they arrive here (serve.py); the index itself only decides when to ask.
 
 A scheduling call must never wait on Alluxio for long, so:
 - a miss starts a fetch and waits for it at most `budget`; past that the call answers without the path
@@ -17,19 +20,42 @@ import threading
 import time
 from concurrent.futures import Future, ThreadPoolExecutor, wait
 from dataclasses import dataclass
-from typing import Callable, Sequence
+from typing import Callable, Generic, Protocol, Sequence, TypeVar
 
 from cachetools import TTLCache
 
-from .locations.base import LocationSource, PathLocations
+from .background import Loop
 from .metrics import Metrics
 
 log = logging.getLogger(__name__)
 
 
+class Located(Protocol):
+    """What the index holds per path: anything that says how many cached bytes it describes."""
+
+    @property
+    def cached_bytes(self) -> int: ...
+
+
+E = TypeVar("E", bound=Located)
+E_co = TypeVar("E_co", bound=Located, covariant=True)
+
+
+class Source(Protocol[E_co]):
+    """Where entries come from: a LocationSource, or the sync process standing for one."""
+
+    def fetch(self, path: str) -> E_co:
+        """The entry of `path`; raises (SourceError) when it cannot be had."""
+        ...
+
+    def probe(self) -> None:
+        """Raises unless the source answers."""
+        ...
+
+
 @dataclass(slots=True)
-class _Entry:
-    locations: PathLocations
+class _Entry(Generic[E]):
+    locations: E
     cached_bytes: int
     fetched_at: float
     last_read: float
@@ -41,10 +67,10 @@ class _Failure:
     retry_at: float
 
 
-class LocationIndex:
+class LocationIndex(Generic[E]):
     """Thread-safe; one per process. `start()` runs the syncer, `close()` stops it."""
 
-    def __init__(self, source: LocationSource, *, ttl: float, max_staleness: float, size: int, budget: float,
+    def __init__(self, source: Source[E], *, ttl: float, max_staleness: float, size: int, budget: float,
                  refresh_ahead: float, fetch_threads: int, metrics: Metrics,
                  backoff: tuple[float, float] = (0.5, 60.0), clock: Callable[[], float] = time.monotonic) -> None:
         if not 0 < ttl <= max_staleness:
@@ -57,13 +83,13 @@ class LocationIndex:
         self._clock = clock
         self._metrics = metrics
         self._lock = threading.Lock()
-        self._entries: TTLCache[str, _Entry] = TTLCache(maxsize=size, ttl=max_staleness, timer=clock)
+        self._entries: TTLCache[str, _Entry[E]] = TTLCache(maxsize=size, ttl=max_staleness, timer=clock)
         self._failures: TTLCache[str, _Failure] = TTLCache(maxsize=size, ttl=2 * self._backoff_max, timer=clock)
-        self._inflight: dict[str, Future[PathLocations]] = {}
+        self._inflight: dict[str, Future[E]] = {}
         self._pool = ThreadPoolExecutor(fetch_threads, thread_name_prefix="location-fetch")
         self._last_success: float | None = None
-        self._stop = threading.Event()
-        self._syncer: threading.Thread | None = None
+        self._syncer = Loop("index-sync", self._sync_round,
+                            every=min(5.0, max(0.05, (self._ttl - self._refresh_at) / 2)))
         metrics.index_entries.set_function(lambda: self.stats()[0])
         metrics.index_bytes.set_function(lambda: self.stats()[1])
         metrics.sync_age.set_function(self.sync_age)
@@ -83,11 +109,16 @@ class LocationIndex:
             self._entries.expire()
             return len(self._entries), sum(e.cached_bytes for e in self._entries.values())
 
-    def lookup(self, paths: Sequence[str]) -> list[PathLocations | None]:
-        """Locations for each path, None where the index has nothing usable within the budget."""
+    def entries(self) -> list[E]:
+        """Every entry held now."""
+        with self._lock:
+            return [entry.locations for entry in self._entries.values()]
+
+    def lookup(self, paths: Sequence[str]) -> list[E | None]:
+        """The entry of each path, None where the index has nothing usable within the budget."""
         now = self._clock()
-        found: list[PathLocations | None] = [None] * len(paths)
-        waiting: dict[int, Future[PathLocations]] = {}
+        found: list[E | None] = [None] * len(paths)
+        waiting: dict[int, Future[E]] = {}
         count = self._metrics.index_lookups
         hits = 0  # counted once per call: a pod may list hundreds of paths
         with self._lock:
@@ -152,26 +183,16 @@ class LocationIndex:
 
     def start(self) -> None:
         """Run the syncer: probe the source until it answers, then refresh hot entries ahead of expiry."""
-        tick = min(5.0, max(0.05, (self._ttl - self._refresh_at) / 2))
-        self._syncer = threading.Thread(target=self._sync_loop, args=(tick,), name="index-sync", daemon=True)
         self._syncer.start()
 
     def close(self) -> None:
-        self._stop.set()
-        if self._syncer is not None:
-            self._syncer.join(timeout=5)
+        self._syncer.close()
         self._pool.shutdown(wait=False, cancel_futures=True)
 
-    def _sync_loop(self, tick: float) -> None:
-        while True:
-            try:
-                if not self.ready:
-                    self._probe()
-                self.refresh_due()
-            except Exception:  # the loop must outlive any one bad round
-                log.exception("index sync round failed")
-            if self._stop.wait(tick):
-                return
+    def _sync_round(self) -> None:
+        if not self.ready:
+            self._probe()
+        self.refresh_due()
 
     def _probe(self) -> None:
         try:
@@ -181,7 +202,7 @@ class LocationIndex:
         else:
             self._last_success = self._clock()
 
-    def _fetch_locked(self, path: str, trigger: str, now: float) -> Future[PathLocations] | None:
+    def _fetch_locked(self, path: str, trigger: str, now: float) -> Future[E] | None:
         """The one fetch in flight for `path`, started if needed; None while the path is backing off."""
         future = self._inflight.get(path)
         if future is not None:
@@ -193,7 +214,7 @@ class LocationIndex:
         self._inflight[path] = future
         return future
 
-    def _fetch(self, path: str, trigger: str) -> PathLocations:
+    def _fetch(self, path: str, trigger: str) -> E:
         error: Exception | None = None
         try:
             locations = self._source.fetch(path)
@@ -204,8 +225,7 @@ class LocationIndex:
             del self._inflight[path]
             if error is None:
                 old = self._entries.get(path)
-                self._entries[path] = _Entry(locations, sum(locations.by_workers.values()), now,
-                                             old.last_read if old else now)
+                self._entries[path] = _Entry(locations, locations.cached_bytes, now, old.last_read if old else now)
                 self._failures.pop(path, None)
                 self._last_success = now
             else:

@@ -1,4 +1,7 @@
-"""Every Prometheus metric the extender exports, in one place, on a registry of its own per app."""
+"""Every Prometheus metric the extender exports, in one place, on a registry of its own per app.
+
+`Metrics` are the serving process's; `SourceMetrics` are counted where the location source runs, in the
+sync process, and exported by the serving process's /metrics through sync/relay.py."""
 from __future__ import annotations
 
 from prometheus_client import CollectorRegistry, Counter, Gauge, Histogram
@@ -37,20 +40,10 @@ class Metrics:
         self.index_refreshes = Counter(
             "scheduler_extender_index_refreshes_total", "Fetches from the location source, by trigger and outcome.",
             ["trigger", "outcome"], registry=r)
-        self.alluxio_seconds = Histogram(
-            "scheduler_extender_alluxio_call_duration_seconds", "Alluxio REST call latency, by operation.",
-            ["operation"], buckets=_ALLUXIO_BUCKETS, registry=r)
-        self.alluxio_errors = Counter(
-            "scheduler_extender_alluxio_call_errors_total", "Failed Alluxio REST calls, by operation and reason.",
-            ["operation", "reason"], registry=r)
         self.local_worker_unchecked = Counter(
             "scheduler_extender_local_worker_unchecked_total",
             "Filter calls for pods requiring a local Alluxio worker that passed every node because the "
             "worker map is unknown (no Kubernetes watch, or not synced yet).", registry=r)
-        self.snapshot_loads = Counter(
-            "scheduler_extender_snapshot_loads_total",
-            "Reads of --locations-file, at start and whenever it changes, by outcome: ok, or error (the last "
-            "good snapshot stays in use).", ["outcome"], registry=r)
         self.kube_watch_failures = Counter(
             "scheduler_extender_kube_watch_failures_total",
             "Kubernetes lists and watches that failed, by watch and reason: expired (410 Gone: listed again) "
@@ -59,3 +52,27 @@ class Metrics:
             "scheduler_extender_annotation_errors_total",
             "Pod annotation entries that were ignored because they could not be read, by reason.",
             ["reason"], registry=r)
+        self.sync_up = Gauge(
+            "scheduler_extender_sync_process_up",
+            "1 while the sync process (which fetches and decodes locations) runs and answers, else 0.", registry=r)
+        self.sync_restarts = Counter(
+            "scheduler_extender_sync_process_restarts_total",
+            "Times the sync process was started again after it exited or stopped answering.", registry=r)
+
+
+class SourceMetrics:
+    """What a location source counts: its Alluxio calls and snapshot reads. Lives in the sync process."""
+
+    def __init__(self, registry: CollectorRegistry | None = None) -> None:
+        self.registry = registry or CollectorRegistry()
+        r = self.registry
+        self.alluxio_seconds = Histogram(
+            "scheduler_extender_alluxio_call_duration_seconds", "Alluxio REST call latency, by operation.",
+            ["operation"], buckets=_ALLUXIO_BUCKETS, registry=r)
+        self.alluxio_errors = Counter(
+            "scheduler_extender_alluxio_call_errors_total", "Failed Alluxio REST calls, by operation and reason.",
+            ["operation", "reason"], registry=r)
+        self.snapshot_loads = Counter(
+            "scheduler_extender_snapshot_loads_total",
+            "Reads of --locations-file, at start and whenever it changes, by outcome: ok, or error (the last "
+            "good snapshot stays in use).", ["outcome"], registry=r)

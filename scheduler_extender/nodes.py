@@ -80,6 +80,11 @@ def book_from_names(names: Iterable[str]) -> AddressBook:
 
 def book_from_nodes(nodes: Iterable[Mapping[str, Any]]) -> AddressBook:
     """Each Node object under its name and its InternalIP, Hostname and ExternalIP addresses."""
+    return AddressBook(node_addresses(nodes))
+
+
+def node_addresses(nodes: Iterable[Mapping[str, Any]]) -> list[tuple[str, str]]:
+    """(address, node name) for each Node object's name and its InternalIP, Hostname and ExternalIP."""
     entries: list[tuple[str, str]] = []
     for node in nodes:
         name = node["metadata"]["name"]
@@ -91,7 +96,7 @@ def book_from_nodes(nodes: Iterable[Mapping[str, Any]]) -> AddressBook:
                 value = address.get("address")
                 if isinstance(value, str):
                     entries.append((value, name))
-    return AddressBook(entries)
+    return entries
 
 
 def load_node_map(path: str | Path) -> AddressBook:

@@ -6,16 +6,14 @@ that wait to be scheduled are kept warm by refresh-ahead until they are bound.
 """
 from __future__ import annotations
 
-import logging
 import threading
 from typing import Any, Callable
 
+from .background import Loop
 from .index import LocationIndex
 from .kube_watch import Reflector
 from .metrics import Metrics
 from .workload import workload_of
-
-log = logging.getLogger(__name__)
 
 WAKE_INTERVAL = 0.2
 """Seconds between prefetch rounds at most: one Spark app creates its executors in a burst."""
@@ -29,35 +27,23 @@ def pending_paths(pod: dict[str, Any]) -> tuple[str, ...] | None:
 
 
 class Prefetcher:
-    def __init__(self, list_pods: Callable[..., Any], index: LocationIndex, *, selector: str,
+    def __init__(self, list_pods: Callable[..., Any], index: LocationIndex[Any], *, selector: str,
                  resync: float, metrics: Metrics | None = None) -> None:
         self._index = index
-        self._wake = threading.Event()
         self._stop = threading.Event()
-        self._pods = Reflector("prefetch pods", list_pods, pending_paths, self._wake.set,
+        self._loop = Loop("prefetch", self.prefetch_pending, pause=WAKE_INTERVAL)
+        self._pods = Reflector("prefetch pods", list_pods, pending_paths, self._loop.wake,
                                label_selector=selector, resync=resync, metrics=metrics)
 
     def start(self) -> None:
         threading.Thread(target=self._pods.run, args=(self._stop,), name="watch-prefetch", daemon=True).start()
-        threading.Thread(target=self._loop, name="prefetch", daemon=True).start()
+        self._loop.start()
 
     def close(self) -> None:
         self._stop.set()
-        self._wake.set()
+        self._loop.close()
 
     def prefetch_pending(self) -> int:
         """Ask the index to warm every pending pod's paths; returns how many fetches that started."""
         paths = sorted({path for pod_paths in self._pods.summaries() for path in pod_paths})
         return self._index.prefetch(paths)
-
-    def _loop(self) -> None:
-        while not self._stop.is_set():
-            self._wake.wait()
-            if self._stop.is_set():
-                return
-            self._wake.clear()
-            try:
-                self.prefetch_pending()
-            except Exception:
-                log.exception("prefetch round failed")
-            self._stop.wait(WAKE_INTERVAL)

@@ -12,7 +12,7 @@ from recorded_alluxio import RECORDED, recorded, recorded_json, shape
 from scheduler_extender.locations.alluxio_rest import AlluxioRestSource
 from scheduler_extender.locations.base import PathLocations, worker_address as W
 from scheduler_extender.locations.snapshot import SnapshotSource
-from scheduler_extender.metrics import Metrics
+from scheduler_extender.metrics import SourceMetrics
 
 A, B = W("127.0.0.1"), W("localhost", "127.0.0.2")
 """The recording's two workers: B's containerHost is set, as a worker pod's IP is."""
@@ -44,7 +44,7 @@ EXPECTED = {
 
 
 def source(fake, *, master=True):
-    return AlluxioRestSource(fake.url, fake.url if master else None, timeout=2, retries=2, metrics=Metrics())
+    return AlluxioRestSource(fake.url, fake.url if master else None, timeout=2, retries=2, metrics=SourceMetrics())
 
 
 def answer(fake, endpoint, path, body=b""):
@@ -78,10 +78,11 @@ def test_ufs_locations_of_uncached_blocks_are_not_cached_bytes():
     assert SnapshotSource(RECORDED / "list-status-root.json").fetch(status["path"]).by_workers == {}
 
 
-def test_the_recorded_master_lists_both_workers_with_their_container_host(fake_alluxio):
+def test_the_recorded_master_info_is_a_passing_probe(fake_alluxio):
     fake_alluxio.inject(endpoint=MASTER_INFO, body=recorded("master-info.json"))
 
-    assert sorted(source(fake_alluxio).workers()) == [A, B]
+    source(fake_alluxio).probe()
+    assert fake_alluxio.calls(MASTER_INFO) == 1
 
 
 def test_the_recorded_not_found_is_an_empty_path_asked_once(fake_alluxio):

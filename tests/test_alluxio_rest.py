@@ -8,13 +8,13 @@ import urllib3
 from fake_alluxio import GET_STATUS, LIST_STATUS, MASTER_INFO, Block, Loc
 from scheduler_extender.locations.alluxio_rest import AlluxioRestSource
 from scheduler_extender.locations.base import PathLocations, SourceError, worker_address as W
-from scheduler_extender.metrics import Metrics
+from scheduler_extender.metrics import SourceMetrics
 from scheduler_extender.locations.uri_status import array_elements
 
 
 def source(fake, *, master=True, timeout=2.0, retries=2, metrics=None):
     return AlluxioRestSource(fake.url, fake.url if master else None, timeout=timeout, retries=retries,
-                             metrics=metrics or Metrics())
+                             metrics=metrics or SourceMetrics())
 
 
 def errors(metrics, operation, reason):
@@ -96,7 +96,7 @@ def test_block_in_several_tiers_of_one_worker_counts_once(fake_alluxio):
 
 
 def test_missing_path_is_empty_not_an_error_and_not_retried(fake_alluxio):
-    metrics = Metrics()
+    metrics = SourceMetrics()
     fake_alluxio.add_file("/d/f", Block(1, Loc("w1")))
 
     assert source(fake_alluxio, metrics=metrics).fetch("/d/nope") == PathLocations()
@@ -116,32 +116,7 @@ def test_awkward_paths_reach_alluxio_unchanged(fake_alluxio, path):
     assert [r.path for r in fake_alluxio.received] == [path]
 
 
-# -- workers() and probe() ------------------------------------------------------------------------------------
-
-def test_workers_are_the_live_workers_of_the_master_once_each(fake_alluxio):
-    fake_alluxio.add_worker("w2", "node-2")
-    fake_alluxio.add_file("/d/f", Block(1, Loc("w1")))
-    fake_alluxio.add_worker("gone", lost=True)
-
-    assert source(fake_alluxio).workers() == [W("w2", "node-2"), W("w1")]
-    assert fake_alluxio.calls(MASTER_INFO) == 1
-
-
-def test_workers_without_a_master_is_empty_and_asks_nothing(fake_alluxio):
-    fake_alluxio.add_worker("w1")
-
-    assert source(fake_alluxio, master=False).workers() == []
-    assert fake_alluxio.received == []
-
-
-def test_workers_from_an_unreadable_master_answer_is_a_source_error(fake_alluxio):
-    metrics = Metrics()
-    fake_alluxio.inject(body=json.dumps({"workers": [{"address": {"containerHost": "x"}}]}).encode())
-
-    with pytest.raises(SourceError, match="master_info .* without a host"):
-        source(fake_alluxio, metrics=metrics).workers()
-    assert errors(metrics, "master_info", "bad_response") == 1
-
+# -- probe() ------------------------------------------------------------------------------------------------
 
 def test_probe_asks_the_master_when_known(fake_alluxio):
     source(fake_alluxio).probe()
@@ -155,8 +130,17 @@ def test_probe_asks_the_proxy_for_the_root_without_a_master(fake_alluxio):
     assert [(r.endpoint, r.path) for r in fake_alluxio.received] == [(GET_STATUS, "/")]
 
 
+def test_probe_of_a_master_answering_something_else_fails(fake_alluxio):
+    metrics = SourceMetrics()
+    fake_alluxio.inject(body=json.dumps(["not", "an object"]).encode())
+
+    with pytest.raises(SourceError, match="master_info .* something other than an object"):
+        source(fake_alluxio, metrics=metrics).probe()
+    assert errors(metrics, "master_info", "bad_response") == 1
+
+
 def test_probe_of_an_alluxio_that_is_down_fails(fake_alluxio):
-    metrics = Metrics()
+    metrics = SourceMetrics()
     probe_source = source(fake_alluxio, retries=1, metrics=metrics)
     fake_alluxio.stop()
 
@@ -168,7 +152,7 @@ def test_probe_of_an_alluxio_that_is_down_fails(fake_alluxio):
 # -- failures, retries, metrics -------------------------------------------------------------------------------
 
 def test_5xx_is_retried_then_succeeds(fake_alluxio):
-    metrics = Metrics()
+    metrics = SourceMetrics()
     fake_alluxio.add_file("/d/f", Block(8, Loc("w1")))
     fake_alluxio.inject(status=500, times=2)
 
@@ -179,7 +163,7 @@ def test_5xx_is_retried_then_succeeds(fake_alluxio):
 
 
 def test_5xx_that_persists_fails_after_every_retry_with_alluxios_reason(fake_alluxio):
-    metrics = Metrics()
+    metrics = SourceMetrics()
     fake_alluxio.inject(status=503)
 
     with pytest.raises(SourceError, match=r"list_status POST http://127\.0\.0\.1:\d+/api/v1/paths//d/list-status "
@@ -198,7 +182,7 @@ def test_alluxio_error_body_is_in_the_message(fake_alluxio):
 
 @pytest.mark.parametrize("status", [400, 403, 404])
 def test_4xx_is_not_retried(fake_alluxio, status):
-    metrics = Metrics()
+    metrics = SourceMetrics()
     fake_alluxio.inject(status=status)
 
     with pytest.raises(SourceError, match=f"after 1 attempt\\(s\\): HTTP {status}"):
@@ -208,7 +192,7 @@ def test_4xx_is_not_retried(fake_alluxio, status):
 
 
 def test_timeout_fails_within_the_retry_budget(fake_alluxio):
-    metrics = Metrics()
+    metrics = SourceMetrics()
     fake_alluxio.inject(delay=2.0)
     timeout, retries = 0.2, 2
 
@@ -231,7 +215,7 @@ def test_a_slow_answer_within_the_timeout_is_fine(fake_alluxio):
 
 @pytest.mark.parametrize("fault", [{"truncate": True}, {"garbage": True}, {"body": b""}, {"body": b"[" * 100_000}])
 def test_unreadable_json_is_a_source_error_and_not_retried(fake_alluxio, fault):
-    metrics = Metrics()
+    metrics = SourceMetrics()
     fake_alluxio.add_file("/d/f", Block(8, Loc("w1")))
     fake_alluxio.inject(**fault)
 
@@ -250,7 +234,7 @@ def test_unreadable_json_is_a_source_error_and_not_retried(fake_alluxio, fault):
     [{"length": 5, "fileBlockInfos": [{"blockInfo": {"length": 5, "locations": [{"workerAddress": {}}]}}]}],
 ])
 def test_json_of_the_wrong_shape_is_a_source_error(fake_alluxio, body):
-    metrics = Metrics()
+    metrics = SourceMetrics()
     fake_alluxio.add_dir("/d")
     fake_alluxio.inject(body=json.dumps(body).encode())
 
@@ -260,7 +244,7 @@ def test_json_of_the_wrong_shape_is_a_source_error(fake_alluxio, body):
 
 
 def test_proxy_down_is_a_connection_error_and_recovers_after_restart(fake_alluxio):
-    metrics = Metrics()
+    metrics = SourceMetrics()
     fake_alluxio.add_file("/d/f", Block(8, Loc("w1")))
     rest = source(fake_alluxio, retries=1, metrics=metrics)
     assert rest.fetch("/d/f").total_bytes == 8  # leaves a pooled keep-alive connection behind
@@ -291,7 +275,7 @@ def test_concurrent_fetches_share_one_source(fake_alluxio):
 
 def test_a_url_that_is_not_http_is_refused_at_once():
     with pytest.raises(ValueError, match="proxy URL 'alluxio-proxy:39999'"):
-        AlluxioRestSource("alluxio-proxy:39999", None, timeout=1, retries=0, metrics=Metrics())
+        AlluxioRestSource("alluxio-proxy:39999", None, timeout=1, retries=0, metrics=SourceMetrics())
 
 
 @pytest.mark.parametrize("text, expected", [

@@ -8,7 +8,7 @@ from pathlib import Path
 import pytest
 
 from scheduler_extender import cli
-from scheduler_extender.app import open_inputs
+from scheduler_extender.serve import open_inputs
 from scheduler_extender.config import SPECS, ConfigError, Settings, load_settings
 
 TABLE = [  # flag, attribute, env var: the names operators script against

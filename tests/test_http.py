@@ -189,6 +189,11 @@ def test_alluxio_down_gives_neutral_scores_within_the_budget_then_recovers(fake_
         status, ranking = served.post("/prioritize", nodes_body("/data/a"))
         assert time.monotonic() - start < 1.0
         assert status == 200 and ranking == []
+        failed = 'scheduler_extender_alluxio_call_errors_total{operation="list_status",reason="connection"}'
+        deadline = time.monotonic() + 10  # the fetch is made once the sync process has started
+        while failed not in served.get("/metrics")[1]:
+            assert time.monotonic() < deadline
+            time.sleep(0.05)
         fake_alluxio.start()
         served._wait("/readyz")
         deadline = time.monotonic() + 10  # the path backs off after its failure, then is fetched again
@@ -198,8 +203,7 @@ def test_alluxio_down_gives_neutral_scores_within_the_budget_then_recovers(fake_
                 break
             time.sleep(0.2)
         assert scores_of(ranking, NODES) == [10, 8, 3, 0]
-        assert 'scheduler_extender_alluxio_call_errors_total{operation="list_status",reason="connection"}' \
-            in served.get("/metrics")[1]
+        assert failed in served.get("/metrics")[1]
 
 
 def test_slow_alluxio_answers_within_the_budget_and_fills_in_the_background(fake_alluxio):

@@ -12,7 +12,7 @@ import pytest
 from certs import Pki, make_pki
 from helpers import names_body
 from served import Served
-from scheduler_extender.app import create_app, open_inputs
+from scheduler_extender.serve import create_app, open_inputs
 from scheduler_extender.config import ConfigError, load_settings
 
 DEMO = Path(__file__).parent.parent / "examples" / "demo" / "locations.json"

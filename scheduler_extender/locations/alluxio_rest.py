@@ -1,4 +1,4 @@
-"""LocationSource over Alluxio 2.x REST: the proxy's paths API for block locations, the master's info for workers.
+"""LocationSource over Alluxio 2.x REST: the proxy's paths API for block locations, the master's info for readiness.
 
 Wire format (Alluxio 2.9):
 - `POST {proxy}/api/v1/paths/{path}/list-status` with `Content-Type: application/json` and a ListStatusPOptions
@@ -6,7 +6,7 @@ Wire format (Alluxio 2.9):
   (`/api/v1/paths//data/x/list-status`); Jersey percent-decodes it. A file path lists that one file.
 - The answer is a JSON list of URIStatus; an error is HTTP 500 with `{"statusCode": "NOT_FOUND", "message": ...}`
   (the gRPC status name), which is how a missing path is reported.
-- `GET {master}/api/v1/master/info` answers AlluxioMasterInfo; its `workers` are the live workers.
+- `GET {master}/api/v1/master/info` answers AlluxioMasterInfo: asked only to prove the master answers.
 """
 from __future__ import annotations
 
@@ -17,8 +17,8 @@ from urllib.parse import quote
 import orjson
 import urllib3
 
-from ..metrics import Metrics
-from .base import PathLocations, SourceError, WorkerAddress, worker_address
+from ..metrics import SourceMetrics
+from .base import PathLocations, SourceError
 from .uri_status import aggregate, array_elements
 
 _JSON = {"Content-Type": "application/json", "Accept": "application/json"}
@@ -37,7 +37,7 @@ class AlluxioRestSource:
     """
 
     def __init__(self, proxy_url: str, master_url: str | None, *, timeout: float, retries: int,
-                 metrics: Metrics) -> None:
+                 metrics: SourceMetrics) -> None:
         self._proxy = _base_url(proxy_url, "proxy")
         self._master = _base_url(master_url, "master") if master_url else None
         self._retries = max(0, retries)
@@ -67,37 +67,13 @@ class AlluxioRestSource:
     def probe(self) -> None:
         """Proves Alluxio answers: the master's info when we know the master, else the proxy's status of `/`."""
         if self._master:
-            self._master_info()
+            url = f"{self._master}/api/v1/master/info"
+            if not isinstance(self._call("master_info", "GET", url), dict):
+                raise self._bad("master_info", url, "something other than an object")
             return
         url = self._paths_url("/", "get-status")
         if not isinstance(self._call("get_status", "POST", url, b"{}"), dict):
             raise self._bad("get_status", url, "something other than a status object")
-
-    def workers(self) -> list[WorkerAddress]:
-        """The live workers the master knows (each once), or [] when no master URL was given."""
-        if not self._master:
-            return []
-        info, url = self._master_info()
-        workers = info.get("workers")
-        if not isinstance(workers, list):
-            raise self._bad("master_info", url, "no list of workers")
-        found: dict[WorkerAddress, None] = {}
-        for worker in workers:
-            address = worker.get("address") if isinstance(worker, dict) else None
-            if not isinstance(address, dict):
-                raise self._bad("master_info", url, f"a worker without an address: {worker!r:.200}")
-            host, container_host = address.get("host"), address.get("containerHost") or ""
-            if not isinstance(host, str) or not host or not isinstance(container_host, str):
-                raise self._bad("master_info", url, f"a worker address without a host name: {address!r:.200}")
-            found[worker_address(host, container_host)] = None
-        return list(found)
-
-    def _master_info(self) -> tuple[dict, str]:
-        url = f"{self._master}/api/v1/master/info"
-        info = self._call("master_info", "GET", url)
-        if not isinstance(info, dict):
-            raise self._bad("master_info", url, "something other than an object")
-        return info, url
 
     def _paths_url(self, path: str, action: str) -> str:
         # Absolute path after "paths/" gives the double slash Alluxio's own clients send; every other character

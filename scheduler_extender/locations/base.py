@@ -1,4 +1,11 @@
-"""The small interface every block-location source implements, and the values it returns."""
+"""The small interface every block-location source implements, and the values it returns.
+
+A source runs in the sync process (scheduler_extender/sync/), never in the serving one: `fetch` may
+download and decode hundreds of megabytes, and only its result, encoded compactly (entries.py), crosses
+over. A new source is a class with `fetch` and `probe` below, constructed in
+`locations/configured.py` from the settings with a SourceMetrics for its calls; it may use threads
+(up to --fetch-threads fetches call it at once) and must raise SourceError for anything it cannot answer.
+"""
 from __future__ import annotations
 
 from dataclasses import dataclass, field
@@ -25,7 +32,7 @@ WorkerSet = tuple[WorkerAddress, ...]
 
 @dataclass(frozen=True, slots=True)
 class PathLocations:
-    """What the index keeps for one Alluxio path: cached bytes per set of workers, no per-block objects.
+    """What a source answers for one Alluxio path: cached bytes per set of workers, no per-block objects.
 
     Keying by the whole worker set (not by worker) is what lets a block on two workers of the same node
     count once for that node.
@@ -35,6 +42,11 @@ class PathLocations:
     total_bytes: int = 0
     """Length of every file beneath the path, cached or not."""
     files: int = 0
+
+    @property
+    def cached_bytes(self) -> int:
+        """Each cached block once, however many workers hold it."""
+        return sum(self.by_workers.values())
 
 
 class SourceError(Exception):
@@ -50,10 +62,6 @@ class LocationSource(Protocol):
 
     def probe(self) -> None:
         """Cheap liveness check used for readiness. Raises SourceError."""
-        ...
-
-    def workers(self) -> list[WorkerAddress]:
-        """The workers the source knows of, for operators' diagnostics. Raises SourceError."""
         ...
 
 

@@ -16,8 +16,8 @@ from pathlib import Path
 
 import orjson
 
-from ..metrics import Metrics
-from .base import PathLocations, SourceError, WorkerAddress, merge
+from ..metrics import SourceMetrics
+from .base import PathLocations, SourceError, merge
 from .uri_status import aggregate
 
 log = logging.getLogger(__name__)
@@ -30,7 +30,7 @@ class SnapshotSource:
     """Per-file PathLocations computed at load; a directory lookup merges the files beneath it. Raises
     SourceError at construction if the file cannot be read: the command then stops with the reason."""
 
-    def __init__(self, path: str | Path, *, metrics: Metrics | None = None, recheck: float = 1.0) -> None:
+    def __init__(self, path: str | Path, *, metrics: SourceMetrics | None = None, recheck: float = 1.0) -> None:
         self._path = Path(path)
         self._metrics = metrics
         self._recheck = recheck
@@ -56,9 +56,6 @@ class SnapshotSource:
 
     def probe(self) -> None:
         """Loaded at construction, so always answering."""
-
-    def workers(self) -> list[WorkerAddress]:
-        return sorted({w for loc in self._data[0].values() for workers in loc.by_workers for w in workers})
 
     def _reload_if_changed(self) -> None:
         """At most every `recheck` seconds: stat the file, and read it again if it changed."""

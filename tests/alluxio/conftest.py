@@ -12,7 +12,7 @@ from dataset import WORKERS, Blocks, blocks_from_cli, blocks_from_workers, lay_o
 from figures import report
 from real_alluxio import Inventory, RealAlluxio, fetch, java_problem
 from scheduler_extender.locations.alluxio_rest import AlluxioRestSource
-from scheduler_extender.metrics import Metrics
+from scheduler_extender.metrics import SourceMetrics
 
 
 def note(line: str) -> None:
@@ -74,4 +74,4 @@ def cli_blocks(stat_output: str) -> dict[str, tuple[int, Blocks]]:
 @pytest.fixture(scope="session")
 def source(cluster: RealAlluxio) -> AlluxioRestSource:
     """Our client, pointed at the real proxy and master."""
-    return AlluxioRestSource(cluster.proxy_url, cluster.master_url, timeout=30, retries=2, metrics=Metrics())
+    return AlluxioRestSource(cluster.proxy_url, cluster.master_url, timeout=30, retries=2, metrics=SourceMetrics())

@@ -13,12 +13,13 @@ from dataset import (ADDRESSES, FILES, MISSING, MONTH, PATHS, A, B, Blocks, addr
 from real_alluxio import Inventory, RealAlluxio, free_port, http, paths_url
 from recorded_alluxio import recorded, recorded_json, shape
 from recording import answers
+from scheduler_extender.entries import decode, encode, worker_bytes
 from scheduler_extender.index import LocationIndex
-from scheduler_extender.locality import node_bytes, node_table, worker_bytes
 from scheduler_extender.locations.alluxio_rest import AlluxioRestSource
 from scheduler_extender.locations.base import PathLocations, SourceError
-from scheduler_extender.metrics import Metrics
-from scheduler_extender.nodes import AddressBook, WorkerResolver
+from scheduler_extender.metrics import Metrics, SourceMetrics
+from scheduler_extender.nodes import AddressBook
+from scheduler_extender.placement import Placement
 from served import Served
 
 pytestmark = pytest.mark.alluxio
@@ -55,12 +56,12 @@ def test_our_client_reads_the_bytes_alluxio_caches_on_each_worker(
     assert got == expected_locations(path, worker_blocks)
     per_worker = {ADDRESSES[host]: sum(size for file in beneath(path) for size, _ in inventory.get(file, {}).values())
                   for host, inventory in inventories.items()}
-    assert worker_bytes([got]) == {worker: size for worker, size in per_worker.items() if size}
+    assert worker_bytes([decode(encode(got))]) == {worker: size for worker, size in per_worker.items() if size}
 
 
 def test_the_index_gives_alluxios_bytes_per_node(source: AlluxioRestSource, worker_blocks: dict[str, Blocks]) -> None:
-    """Through the index, as the extender asks: per node with each worker on its own node, and with both on one
-    node (a block cached on both counts once there)."""
+    """Through the index, as the extender asks, in the form the sync process sends: per node with each
+    worker on its own node, and with both on one node (a block cached on both counts once there)."""
     index = LocationIndex(source, ttl=60, max_staleness=600, size=100, budget=60, refresh_ahead=0.8,
                           fetch_threads=2, metrics=Metrics())
     try:
@@ -71,9 +72,8 @@ def test_the_index_gives_alluxios_bytes_per_node(source: AlluxioRestSource, work
     for path, entry in zip(PATHS, entries):
         assert entry is not None, path
         for book, node_of in ((AddressBook(NODE_MAP.items()), NODE_OF), (AddressBook(one_node.items()), one_node)):
-            resolver = WorkerResolver([book])
-            assert node_bytes([node_table(entry, resolver)], resolver) == expected_node_bytes(
-                path, worker_blocks, node_of), (path, node_of)
+            placed = Placement([book]).node_bytes([decode(encode(entry))], [])
+            assert placed == expected_node_bytes(path, worker_blocks, node_of), (path, node_of)
 
 
 def test_the_served_extender_reports_alluxios_bytes_per_node(cluster: RealAlluxio, worker_blocks: dict[str, Blocks],
@@ -95,7 +95,8 @@ def test_the_served_extender_reports_alluxios_bytes_per_node(cluster: RealAlluxi
 
 def test_our_workers_are_the_ones_alluxio_lists(cluster: RealAlluxio, source: AlluxioRestSource,
                                                  stat_output: str) -> None:
-    ours = source.workers()
+    """The workers named by the block locations we read (each caches some of the dataset)."""
+    ours = {worker for workers in source.fetch("/").by_workers for worker in workers}
 
     assert sorted(ours) == sorted(ADDRESSES.values())
     report = cluster.fsadmin("report", "capacity").stdout
@@ -107,7 +108,7 @@ def test_a_path_alluxio_does_not_have_is_empty_and_both_probes_pass(cluster: Rea
                                                                     source: AlluxioRestSource) -> None:
     assert source.fetch(MISSING) == PathLocations()
     source.probe()  # the master's info
-    AlluxioRestSource(cluster.proxy_url, None, timeout=30, retries=0, metrics=Metrics()).probe()  # the proxy
+    AlluxioRestSource(cluster.proxy_url, None, timeout=30, retries=0, metrics=SourceMetrics()).probe()  # the proxy
 
 
 # -- what README.md and the recordings say about this Alluxio ---------------------------------------------------
@@ -121,7 +122,7 @@ def test_a_proxy_without_the_readme_settings_answers_the_paths_api_with_nothing(
         url = f"http://127.0.0.1:{port}"
         assert http("POST", paths_url(url, MONTH, "list-status"), b'{"recursive": true}') == (200, b"")
         with pytest.raises(SourceError, match="invalid JSON"):
-            AlluxioRestSource(url, None, timeout=30, retries=0, metrics=Metrics()).fetch(MONTH)
+            AlluxioRestSource(url, None, timeout=30, retries=0, metrics=SourceMetrics()).fetch(MONTH)
     finally:
         proxy.stop()
 
