@@ -105,6 +105,24 @@ def status_kib(pid: int, field: str) -> int:
     raise KeyError(field)
 
 
+def tree_memory_kib(pid: int) -> dict[str, Any]:
+    """RSS and PSS (shared pages split between the processes sharing them), in KiB, of `pid` and every
+    descendant, each and summed: the serving process tree is gunicorn's arbiter, its worker and the sync
+    process. Summed RSS counts twice what the worker shares with the arbiter it was forked from; PSS does not."""
+    each = {}
+    workers = children(pid)
+    for member in [pid, *descendants(pid)]:
+        try:
+            pss = next(int(line.split()[1]) for line in Path(f"/proc/{member}/smaps_rollup").read_text().splitlines()
+                       if line.startswith("Pss:"))
+            role = "arbiter" if member == pid else "worker" if member in workers else _name(member)
+            each[role] = {"rss": status_kib(member, "VmRSS"), "pss": pss}
+        except (OSError, StopIteration, KeyError):
+            pass
+    return {"rss": sum(m["rss"] for m in each.values()), "pss": sum(m["pss"] for m in each.values()),
+            "processes": each}
+
+
 def busy_seconds() -> float:
     """CPU seconds the whole machine spent busy (every core), from /proc/stat."""
     parts = [int(x) for x in Path("/proc/stat").read_text().splitlines()[0].split()[1:]]

@@ -1,0 +1,104 @@
+"""Section `refresh`: what refreshing the index costs the scheduling calls.
+
+Paced /prioritize (one keep-alive connection, 20 req/s, 1,000 candidate names) over a hot set, on two
+servers started side by side in one run: one refreshing its hot set every 5 s (`--index-ttl 5s`; the
+directory hot set is 100,000 blocks over 1,000 workers, a 115 MB list-status answer), one never
+(`--index-ttl 1h`). The windows alternate between the two (3 rounds of 10 s each, 30 s per server), so
+whatever else loads the machine meanwhile loads both; after each window of the refreshing server, the
+next waits until its last refresh has landed. Reported: p50 / p99 / max over all windows, refreshes
+seen, and the CPU each process of the refreshing server spent per refresh beyond the other's.
+"""
+from __future__ import annotations
+
+import time
+from typing import Any
+
+from . import machine, servers
+from .common import Cell, Context, loadgen
+from .dataset import workload_paths
+from .stats import summary
+
+RATE = 20.0
+REFRESH_TTL = ["--index-ttl", "5s"]
+NO_REFRESH = ["--index-ttl", "1h", "--max-staleness", "2h"]
+HOT_SETS = {"one directory": ("dir", 1), "files": ("paths20", 10)}
+"""Hot set -> (workload, pods of it): pod 0 of `dir` reads /data/d0; the 10 `paths20` pods 200 files."""
+
+
+def _refreshes(server: Any) -> float:
+    return servers.metric(servers.scrape(server), "scheduler_extender_index_refreshes_total", trigger="refresh")
+
+
+def _quiet(server: Any, ttl: float) -> None:
+    """Until the refreshes a window started have landed: `ttl`, then no new one for 2 s."""
+    time.sleep(ttl)
+    last, since = _refreshes(server), time.monotonic()
+    while time.monotonic() - since < 2.0:
+        time.sleep(0.25)
+        now = _refreshes(server)
+        if now != last:
+            last, since = now, time.monotonic()
+
+
+def _cpu(server: Any) -> dict[str, float]:
+    """CPU seconds of the worker and of the sync process (its child) so far."""
+    worker = servers.worker_pid(server)
+    out = {"worker": machine.cpu_seconds(worker)}
+    for child in machine.children(worker):
+        out["sync process"] = out.get("sync process", 0.0) + machine.cpu_seconds(child)
+    return out
+
+
+def _hot_set(ctx: Context, name: str, workload: str, pods: int, rounds: int, window: float) -> list[dict[str, Any]]:
+    paths = [p for pod in workload_paths(ctx.spec, workload)[:pods] for p in pod]
+    cell = Cell("prioritize", "names", 1000, workload)
+    configs = {"ttl 5s": REFRESH_TTL, "ttl 1h (no refresh)": NO_REFRESH}
+    with servers.extender(ctx.fake.url, *REFRESH_TTL) as refreshing, \
+            servers.extender(ctx.fake.url, *NO_REFRESH) as still:
+        running = dict(zip(configs, (refreshing, still)))
+        for server in running.values():
+            servers.warm(server, paths, timeout=600)
+        rows = {label: {"latencies": [], "refreshes": 0.0, "late": 0, "calls": 0, "wall": 0.0, "rounds": [],
+                        "cpu": {}} for label in configs}
+        for _ in range(rounds):
+            for label, server in running.items():
+                row = rows[label]
+                calls0, refreshes0, cpu0 = ctx.fake.calls("list_status"), _refreshes(server), _cpu(server)
+                t0 = time.perf_counter()
+                result = loadgen(ctx, server.port, cell, kind="paced", duration=window,
+                                 max_count=int(RATE * window) + 1, rate=RATE, warmup=3, pods=pods)
+                row["wall"] += time.perf_counter() - t0
+                row["latencies"] += result["latencies_ms"]
+                row["late"] += result["late"]
+                row["calls"] += ctx.fake.calls("list_status") - calls0
+                row["refreshes"] += _refreshes(server) - refreshes0
+                for process, seconds in _cpu(server).items():
+                    row["cpu"][process] = row["cpu"].get(process, 0.0) + seconds - cpu0.get(process, 0.0)
+                row["rounds"].append({k: summary(result["latencies_ms"])[k] for k in ("p50", "p99", "max")})
+                if server is refreshing:
+                    _quiet(server, 5.0)
+    out = []
+    for label, row in rows.items():
+        latency = summary(row["latencies"])
+        out.append({"hot_set": name, "hot_paths": len(paths), "config": label, "flags": configs[label],
+                    "rate_rps": RATE, "window_s": row["wall"], "requests": latency["n"], "late": row["late"],
+                    "refreshes": row["refreshes"], "alluxio_calls_per_s": row["calls"] / row["wall"],
+                    "latency": latency, "rounds": row["rounds"],
+                    "cpu_s_per_s": {k: v / row["wall"] for k, v in row["cpu"].items()}})
+    with_refresh, without = out
+    if with_refresh["refreshes"]:
+        with_refresh["cpu_ms_per_refresh"] = {
+            process: (seconds - without["cpu_s_per_s"].get(process, 0.0)) * with_refresh["window_s"] * 1000
+            / with_refresh["refreshes"] for process, seconds in with_refresh["cpu_s_per_s"].items()}
+    for row in out:
+        ctx.log(f"  {name} {row['config']}: {row['refreshes']:.0f} refreshes, p50 {row['latency']['p50']:.2f} "
+                f"p99 {row['latency']['p99']:.2f} max {row['latency']['max']:.2f} ms (n={row['requests']})")
+    return out
+
+
+def refresh(ctx: Context) -> dict[str, Any]:
+    rounds, window = (1, 6.0) if ctx.quick else (3, 10.0)
+    window_cpu = machine.CpuWindow()
+    rows = [row for name, (workload, pods) in HOT_SETS.items()
+            for row in _hot_set(ctx, name, workload, pods, rounds, window)]
+    return {"rounds": rounds, "window_s": window, "rows": rows, "cpu": window_cpu.close()}
