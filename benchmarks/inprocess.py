@@ -7,7 +7,7 @@ The worker builds the app exactly as the served worker does (`config.load_settin
 two ways, closed loop, bounded by count and time:
 - `handler`: `protocol.parse_args(body)`, the Extender verb, `orjson.dumps(answer)`: what the route does
   minus Flask and metrics (the Extender instance is the one create_app builds, captured by wrapping the
-  class the app module instantiates);
+  class create_app imports);
 - `flask`: the Flask test client POSTing the body (routing, metrics, Response; no socket, no gunicorn).
 A worker process of its own keeps the runner's heap (the fake's dataset) out of the timed process's
 garbage collections, as it is out of the served worker's.
@@ -47,18 +47,18 @@ def _time_loop(fn: Callable[[bytes], Any], bodies: list[bytes], duration: float,
 
 
 def worker(spec: dict[str, Any]) -> dict[str, Any]:
-    from scheduler_extender import serve
+    from scheduler_extender import extender as extender_module, serve
     from scheduler_extender.config import load_settings
     from scheduler_extender.protocol import parse_args
 
     captured = []
 
-    class CapturingExtender(serve.Extender):  # type: ignore[misc,valid-type]
+    class CapturingExtender(extender_module.Extender):
         def __init__(self, *args: Any, **kwargs: Any) -> None:
             super().__init__(*args, **kwargs)
             captured.append(self)
 
-    serve.Extender = CapturingExtender
+    extender_module.Extender = CapturingExtender  # type: ignore[misc]
     settings = load_settings(spec["flags"], {})
     app = serve.create_app(settings, serve.open_inputs(settings))
     extender = captured[0]

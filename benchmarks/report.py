@@ -180,10 +180,11 @@ def _refresh(section: dict[str, Any]) -> list[str]:
                      _fmt(r["latency"]["max"]), " / ".join(_fmt(x["p99"]) for x in r["rounds"]),
                      " / ".join(f"{k} {_fmt(v, 1)}" for k, v in per.items()) or "–", str(r["requests"])])
     return ["## Refreshes and the calls", "",
-            f"/prioritize paced at 20 req/s over one keep-alive connection, 1,000 candidate names, on two servers "
-            f"side by side: one refreshing its hot set every 5 s, one never; windows alternate between them "
-            f"({section['rounds']} rounds of {section['window_s']:g} s each). CPU per refresh: what each process of "
-            "the refreshing server spent beyond the other's, per refresh.", "",
+            f"/prioritize paced at 20 req/s over one keep-alive connection each, 1,000 candidate names, on two "
+            f"servers side by side, measured at the same time ({section['rounds']} windows of {section['window_s']:g} "
+            "s): one refreshing its hot set every 5 s, one never. Whatever else loads the machine (here: "
+            f"{section['cpu']['other_cores']:.2f} cores busy with other work on average) loads both alike. CPU per "
+            "refresh: what each process of the refreshing server spent beyond the other's, per refresh.", "",
             *_table(["hot set", "paths", "TTL", "refreshes", "Alluxio calls/s", "p50 ms", "p99 ms", "max ms",
                      "p99 per round", "CPU ms per refresh", "calls"], rows), ""]
 

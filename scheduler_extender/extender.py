@@ -3,16 +3,18 @@ from __future__ import annotations
 
 import logging
 from dataclasses import replace
-from typing import Any, Sequence
+from typing import TYPE_CHECKING, Any, Sequence
 
 from . import scoring
-from .cluster import ClusterView
 from .entries import PathEntry, worker_bytes
 from .index import LocationIndex
 from .metrics import Metrics
 from .placement import Placement
 from .protocol import ExtenderArgs, render_filter, render_priorities
 from .workload import REQUIRE_LOCAL_WORKER_ANNOTATION, Workload, parse_paths, workload_of
+
+if TYPE_CHECKING:  # imported only with --kubernetes: it brings the Kubernetes client
+    from .cluster import ClusterView
 
 NO_LOCAL_WORKER = f"node has no ready Alluxio worker (the pod sets {REQUIRE_LOCAL_WORKER_ANNOTATION})"
 

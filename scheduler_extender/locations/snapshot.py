@@ -13,12 +13,15 @@ import os
 import threading
 import time
 from pathlib import Path
+from typing import TYPE_CHECKING
 
 import orjson
 
-from ..metrics import SourceMetrics
 from .base import PathLocations, SourceError, merge
 from .uri_status import aggregate
+
+if TYPE_CHECKING:  # checked by the arbiter too, which need not hold Prometheus
+    from ..metrics import SourceMetrics
 
 log = logging.getLogger(__name__)
 
