@@ -11,13 +11,19 @@ refresh beyond the other's.
 """
 from __future__ import annotations
 
+import socket
 import threading
 import time
 from typing import Any
 
+from scheduler_extender.entries import decode, encode
+from scheduler_extender.locations.base import PathLocations
+from scheduler_extender.placement import Placement
+from scheduler_extender.sync.frames import Channel
+
 from . import machine, servers
 from .common import Cell, Context, loadgen
-from .dataset import workload_paths
+from .dataset import candidates, generate, node_name, workload_paths
 from .stats import summary
 
 RATE = 20.0
@@ -102,4 +108,53 @@ def refresh(ctx: Context) -> dict[str, Any]:
     window_cpu = machine.CpuWindow()
     rows = [row for name, (workload, pods) in HOT_SETS.items()
             for row in _hot_set(ctx, name, workload, pods, rounds, window)]
-    return {"rounds": rounds, "window_s": window, "rows": rows, "cpu": window_cpu.close()}
+    return {"rounds": rounds, "window_s": window, "rows": rows, "cpu": window_cpu.close(),
+            "serving_cost": serving_cost(ctx)}
+
+
+def serving_cost(ctx: Context, runs: int = 20) -> dict[str, Any]:
+    """What one refresh of a 100,000-block directory over 1,000 workers costs the serving process, timed in
+    this process on the same code path: read the sync process's message off a socket pair, decode the
+    entry, give it its node table (and the node bytes for the latest 1,000 candidate names). Thread CPU
+    time: all of it is spent holding the GIL. Also the sync process's own encoding, for scale."""
+    by_workers: dict[tuple[tuple[str, str], ...], int] = {}
+    for d, _, blocks in generate(ctx.spec):
+        if d:
+            break
+        for length, holders in blocks:
+            workers = tuple(sorted((node_name(w), "") for w in holders))
+            by_workers[workers] = by_workers.get(workers, 0) + length
+    locations = PathLocations(by_workers=by_workers)
+    started = time.thread_time()
+    payload = encode(locations)
+    encode_ms = (time.thread_time() - started) * 1000
+    placement = Placement([])
+    names = candidates(ctx.spec, 1000)
+    placement.node_bytes([placement.prepare(decode(payload))], names)  # the latest scheduling call's names
+    costs = []
+    for _ in range(runs):
+        ours, theirs = socket.socketpair()
+        sender = threading.Thread(target=Channel(theirs).send, args=(("ok", 1, payload, None),))
+        sender.start()
+        started = time.thread_time()
+        message = Channel(ours).receive()
+        entry = placement.prepare(decode(message[2]))
+        costs.append((time.thread_time() - started) * 1000)
+        sender.join()
+        ours.close()
+        theirs.close()
+        assert entry.table is not None and entry.table.request is not None
+    costs.sort()
+    lists = []
+    for n in range(runs):  # a new candidate list each time: the names of one node dropped, as nodes fill up
+        started = time.thread_time()
+        placement.node_bytes([entry], names[:n] + names[n + 1:])
+        lists.append((time.thread_time() - started) * 1000)
+    lists.sort()
+    out = {"blocks": ctx.spec.files_per_dir * ctx.spec.blocks_per_file, "worker_sets": len(by_workers),
+           "workers": len(entry.workers), "message_bytes": len(payload), "runs": runs,
+           "serving_ms_median": costs[len(costs) // 2], "serving_ms_max": costs[-1], "sync_encode_ms": encode_ms,
+           "new_candidates_ms_median": lists[len(lists) // 2]}
+    ctx.log(f"  serving-process cost of one refresh of a {out['blocks']:,}-block directory: "
+            f"{out['serving_ms_median']:.2f} ms median, {out['serving_ms_max']:.2f} ms max (thread CPU)")
+    return out
