@@ -34,7 +34,7 @@ class PathEntry:
     entry is served and replaces whole when the address books change."""
 
     __slots__ = ("workers", "worker_bytes", "shared_members", "shared_sizes", "cached_bytes", "total_bytes",
-                 "files", "table")
+                 "files", "table", "__weakref__")
 
     def __init__(self, workers: tuple[WorkerAddress, ...], worker_bytes: tuple[int, ...], shared_members: bytes,
                  shared_sizes: bytes, cached_bytes: int, total_bytes: int, files: int) -> None:

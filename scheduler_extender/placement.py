@@ -19,6 +19,7 @@ from __future__ import annotations
 
 import logging
 import threading
+import weakref
 from collections import Counter
 from typing import Any, Callable, Hashable, Iterable, Mapping, Sequence
 
@@ -74,25 +75,26 @@ class Placement:
         self._lock = threading.Lock()
         self._latest: RequestBook | None = None
         """The book of the latest scheduling call, applied to entries as they are prepared."""
-        self._loop: Loop | None = None
+        self._prepared: weakref.WeakSet[PathEntry] = weakref.WeakSet()
+        """Every entry prepared and still held by someone (the index): what a rebuild covers."""
+        self._loop = Loop("placement", self._rebuild_round, pause=0.2)
 
-    def start(self, entries: Callable[[], Iterable[PathEntry]]) -> None:
-        """Rebuild the tables of `entries()` in the background whenever the shared books change."""
-        self._loop = Loop("placement", lambda: self._rebuilt(entries()), pause=0.2)
+    def start(self) -> None:
+        """Rebuild the tables in the background whenever the shared books change."""
         self._loop.start()
 
     def books_changed(self) -> None:
-        if self._loop is not None:
-            self._loop.wake()
+        self._loop.wake()
 
     def close(self) -> None:
-        if self._loop is not None:
-            self._loop.close()
+        self._loop.close()
 
     def prepare(self, entry: PathEntry) -> PathEntry:
         """Give a freshly fetched entry its table before the index serves it."""
         books, resolve = self._current()
         entry.table = self._build(entry, books, resolve)
+        with self._lock:
+            self._prepared.add(entry)
         return entry
 
     def rebuild(self, entries: Iterable[PathEntry]) -> int:
@@ -141,7 +143,9 @@ class Placement:
         node = self._current()[1](worker)
         return node if node is not None else self._request_book(names, None, False).resolve(worker)
 
-    def _rebuilt(self, entries: Iterable[PathEntry]) -> None:
+    def _rebuild_round(self) -> None:
+        with self._lock:
+            entries = list(self._prepared)
         count = self.rebuild(entries)
         if count:
             log.info("address books changed: rebuilt the node tables of %d paths", count)

@@ -151,7 +151,7 @@ def create_app(settings: Settings, inputs: Inputs) -> Flask:
                     client_cert=settings.tls_client_ca_file is not None)
     app = make_app(extender, readiness, metrics, max_body_bytes=settings.max_body_bytes, access=access)
     sync.start()
-    placement.start(index.entries)
+    placement.start()
     closing = [sync.close, placement.close, index.close]
     if cluster is not None and inputs.kube is not None:
         prefetcher = Prefetcher(inputs.kube.list_pod_for_all_namespaces, index, selector=settings.prefetch_selector,

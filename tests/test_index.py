@@ -263,3 +263,28 @@ def test_prefetched_paths_count_as_read_for_refresh_ahead():
     index.prefetch(["/a"])  # still pending pods ask for it: keeps it warm
     clock.now += 3.5
     assert index.refresh_due() == 1
+
+
+def test_stats_follow_entries_added_replaced_evicted_and_expired():
+    """The cached-bytes sum is kept as entries come and go (never re-summed under the lock): check it against
+    the entries themselves after each way an entry can come or go."""
+    source, clock = Source(), Clock()
+    index = make(source, clock, size=3)
+
+    def summed():
+        with index._lock:
+            return sum(entry.cached_bytes for entry in index._entries.values())
+
+    for i, size in enumerate((5, 7, 11)):  # added
+        source.bytes = size
+        index.lookup([f"/p{i}"])
+    assert index.stats() == (3, 23) and summed() == 23
+    source.bytes = 100
+    clock.now += 11
+    index.lookup(["/p0"])  # stale: replaced by its refresh
+    settle(index)
+    assert index.stats() == (3, 118) == (3, summed())
+    index.lookup(["/p3"])  # evicted one to make room
+    assert index.stats() == (3, summed()) and summed() in (7 + 11 + 100, 100 + 11 + 100, 100 + 7 + 100)
+    clock.now += 101  # past max staleness: expired
+    assert index.stats() == (0, 0)

@@ -129,7 +129,7 @@ def test_the_background_rebuild_follows_the_books():
     books = {"watch": book({B1: "node-b"})}
     placement = Placement([], lambda: books["watch"])
     paths = [placement.prepare(entry({(B1,): 4}))]
-    placement.start(lambda: paths)
+    placement.start()
     try:
         books["watch"] = book({B1: "node-c"})
         placement.books_changed()
