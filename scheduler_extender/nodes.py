@@ -48,9 +48,13 @@ class AddressBook:
         return node
 
 
+MEMO_LIMIT = 100_000
+"""Answers a resolver remembers before it starts over: worker addresses churn with pod IPs."""
+
+
 class WorkerResolver:
     """Resolves a worker by its host, then its containerHost, in each book in turn; remembers answers,
-    so build one per request (requests bring their own books)."""
+    so build one per set of books (requests bring their own)."""
 
     def __init__(self, books: Sequence[AddressBook]) -> None:
         self._books = [book for book in books if len(book)]
@@ -60,6 +64,8 @@ class WorkerResolver:
         try:
             return self._memo[worker]
         except KeyError:
+            if len(self._memo) >= MEMO_LIMIT:
+                self._memo.clear()
             node = self._memo[worker] = self._resolve(worker)
             return node
 
