@@ -199,8 +199,10 @@ def _serving_cost(section: dict[str, Any]) -> list[str]:
             f"decodes it and builds its node table in {_fmt(cost['serving_ms_median'])} ms of thread CPU, all of "
             f"it holding the GIL (median of {cost['runs']}; max {_fmt(cost['serving_ms_max'])} ms; timed in the "
             f"runner on the same code); the sync process's encoding of it took {_fmt(cost['sync_encode_ms'], 1)} "
-            "ms, after decoding the list-status answer. A call with a new list of 1,000 candidate names (one node "
-            f"fewer) places the entry's workers again in {_fmt(cost.get('new_candidates_ms_median'))} ms.", ""]
+            "ms, after decoding the list-status answer. The first call after the refresh finds its bytes per node "
+            f"built: {_fmt(cost.get('first_call_ms_median'), 3)} ms to get them; a call with a new list of 1,000 "
+            "candidate names (one node fewer) places the entry's workers again in "
+            f"{_fmt(cost.get('new_candidates_ms_median'))} ms.", ""]
 
 
 def _scheduler(section: dict[str, Any]) -> list[str]:

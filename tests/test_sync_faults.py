@@ -11,7 +11,10 @@ from pathlib import Path
 from fake_alluxio import FakeAlluxio
 from helpers import names_body
 from served import Served
-from test_faults import DATA, HEALTHY, NEUTRAL, NODES, WARM, Figure, Probe, alluxio, figures, metric, serve  # noqa: F401
+import test_faults
+from test_faults import DATA, HEALTHY, NEUTRAL, NODES, WARM, Figure, Probe, metric, serve
+
+alluxio, figures = test_faults.alluxio, test_faults.figures  # its fixtures, found here by name
 
 UP = "scheduler_extender_sync_process_up"
 RESTARTS = "scheduler_extender_sync_process_restarts_total"
