@@ -198,10 +198,12 @@ def test_alluxio_master_down(alluxio: FakeAlluxio, figures: list[Figure]) -> Non
     with FakeAlluxio() as master:
         master.stop()
         with serve(alluxio, "--alluxio-master", master.url, wait_ready=False) as served:
-            time.sleep(0.5)
+            refused = 'scheduler_extender_alluxio_call_errors_total{operation="master_info",reason="connection"}'
+            deadline = time.monotonic() + 10  # the sync process asks the master once it has started
+            while metric(served, refused) == 0:
+                assert time.monotonic() < deadline, "the master was never asked"
+                time.sleep(0.05)
             assert served.get("/readyz")[0] == 503
-            assert metric(served, 'scheduler_extender_alluxio_call_errors_total{operation="master_info",'
-                                  'reason="connection"}') > 0
             started = time.monotonic()
             master.start()
             served._wait("/readyz")
