@@ -127,7 +127,6 @@ def create_app(settings: Settings, inputs: Inputs) -> Flask:
     cluster = None
     if inputs.kube is not None:
         from .cluster import ClusterView
-        from .prefetch import Prefetcher
 
         cluster = ClusterView(inputs.kube.list_node, inputs.kube.list_pod_for_all_namespaces,
                               worker_selector=settings.worker_selector, resync=settings.resync_period,
@@ -154,6 +153,8 @@ def create_app(settings: Settings, inputs: Inputs) -> Flask:
     placement.start()
     closing = [sync.close, placement.close, index.close]
     if cluster is not None and inputs.kube is not None:
+        from .prefetch import Prefetcher
+
         prefetcher = Prefetcher(inputs.kube.list_pod_for_all_namespaces, index, selector=settings.prefetch_selector,
                                 resync=settings.resync_period, metrics=metrics)
         prefetcher.start()

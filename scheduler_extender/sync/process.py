@@ -94,11 +94,6 @@ class SyncProcess:
                 child.popen.kill()
                 child.popen.wait()
 
-    @property
-    def pid(self) -> int | None:
-        child = self._child
-        return child.popen.pid if child is not None else None
-
     def state(self) -> str | None:
         """None while a child answers; else what is wrong, as /readyz says it."""
         child = self._child
