@@ -120,6 +120,7 @@ def test_the_sync_process_goes_with_its_worker(alluxio: FakeAlluxio, figures: li
         figure.notes.append(f"old sync process gone {wait_for(lambda: gone(child), 10, 'exit'):.2f}s after")
         wait_for(lambda: served.worker_pid() != worker, 20, "new worker")
         assert sync_pid(served) != child
+        wait_for(lambda: served.get("/readyz")[0] == 200, 20, "the new worker ready")  # booted: it serves
         probe.recover(HEALTHY, since=killed)  # a new worker, with a cold index, fetches again
         child = sync_pid(served)
     wait_for(lambda: gone(child), 10, "exit of the sync process once the server stopped")
