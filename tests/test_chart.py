@@ -4,6 +4,7 @@ cluster's minor, the values schema, the network, disruption, priority and monito
 being exactly the chart's rendering (charts/generate.py)."""
 from __future__ import annotations
 
+import configparser
 import json
 from typing import Any
 from urllib.parse import urlsplit
@@ -84,6 +85,15 @@ def test_manifests_are_rendered_for_the_newest_minor_and_list_every_file():
     images = {entry["name"]: entry["newTag"] for entry in kustomization["images"]}
     assert images["registry.k8s.io/kube-scheduler"] == PATCH[NEWEST]
     assert set(kustomization["resources"]) == {p.name for p in generate.MANIFESTS.glob("*.yaml")} - {"kustomization.yaml"}
+
+
+def test_the_charts_app_version_is_the_packages():
+    metadata = configparser.ConfigParser()
+    metadata.read(generate.ROOT / "setup.cfg")
+    chart = yaml.safe_load((CHART / "Chart.yaml").read_text())
+    assert chart["appVersion"] == metadata["metadata"]["version"]
+    assert one(render(), "Deployment", EXTENDER)["spec"]["template"]["spec"]["containers"][0]["image"] == \
+        f"scheduler-extender:{chart['appVersion']}"
 
 
 # ------------------------------------------------------------------------------------------ lint and schemas
