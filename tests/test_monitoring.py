@@ -23,7 +23,7 @@ from chart import CHART, one, render
 from fake_alluxio import Block, FakeAlluxio, Loc
 from fake_kube import WATCH, FakeKube, make_node, make_pod
 from helpers import names_body, with_paths
-from served import Served, free_port
+from served import Served, free_port, stop_process
 from test_http_kube import kubeconfig
 
 ROOT = Path(__file__).resolve().parent.parent
@@ -148,12 +148,7 @@ class Prometheus:
             time.sleep(0.25)
 
     def stop(self) -> None:
-        self.process.terminate()
-        try:
-            self.process.wait(10)
-        except subprocess.TimeoutExpired:
-            self.process.kill()
-            self.process.wait()
+        stop_process(self.process)
         self._log.close()
 
 
