@@ -25,8 +25,13 @@ if [[ ! -e $policy ]]; then
 fi
 export DEBIAN_FRONTEND=noninteractive
 start=$SECONDS
-apt-get update -qq >&2
-apt-get install -y -qq --no-install-recommends prometheus >&2
+apt_log=$(mktemp)
+if ! { apt-get update -qq && apt-get install -y -qq --no-install-recommends prometheus; } >"$apt_log" 2>&1; then
+	cat "$apt_log" >&2
+	log "apt-get failed (above)"
+	exit 1
+fi
+rm -f "$apt_log"
 if [[ -d /run/systemd/system ]] && systemctl is-active --quiet prometheus 2>/dev/null; then
 	systemctl stop prometheus >&2
 fi
