@@ -182,11 +182,16 @@ def make_app(extender: Extender, readiness: Callable[[], str | None], metrics: M
 def _body() -> bytes:
     """The request body. Werkzeug refuses a Content-Length over the limit, but cuts a chunked body at the
     limit without a word (its stream would raise only on a further read): a cut body must be a 413 too,
-    never parsed as if it were whole."""
-    body = request.get_data(cache=False)
+    never parsed as if it were whole. Either 413 names the limit and the setting."""
     limit = request.max_content_length
+    too_large = RequestEntityTooLarge(f"the body is over {limit} bytes, the limit --max-body-size sets; send node "
+                                      f"names (nodeCacheCapable: true), or raise --max-body-size")
+    try:
+        body = request.get_data(cache=False)
+    except RequestEntityTooLarge:
+        raise too_large from None
     if request.content_length is None and limit is not None and len(body) >= limit:
-        raise RequestEntityTooLarge()
+        raise too_large
     return body
 
 

@@ -2,9 +2,12 @@
 from __future__ import annotations
 
 import argparse
+import errno
 import os
+import socket
 import ssl
 import sys
+from importlib.metadata import version
 from typing import Any, Sequence
 
 from gunicorn.app.base import BaseApplication
@@ -83,6 +86,29 @@ def tls_options(settings: Settings) -> dict[str, Any]:
     return options
 
 
+_BIND_FAILURES = {
+    errno.EADDRINUSE: "another process is listening on that port",
+    errno.EADDRNOTAVAIL: "no network interface of this host has that address",
+    errno.EACCES: "ports below 1024 need privileges",
+}
+
+
+def check_bind(bind: str) -> None:
+    """Bind --bind once, as gunicorn will (SO_REUSEADDR, IPv6 for a bracketed host), and let it go: gunicorn
+    retries an address it cannot bind five times, a second apart, then exits with "Can't connect"; this
+    says why in one line instead. Raises ConfigError."""
+    host, _, port = bind.rpartition(":")
+    family = socket.AF_INET6 if host.startswith("[") else socket.AF_INET
+    try:
+        with socket.socket(family, socket.SOCK_STREAM) as sock:
+            sock.setsockopt(socket.SOL_SOCKET, socket.SO_REUSEADDR, 1)
+            sock.bind((host.strip("[]"), int(port)))
+    except OSError as err:
+        reason = err.strerror or str(err)
+        hint = _BIND_FAILURES.get(err.errno or 0)
+        raise ConfigError(f"--bind {bind}: cannot listen there: {reason}" + (f" ({hint})" if hint else "")) from None
+
+
 def main(argv: Sequence[str] | None = None) -> None:
     """Entry point of the console script and of `python -m scheduler_extender`. Usage and configuration
     errors exit with status 2."""
@@ -95,6 +121,7 @@ def _parser() -> argparse.ArgumentParser:
         prog=PROG, allow_abbrev=False,
         description="kube-scheduler extender that scores nodes by the bytes of a pod's Alluxio input "
                     "their Alluxio workers cache.")
+    parser.add_argument("--version", action="version", version=f"%(prog)s {version('scheduler-extender')}")
     commands = parser.add_subparsers(title="commands", metavar="COMMAND", required=True)
     serve = commands.add_parser(
         "serve", allow_abbrev=False, help="serve the extender's HTTP API",
@@ -108,6 +135,7 @@ def _parser() -> argparse.ArgumentParser:
 def _serve(args: argparse.Namespace) -> None:
     try:
         settings = config.settings_from_args(args, os.environ)
+        check_bind(settings.bind)
         inputs = open_inputs(settings)
     except ConfigError as error:
         print(f"{PROG}: {error}", file=sys.stderr)

@@ -22,6 +22,8 @@ from urllib.parse import urlsplit
 
 import yaml
 
+from .selectors import check_selector
+
 ENV_PREFIX = "SCHEDULER_EXTENDER_"
 
 ACCESS_MODES = ("open", "loopback", "client-cert", "off")
@@ -126,13 +128,12 @@ def _one_of(*choices: str) -> Callable[[str], str]:
     return parse
 
 
-_SELECTOR = re.compile(r"[A-Za-z0-9._/!=,() -]+")
-
-
 def _label_selector(text: str) -> str:
-    """A Kubernetes label selector (`role=alluxio-worker`, `spark-role`, `app in (a,b)`), checked by the API."""
-    if not _SELECTOR.fullmatch(text) or not text.strip(" ,"):
-        raise ValueError("is not a label selector (e.g. role=alluxio-worker)")
+    """A Kubernetes label selector (`role=alluxio-worker`, `spark-role`, `app in (a,b)`) in the API's grammar."""
+    try:
+        check_selector(text)
+    except ValueError as error:
+        raise ValueError(f"is not a label selector: {error}") from None
     return text
 
 

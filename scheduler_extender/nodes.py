@@ -110,11 +110,18 @@ def load_node_map(path: str | Path) -> AddressBook:
     text = Path(path).read_text(encoding="utf-8")
     try:
         doc = json.loads(text) if str(path).endswith(".json") else yaml.safe_load(text)
-    except (ValueError, yaml.YAMLError) as err:
-        raise ValueError(f"node map {path}: not valid YAML/JSON: {err}") from None
+    except json.JSONDecodeError as err:
+        raise ValueError(f"{path}, line {err.lineno} column {err.colno}: not valid JSON: {err.msg}") from None
+    except yaml.MarkedYAMLError as err:
+        mark = err.problem_mark or err.context_mark
+        where = f", line {mark.line + 1} column {mark.column + 1}" if mark else ""
+        context = f" ({err.context})" if err.context else ""
+        raise ValueError(f"{path}{where}: not valid YAML: {err.problem}{context}") from None
+    except yaml.YAMLError as err:
+        raise ValueError(f"{path}: not valid YAML: {err}") from None
     if not isinstance(doc, dict) or not all(isinstance(k, str) and isinstance(v, str) and v
                                             for k, v in doc.items()):
-        raise ValueError(f"node map {path}: expected a mapping of worker address to node name (strings)")
+        raise ValueError(f"{path}: expected a mapping of worker address to node name (strings)")
     return AddressBook(doc.items())
 
 

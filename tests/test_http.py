@@ -1,4 +1,5 @@
 """The extender as operators run it: `scheduler-extender serve` under gunicorn, spoken to over HTTP."""
+import http.client
 import json
 import time
 from pathlib import Path
@@ -120,10 +121,17 @@ def test_locality_explains_the_ranking(demo):
     assert demo.get("/locality")[0] == 400
 
 
-def test_oversized_body_is_a_413(tmp_path):
+def test_oversized_body_is_a_413_naming_the_limit_and_the_setting(tmp_path):
     with Served("--locations-file", str(DEMO / "locations.json"), "--max-body-size", "1Ki") as served:
         status, answer = served.post("/prioritize", names_body(["n"] * 200, "/data"))
-        assert status == 413 and "Error" in answer
+        assert status == 413 and "over 1024 bytes, the limit --max-body-size sets" in answer["Error"]
+        connection = http.client.HTTPConnection("127.0.0.1", served.port, timeout=10)
+        body = json.dumps(names_body(["n"] * 200, "/data")).encode()
+        connection.request("POST", "/filter", body=iter([body[:600], body[600:]]), encode_chunked=True,
+                           headers={"Content-Type": "application/json"})
+        response = connection.getresponse()
+        assert response.status == 413 and "--max-body-size" in json.loads(response.read())["Error"]
+        connection.close()
 
 
 def test_corrupt_snapshot_stops_the_command_with_a_reason(tmp_path):

@@ -30,6 +30,8 @@ ROOT = Path(__file__).resolve().parent.parent
 MANIFESTS = ROOT / "manifests"
 SPARK = ROOT / "examples" / "spark"
 KUBERNETES_VERSION = "1.28"
+NEWEST_KUBERNETES_PATCH = next(line.split()[1] for line in (ROOT / "kubernetes-versions.txt").read_text().splitlines()
+                               if line.strip() and not line.startswith("#"))
 
 NAMESPACE = "alluxio-locality"
 EXTENDER = "alluxio-locality-extender"
@@ -118,8 +120,9 @@ def test_kustomization_images_match_the_deployments():
     images = {entry["name"]: entry["newTag"] for entry in KUSTOMIZATION["images"]}
     assert only_container(find("Deployment", EXTENDER)).get("image") == "scheduler-extender:0.1.0"
     assert images["scheduler-extender"] == "0.1.0"
-    assert only_container(find("Deployment", SCHEDULER)).get("image") == "registry.k8s.io/kube-scheduler:v1.28.7"
-    assert images["registry.k8s.io/kube-scheduler"] == "v1.28.7"
+    newest = NEWEST_KUBERNETES_PATCH  # manifests/ is rendered for the newest tested minor
+    assert only_container(find("Deployment", SCHEDULER)).get("image") == f"registry.k8s.io/kube-scheduler:{newest}"
+    assert images["registry.k8s.io/kube-scheduler"] == newest
 
 
 def _kustomize_command(directory: Path = MANIFESTS) -> list[str] | None:

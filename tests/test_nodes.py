@@ -1,3 +1,5 @@
+import pytest
+
 from scheduler_extender.locations.base import worker_address as W
 from scheduler_extender.nodes import AddressBook, WorkerResolver, book_from_names, book_from_nodes, load_node_map
 from helpers import recorded
@@ -70,3 +72,16 @@ def test_node_map_file_must_map_strings(tmp_path):
         assert "expected a mapping" in str(err)
     else:
         raise AssertionError("a list was accepted as a node map")
+
+
+@pytest.mark.parametrize("name,text,says", [
+    ("map.yaml", "10.0.0.1: node-a\nworker-b: [node-b\n", "line 3 column 1: not valid YAML: expected ',' or ']'"),
+    ("map.yaml", "10.0.0.1:\n\t- node-a\n", "line 2 column 1: not valid YAML: found character '\\t'"),
+    ("map.json", '{"10.0.0.1": "node-a",}', "line 1 column 23: not valid JSON: "),
+])
+def test_a_node_map_that_does_not_parse_is_named_with_the_line(tmp_path, name, text, says):
+    (tmp_path / name).write_text(text)
+    with pytest.raises(ValueError) as raised:
+        load_node_map(tmp_path / name)
+    assert str(raised.value).startswith(f"{tmp_path / name}, {says}"), str(raised.value)
+    assert "\n" not in str(raised.value) and "<unicode string>" not in str(raised.value)

@@ -1,0 +1,407 @@
+"""The Helm chart charts/alluxio-locality, rendered by real helm 4 and helm 3 for every tested Kubernetes minor:
+lint, each rendering valid against that minor's schemas (strict), the kube-scheduler image following the
+cluster's minor, the values schema, the network, disruption, priority and monitoring objects, and manifests/
+being exactly the chart's rendering (charts/generate.py)."""
+from __future__ import annotations
+
+import configparser
+import json
+from typing import Any
+from urllib.parse import urlsplit
+
+import kubernetes_validate
+import pytest
+import yaml
+
+from chart import CHART, HELMS, MINORS, by_kind, generate, one, render, run_helm
+from scheduler_extender.config import SPECS, load_settings
+
+pytestmark = pytest.mark.helm
+
+NEWEST, OLDEST = MINORS[0], MINORS[-1]
+PATCH = dict(generate.tested_versions())
+CRDS = {"ServiceMonitor", "PrometheusRule"}
+"""prometheus-operator's kinds: no Kubernetes schema has them; tests below check what they must say."""
+
+EXTENDER, SCHEDULER = "alluxio-locality-extender", "alluxio-locality-scheduler"
+EVERYTHING = ["--set", "namespace.create=true,tls.enabled=true,metrics.serviceMonitor.enabled=true,"
+              "metrics.prometheusRule.enabled=true,metrics.grafanaDashboard.enabled=true",
+              "--set-json", 'networkPolicy.extraFrom=[{"namespaceSelector": {"matchLabels": '
+                            '{"kubernetes.io/metadata.name": "kube-system"}}}]',
+              "--set-json", 'extender.tolerations=[{"key": "dedicated", "operator": "Exists"}]',
+              "--set-json", 'scheduler.nodeSelector={"node-role.kubernetes.io/control-plane": ""}',
+              "--set-json", 'imagePullSecrets=[{"name": "regcred"}]']
+MINIMAL = ["--set", "scheduler.filterVerb=false,networkPolicy.enabled=false,podDisruptionBudget.enabled=false,"
+                    "metrics.enabled=false,priorityClassName=,tls.enabled=true,tls.clientAuth=false,"
+                    "extender.replicas=1,scheduler.replicas=1"]
+VALUE_SETS = {"defaults": [], "everything": EVERYTHING, "minimal": MINIMAL}
+
+
+def pod_spec(deployment: dict[str, Any]) -> dict[str, Any]:
+    return deployment["spec"]["template"]["spec"]
+
+
+def pod_labels(deployment: dict[str, Any]) -> dict[str, str]:
+    return deployment["spec"]["template"]["metadata"]["labels"]
+
+
+def selects(selector: dict[str, Any], labels: dict[str, str]) -> bool:
+    assert set(selector) == {"matchLabels"}, selector
+    return selector["matchLabels"].items() <= labels.items()
+
+
+def settings_file(docs: list[dict[str, Any]], release: str = "alluxio-locality") -> dict[str, Any]:
+    return yaml.safe_load(one(docs, "ConfigMap", f"{release}-extender-config")["data"]["config.yaml"])
+
+
+def scheduler_configuration(docs: list[dict[str, Any]], release: str = "alluxio-locality") -> dict[str, Any]:
+    return yaml.safe_load(one(docs, "ConfigMap", f"{release}-scheduler-config")["data"]["config.yaml"])
+
+
+# ----------------------------------------------------------------------------- one source: manifests/ and matrix
+
+def test_the_charts_matrix_is_the_repository_matrix():
+    assert generate.CHART_MATRIX.read_text() == generate.MATRIX.read_text(), \
+        "run `python3 charts/generate.py`: the chart's copy of kubernetes-versions.txt is out of date"
+
+
+def test_manifests_are_the_charts_rendering():
+    problems = generate.drift(generate.expected(generate.helm_dir() / "helm4"))
+    assert not problems, "\n".join(problems) + "\nrun `python3 charts/generate.py` and commit the result"
+
+
+def test_the_drift_check_can_fail():
+    files = generate.expected(generate.helm_dir() / "helm4")
+    changed = dict(files)
+    deployment = generate.MANIFESTS / "extender-deployment.yaml"
+    changed[deployment] = files[deployment].replace("replicas: 2", "replicas: 3")
+    assert generate.drift(changed) == ["manifests/extender-deployment.yaml: differs from its source"]
+    fewer = {path: text for path, text in files.items() if path.name != "pdb.yaml"}
+    assert generate.drift(fewer) == ["manifests/pdb.yaml: made by nothing (the chart has no such template)"]
+
+
+def test_manifests_are_rendered_for_the_newest_minor_and_list_every_file():
+    kustomization = yaml.safe_load((generate.MANIFESTS / "kustomization.yaml").read_text())
+    images = {entry["name"]: entry["newTag"] for entry in kustomization["images"]}
+    assert images["registry.k8s.io/kube-scheduler"] == PATCH[NEWEST]
+    assert set(kustomization["resources"]) == {p.name for p in generate.MANIFESTS.glob("*.yaml")} - {"kustomization.yaml"}
+
+
+def test_the_charts_app_version_is_the_packages():
+    metadata = configparser.ConfigParser()
+    metadata.read(generate.ROOT / "setup.cfg")
+    chart = yaml.safe_load((CHART / "Chart.yaml").read_text())
+    assert chart["appVersion"] == metadata["metadata"]["version"]
+    assert one(render(), "Deployment", EXTENDER)["spec"]["template"]["spec"]["containers"][0]["image"] == \
+        f"scheduler-extender:{chart['appVersion']}"
+
+
+# ------------------------------------------------------------------------------------------ lint and schemas
+
+@pytest.mark.parametrize("minor", MINORS)
+@pytest.mark.parametrize("name", HELMS)
+def test_helm_lint_passes_strict(name, minor):
+    for values in ([], EVERYTHING):
+        result = run_helm("lint", "--strict", str(CHART), "--kube-version", f"{minor}.0", *values, name=name)
+        assert result.returncode == 0, result.stdout + result.stderr
+        assert "1 chart(s) linted, 0 chart(s) failed" in result.stdout
+
+
+@pytest.mark.parametrize("values", VALUE_SETS)
+@pytest.mark.parametrize("minor", MINORS)
+def test_every_rendering_is_valid_kubernetes_of_that_minor(minor, values):
+    docs = render(minor, *VALUE_SETS[values])
+    assert {"Deployment", "ConfigMap", "Service", "ServiceAccount", "ClusterRole"} <= {d["kind"] for d in docs}
+    for doc in docs:
+        if doc["kind"] not in CRDS:
+            assert kubernetes_validate.validate(doc, f"{minor}.0", strict=True) == minor, doc["kind"]
+
+
+def test_validation_is_strict():
+    (deployment,) = [d for d in render() if d["kind"] == "Deployment" and d["metadata"]["name"] == EXTENDER]
+    pod_spec(deployment)["priorityClass"] = "system-cluster-critical"  # the typo a lax check would pass
+    with pytest.raises(kubernetes_validate.ValidationError):
+        kubernetes_validate.validate(deployment, f"{NEWEST}.0", strict=True)
+
+
+@pytest.mark.parametrize("minor", MINORS)
+def test_helm_3_and_helm_4_render_the_same(minor):
+    for values in VALUE_SETS.values():
+        fours = generate.split_by_template(generate.render(generate.helm_dir() / "helm4", minor, *values))
+        threes = generate.split_by_template(generate.render(generate.helm_dir() / "helm3", minor, *values))
+        assert threes == fours
+
+
+# ------------------------------------------------------------------------------- the scheduler follows the cluster
+
+@pytest.mark.parametrize("minor", MINORS)
+def test_the_scheduler_image_is_the_newest_tested_patch_of_the_clusters_minor(minor):
+    for cluster in (f"{minor}.0", f"{minor}.99", f"v{minor}.3-eks-1a2b3c"):
+        result = run_helm("template", "x", str(CHART), "--kube-version", cluster)
+        assert result.returncode == 0, result.stderr
+        (deployment,) = [d for d in yaml.safe_load_all(result.stdout) if d and d["kind"] == "Deployment"
+                         and d["metadata"]["name"] == "x-scheduler"]
+        assert pod_spec(deployment)["containers"][0]["image"] == f"registry.k8s.io/kube-scheduler:{PATCH[minor]}"
+
+
+def _next(minor: str, step: int) -> str:
+    major, number = minor.split(".")
+    return f"{major}.{int(number) + step}"
+
+
+@pytest.mark.parametrize("name", HELMS)
+@pytest.mark.parametrize("cluster", [_next(OLDEST, -1), _next(NEWEST, 1)])
+def test_an_untested_minor_fails_with_a_clear_message(name, cluster):
+    result = run_helm("template", "x", str(CHART), "--kube-version", f"{cluster}.2", name=name)
+    assert result.returncode != 0
+    assert f"the cluster runs Kubernetes {cluster} (v{cluster}.2)" in result.stderr
+    assert f"tested on {', '.join(MINORS)} only" in result.stderr and "scheduler.image.tag" in result.stderr
+    forced = run_helm("template", "x", str(CHART), "--kube-version", f"{cluster}.2",
+                      "--set", f"scheduler.image.tag=v{cluster}.2", name=name)
+    assert forced.returncode == 0, forced.stderr
+    assert f"image: registry.k8s.io/kube-scheduler:v{cluster}.2" in forced.stdout
+
+
+# ------------------------------------------------------------------------------------------- the values schema
+
+@pytest.mark.parametrize("args,says", [
+    (["--set", "extender.replica=3"], "additional properties 'replica' not allowed"),
+    (["--set", "scheduler.weight=0"], "/scheduler/weight"),
+    (["--set", "alluxio.proxyUrl=alluxio-proxy:39999"], "/alluxio/proxyUrl"),
+    (["--set", "scheduler.httpTimeout=1"], "/scheduler/httpTimeout"),
+    (["--set", "extender.settings.bind=0.0.0.0:9999"], "invalid propertyName 'bind'"),
+    (["--set", "extender.image.pullPolicy=Sometimes"], "/extender/image/pullPolicy"),
+    (["--set", "tls.enable=true"], "additional properties 'enable' not allowed"),
+])
+@pytest.mark.parametrize("name", HELMS)
+def test_the_values_schema_refuses_mistakes(name, args, says):
+    result = run_helm("template", "x", str(CHART), "--kube-version", f"{NEWEST}.0", *args, name=name)
+    assert result.returncode != 0 and "don't meet the specifications of the schema" in result.stderr
+    assert says in result.stderr, result.stderr
+
+
+def test_every_value_is_in_the_schema():
+    """additionalProperties: false everywhere but free-form maps, so a value the templates read is never
+    missing from the schema, and the defaults pass it (they render above)."""
+    schema = json.loads((CHART / "values.schema.json").read_text())
+    values = yaml.safe_load((CHART / "values.yaml").read_text())
+
+    def walk(value: Any, node: dict[str, Any], where: str) -> None:
+        if node.get("type") != "object" or "properties" not in node:
+            return
+        assert node.get("additionalProperties") is False, where
+        for key, child in value.items():
+            assert key in node["properties"], f"{where}.{key}"
+            walk(child, node["properties"][key], f"{where}.{key}")
+
+    walk(values, schema, "values")
+
+
+# --------------------------------------------------------------------------------- names follow the release
+
+def test_names_and_addresses_follow_the_release_and_namespace():
+    docs = render(NEWEST, release="spark", namespace="data")
+    for doc in docs:
+        assert doc["metadata"]["name"].startswith("spark-"), doc["metadata"]["name"]
+        if doc["kind"] not in ("ClusterRole", "ClusterRoleBinding"):
+            assert doc["metadata"]["namespace"] == ("kube-system" if doc["kind"] == "RoleBinding"
+                                                    and "authentication-reader" in doc["metadata"]["name"] else "data")
+        for subject in doc.get("subjects", []):
+            assert subject["namespace"] == "data"
+    config = scheduler_configuration(docs, "spark")
+    assert config["extenders"][0]["urlPrefix"] == "http://spark-extender.data.svc:8888"
+    assert config["leaderElection"]["resourceNamespace"] == "data"
+    service = one(docs, "Service", "spark-extender")
+    assert selects({"matchLabels": service["spec"]["selector"]}, pod_labels(one(docs, "Deployment", "spark-extender")))
+
+
+def test_the_extender_accepts_the_settings_file_the_chart_writes(tmp_path):
+    values = tmp_path / "values.yaml"
+    values.write_text(yaml.safe_dump({
+        "alluxio": {"masterUrl": "", "proxyUrl": "https://proxy.alluxio.svc:39999"},
+        "extender": {"port": 9000, "workerSelector": "app in (alluxio), role=alluxio-worker",
+                     "prefetchSelector": "spark-role notin (driver)",
+                     "settings": {"index-ttl": "1m", "max-staleness": "20m", "threads": 8}}}))
+    docs = render(NEWEST, "-f", str(values))
+    text = one(docs, "ConfigMap", f"{EXTENDER}-config")["data"]["config.yaml"]
+    assert set(yaml.safe_load(text)) <= {spec.name for spec in SPECS}
+    (tmp_path / "config.yaml").write_text(text)
+    settings = load_settings(["--config", str(tmp_path / "config.yaml")], {})
+    assert settings.bind == "0.0.0.0:9000" and settings.alluxio_master is None
+    assert settings.alluxio_proxy == "https://proxy.alluxio.svc:39999"
+    assert settings.worker_selector == "app in (alluxio), role=alluxio-worker"
+    assert settings.index_ttl == 60 and settings.threads == 8
+    (port,) = pod_spec(one(docs, "Deployment", EXTENDER))["containers"][0]["ports"]
+    assert port["containerPort"] == 9000 and one(docs, "Service", EXTENDER)["spec"]["ports"][0]["port"] == 9000
+
+
+def test_scheduler_calls_follow_the_values():
+    config = scheduler_configuration(render(NEWEST, "--set", "scheduler.weight=8,scheduler.filterVerb=false,"
+                                                             "scheduler.httpTimeout=300ms,scheduler.ignorable=false"))
+    (extender,) = config["extenders"]
+    assert "filterVerb" not in extender and extender["prioritizeVerb"] == "prioritize"
+    assert extender["weight"] == 8 and extender["httpTimeout"] == "300ms" and extender["ignorable"] is False
+    assert config["percentageOfNodesToScore"] == 100
+
+
+# ------------------------------------------------------------------------------------------------------ TLS
+
+@pytest.mark.parametrize("client_auth", [True, False])
+def test_tls_serves_https_from_the_secrets_and_the_scheduler_presents_its_certificate(client_auth):
+    docs = render(NEWEST, "--set", f"tls.enabled=true,tls.clientAuth={str(client_auth).lower()}")
+    plain = scheduler_configuration(render(NEWEST))
+    config = scheduler_configuration(docs)
+    (extender,), (plain_extender,) = config["extenders"], plain["extenders"]
+    tls_fields = {"urlPrefix", "enableHTTPS", "tlsConfig"}
+    assert {k: v for k, v in extender.items() if k not in tls_fields} == \
+        {k: v for k, v in plain_extender.items() if k not in tls_fields}
+    assert extender["urlPrefix"] == plain_extender["urlPrefix"].replace("http://", "https://")
+    assert extender["enableHTTPS"] is True
+    assert set(extender["tlsConfig"]) == ({"caFile", "certFile", "keyFile"} if client_auth else {"caFile"})
+
+    def secret_files(deployment: dict[str, Any]) -> dict[str, str]:
+        spec = pod_spec(deployment)
+        secrets = {v["name"]: v["secret"]["secretName"] for v in spec["volumes"] if "secret" in v}
+        (container,) = spec["containers"]
+        return {f"{m['mountPath']}/{key}": secrets[m["name"]] for m in container["volumeMounts"]
+                if m["name"] in secrets for key in ("tls.crt", "tls.key", "ca.crt")}
+
+    scheduler = one(docs, "Deployment", SCHEDULER)
+    assert {secret_files(scheduler)[path] for path in extender["tlsConfig"].values()} == {f"{SCHEDULER}-tls"}
+    assert pod_spec(scheduler)["securityContext"]["fsGroup"] == pod_spec(scheduler)["securityContext"]["runAsGroup"]
+    deployment = one(docs, "Deployment", EXTENDER)
+    settings = settings_file(docs)
+    tls_settings = {k: v for k, v in settings.items() if k.startswith("tls-")}
+    assert set(tls_settings) == {"tls-cert-file", "tls-private-key-file"} | ({"tls-client-ca-file"} if client_auth else set())
+    assert {secret_files(deployment)[path] for path in tls_settings.values()} == {f"{EXTENDER}-tls"}
+    (container,) = pod_spec(deployment)["containers"]
+    assert container["readinessProbe"]["httpGet"]["scheme"] == container["livenessProbe"]["httpGet"]["scheme"] == "HTTPS"
+    assert pod_spec(deployment)["securityContext"]["fsGroup"] == 10001
+
+
+# ------------------------------------------------------------------------------ network, disruption, priority
+
+@pytest.mark.parametrize("values", VALUE_SETS)
+def test_the_network_policy_admits_only_the_scheduler_and_the_scrapers(values):
+    docs = render(NEWEST, *VALUE_SETS[values])
+    chart_values = yaml.safe_load((CHART / "values.yaml").read_text())
+    policies = by_kind(docs, "NetworkPolicy")
+    if values == "minimal":
+        assert not policies
+        return
+    (policy,) = policies
+    extender, scheduler = one(docs, "Deployment", EXTENDER), one(docs, "Deployment", SCHEDULER)
+    assert selects(policy["spec"]["podSelector"], pod_labels(extender))
+    assert policy["spec"]["policyTypes"] == ["Ingress"]
+    (rule,) = policy["spec"]["ingress"]
+    (container_port,) = pod_spec(extender)["containers"][0]["ports"]
+    assert rule["ports"] == [{"port": container_port["name"], "protocol": "TCP"}]
+    first, *others = rule["from"]
+    assert first == {"podSelector": {"matchLabels": {"app.kubernetes.io/name": SCHEDULER}}}
+    assert selects(first["podSelector"], pod_labels(scheduler)) and not selects(first["podSelector"], pod_labels(extender))
+    extra = [{"namespaceSelector": {"matchLabels": {"kubernetes.io/metadata.name": "kube-system"}}}] \
+        if values == "everything" else []
+    assert others == extra + chart_values["metrics"]["scrapers"]
+    no_metrics = one(render(NEWEST, "--set", "metrics.enabled=false"), "NetworkPolicy")
+    assert no_metrics["spec"]["ingress"][0]["from"] == [first]
+
+
+@pytest.mark.parametrize("values", VALUE_SETS)
+def test_each_deployment_has_one_pdb_that_never_counts_unhealthy_pods(values):
+    docs = render(NEWEST, *VALUE_SETS[values])
+    pdbs = by_kind(docs, "PodDisruptionBudget")
+    if values == "minimal":
+        assert not pdbs
+        return
+    for deployment in by_kind(docs, "Deployment"):
+        (pdb,) = [p for p in pdbs if selects(p["spec"]["selector"], pod_labels(deployment))]
+        assert pdb["metadata"]["namespace"] == deployment["metadata"]["namespace"]
+        assert pdb["spec"]["unhealthyPodEvictionPolicy"] == "AlwaysAllow"
+        assert pdb["spec"]["maxUnavailable"] == 1 and "minAvailable" not in pdb["spec"]
+    assert len(pdbs) == 2
+
+
+def test_priority_class_defaults_to_system_cluster_critical_and_can_be_unset():
+    for deployment in by_kind(render(NEWEST), "Deployment"):
+        assert pod_spec(deployment)["priorityClassName"] == "system-cluster-critical"
+    for deployment in by_kind(render(NEWEST, *MINIMAL), "Deployment"):
+        assert "priorityClassName" not in pod_spec(deployment)
+
+
+def test_placement_values_reach_the_pods():
+    docs = render(NEWEST, *EVERYTHING)
+    assert pod_spec(one(docs, "Deployment", EXTENDER))["tolerations"] == [{"key": "dedicated", "operator": "Exists"}]
+    assert pod_spec(one(docs, "Deployment", SCHEDULER))["nodeSelector"] == {"node-role.kubernetes.io/control-plane": ""}
+    for deployment in by_kind(docs, "Deployment"):
+        assert pod_spec(deployment)["imagePullSecrets"] == [{"name": "regcred"}]
+    (namespace,) = by_kind(docs, "Namespace")
+    assert namespace["metadata"]["labels"]["pod-security.kubernetes.io/enforce"] == "restricted"
+    assert not by_kind(render(NEWEST), "Namespace")
+
+
+def test_a_new_configuration_rolls_the_pods():
+    def checksums(*values: str) -> dict[str, str]:
+        return {d["metadata"]["name"]: d["spec"]["template"]["metadata"]["annotations"]["checksum/config"]
+                for d in by_kind(render(NEWEST, *values), "Deployment")}
+    before, after = checksums(), checksums("--set", "scheduler.weight=7,extender.settings.index-ttl=1m")
+    assert before.keys() == after.keys() == {EXTENDER, SCHEDULER}
+    assert all(before[name] != after[name] for name in before)
+    assert checksums("--set", "extender.replicas=3") == before
+
+
+# --------------------------------------------------------------------------------------------- monitoring
+
+def test_scrape_annotations_name_the_metrics_port():
+    extender = one(render(NEWEST), "Deployment", EXTENDER)
+    annotations = extender["spec"]["template"]["metadata"]["annotations"]
+    (port,) = pod_spec(extender)["containers"][0]["ports"]
+    assert {k: v for k, v in annotations.items() if k.startswith("prometheus.io/")} == {
+        "prometheus.io/scrape": "true", "prometheus.io/port": str(port["containerPort"]),
+        "prometheus.io/path": "/metrics", "prometheus.io/scheme": "http"}
+    quiet = one(render(NEWEST, "--set", "metrics.enabled=false"), "Deployment", EXTENDER)
+    assert not [k for k in quiet["spec"]["template"]["metadata"]["annotations"] if k.startswith("prometheus.io/")]
+    assert not by_kind(render(NEWEST), "ServiceMonitor") and not by_kind(render(NEWEST), "PrometheusRule")
+
+
+@pytest.mark.parametrize("tls", [False, True])
+def test_the_service_monitor_scrapes_the_extenders_service(tls):
+    docs = render(NEWEST, "--set", f"metrics.serviceMonitor.enabled=true,tls.enabled={str(tls).lower()}")
+    monitor, service = one(docs, "ServiceMonitor"), one(docs, "Service", EXTENDER)
+    assert monitor["apiVersion"] == "monitoring.coreos.com/v1"
+    assert selects(monitor["spec"]["selector"], service["metadata"]["labels"])
+    assert monitor["spec"]["namespaceSelector"] == {"matchNames": [service["metadata"]["namespace"]]}
+    (endpoint,) = monitor["spec"]["endpoints"]
+    assert endpoint["port"] == service["spec"]["ports"][0]["name"] and endpoint["path"] == "/metrics"
+    assert endpoint["scheme"] == ("https" if tls else "http")
+    if tls:
+        url = urlsplit(scheduler_configuration(docs)["extenders"][0]["urlPrefix"])
+        assert endpoint["tlsConfig"]["serverName"] == url.hostname
+        assert endpoint["tlsConfig"]["ca"]["secret"] == {"name": f"{EXTENDER}-tls", "key": "ca.crt"}
+
+
+def test_the_prometheus_rule_is_the_rule_file_with_the_releases_job():
+    rules = yaml.safe_load((CHART / "files" / "alerts.yaml").read_text())
+    enabled = ["--set", "metrics.prometheusRule.enabled=true"]
+    assert one(render(NEWEST, *enabled), "PrometheusRule")["spec"] == rules
+    spec = one(render(NEWEST, *enabled, release="spark"), "PrometheusRule")["spec"]
+    exprs = [rule["expr"] for group in spec["groups"] for rule in group["rules"]]
+    assert exprs and all('job="spark-extender"' in expr and "alluxio-locality-extender" not in expr for expr in exprs)
+
+
+def test_the_dashboard_config_map_is_the_dashboard_file():
+    docs = render(NEWEST, "--set", "metrics.grafanaDashboard.enabled=true")
+    configmap = one(docs, "ConfigMap", f"{EXTENDER}-dashboard")
+    assert configmap["metadata"]["labels"]["grafana_dashboard"] == "1"
+    (text,) = configmap["data"].values()
+    assert json.loads(text) == json.loads((CHART / "files" / "dashboard.json").read_text())
+
+
+def test_notes_tell_the_operator_how_to_check_it_works(tmp_path):
+    result = run_helm("install", "alluxio-locality", str(CHART), "--dry-run=client", "-n", "alluxio-locality",
+                      "--kubeconfig", str(tmp_path / "none"))
+    assert result.returncode == 0, result.stderr
+    notes = result.stdout.split("NOTES:", 1)[1]
+    assert f"kubectl -n alluxio-locality wait --for=condition=Available deploy/{EXTENDER} deploy/{SCHEDULER}" in notes
+    assert f"port-forward svc/{EXTENDER} 8888" in notes and "/locality?path=" in notes
+    assert f"spark.kubernetes.scheduler.name={SCHEDULER}" in notes
+    assert "unresolvedWorkers" in notes and f"registry.k8s.io/kube-scheduler:{PATCH[NEWEST]}" in notes

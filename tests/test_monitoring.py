@@ -1,0 +1,283 @@
+"""The alert rules and the Grafana dashboard, proven against a real Prometheus (Debian's package, which .ci/run
+installs with tests/monitoring/install-prometheus.sh): promtool checks the rule file and its PrometheusRule
+rendering and runs the unit tests in tests/monitoring/alerts-test.yaml; then a Prometheus on loopback scrapes
+the real served extender (a fake Alluxio and a fake kube-apiserver behind it), evaluates the rules, and
+answers every dashboard query, while Alluxio and then the extender go away."""
+from __future__ import annotations
+
+import json
+import os
+import shutil
+import subprocess
+import threading
+import time
+import urllib.parse
+import urllib.request
+from pathlib import Path
+from typing import Any, Callable, Iterator
+
+import pytest
+import yaml
+
+from chart import CHART, one, render
+from fake_alluxio import Block, FakeAlluxio, Loc
+from fake_kube import WATCH, FakeKube, make_node, make_pod
+from helpers import names_body, with_paths
+from served import Served, free_port, stop_process
+from test_http_kube import kubeconfig
+
+ROOT = Path(__file__).resolve().parent.parent
+RULES = CHART / "files" / "alerts.yaml"
+DASHBOARD = CHART / "files" / "dashboard.json"
+UNIT_TESTS = ROOT / "tests" / "monitoring" / "alerts-test.yaml"
+JOB = "alluxio-locality-extender"
+
+pytestmark = pytest.mark.prometheus
+
+
+def tool(name: str) -> str:
+    """The path of `prometheus` or `promtool`; CI fails without it, a developer's run skips."""
+    found = shutil.which(name)
+    if found is None:
+        message = f"{name} is not installed: bash tests/monitoring/install-prometheus.sh"
+        if os.environ.get("CI"):
+            pytest.fail(message)
+        pytest.skip(message)
+    return found
+
+
+def promtool(*args: str) -> subprocess.CompletedProcess[str]:
+    return subprocess.run([tool("promtool"), *args], capture_output=True, text=True, timeout=60)
+
+
+def alert_names() -> list[str]:
+    return [rule["alert"] for group in yaml.safe_load(RULES.read_text())["groups"] for rule in group["rules"]]
+
+
+# --------------------------------------------------------------------------------------------------- promtool
+
+@pytest.mark.helm
+def test_promtool_accepts_the_rule_file_and_the_prometheus_rule(tmp_path):
+    checked = promtool("check", "rules", str(RULES))
+    assert checked.returncode == 0 and f"SUCCESS: {len(alert_names())} rules found" in checked.stdout, checked.stdout
+    spec = one(render("1.37", "--set", "metrics.prometheusRule.enabled=true", release="spark"), "PrometheusRule")["spec"]
+    (tmp_path / "rules.yaml").write_text(yaml.safe_dump(spec))
+    rendered = promtool("check", "rules", str(tmp_path / "rules.yaml"))
+    assert rendered.returncode == 0, rendered.stdout + rendered.stderr
+
+
+def test_promtool_unit_tests_of_the_rules_pass():
+    result = promtool("test", "rules", str(UNIT_TESTS))
+    assert result.returncode == 0 and "SUCCESS" in result.stdout, result.stdout + result.stderr
+
+
+def test_the_unit_tests_can_fail(tmp_path):
+    (tmp_path / "alerts.yaml").write_text(RULES.read_text().replace("> 0.01", "> 0.1"))
+    tests = yaml.safe_load(UNIT_TESTS.read_text())
+    tests["rule_files"] = ["alerts.yaml"]
+    (tmp_path / "test.yaml").write_text(yaml.safe_dump(tests))
+    result = promtool("test", "rules", str(tmp_path / "test.yaml"))
+    assert result.returncode != 0 and "AlluxioLocalityExtenderErrors" in result.stdout + result.stderr
+
+
+def test_every_alert_is_unit_tested_firing_and_quiet():
+    tested: dict[str, set[bool]] = {}
+    for case in yaml.safe_load(UNIT_TESTS.read_text())["tests"]:
+        for check in case["alert_rule_test"]:
+            tested.setdefault(check["alertname"], set()).add(bool(check.get("exp_alerts")))
+    assert {name: {True, False} for name in alert_names()} == tested
+
+
+# ------------------------------------------------------------------------------------------ a live Prometheus
+
+class Prometheus:
+    """A real Prometheus on a loopback port with a config of its own, storage in a temp dir."""
+
+    def __init__(self, workdir: Path, target: str, rules: Path) -> None:
+        self.url = f"http://127.0.0.1:{free_port()}"
+        config = {"global": {"scrape_interval": "1s", "scrape_timeout": "900ms", "evaluation_interval": "1s"},
+                  "rule_files": [str(rules)],
+                  "scrape_configs": [{"job_name": JOB, "static_configs": [{"targets": [target]}]}]}
+        (workdir / "prometheus.yml").write_text(yaml.safe_dump(config))
+        self._log = (workdir / "prometheus.log").open("wb")
+        self.process = subprocess.Popen(
+            [tool("prometheus"), f"--config.file={workdir / 'prometheus.yml'}", f"--storage.tsdb.path={workdir / 'data'}",
+             f"--web.listen-address={self.url.removeprefix('http://')}", "--log.level=warn"],
+            stdout=self._log, stderr=subprocess.STDOUT)
+        self.log = workdir / "prometheus.log"
+        wait_for(lambda: self._ready(), 60, "Prometheus to be ready")
+
+    def _ready(self) -> bool:
+        if self.process.poll() is not None:
+            raise RuntimeError(f"prometheus exited {self.process.returncode}:\n{self.log.read_text()}")
+        try:
+            with urllib.request.urlopen(f"{self.url}/-/ready", timeout=2) as response:
+                return response.status == 200
+        except OSError:
+            return False
+
+    def api(self, path: str, **params: str) -> Any:
+        url = f"{self.url}/api/v1/{path}" + (f"?{urllib.parse.urlencode(params)}" if params else "")
+        with urllib.request.urlopen(url, timeout=10) as response:
+            answer = json.load(response)
+        assert answer["status"] == "success", answer
+        return answer["data"]
+
+    def query(self, expr: str) -> list[dict[str, Any]]:
+        data = self.api("query", query=expr)
+        assert data["resultType"] == "vector", (expr, data)
+        return data["result"]
+
+    def firing(self) -> dict[str, list[dict[str, str]]]:
+        """Alert name -> the label sets of its firing alerts."""
+        alerts: dict[str, list[dict[str, str]]] = {}
+        for alert in self.api("alerts")["alerts"]:
+            if alert["state"] == "firing":
+                alerts.setdefault(alert["labels"]["alertname"], []).append(alert["labels"])
+        return alerts
+
+    def wait_firing(self, names: set[str], timeout: float) -> dict[str, list[dict[str, str]]]:
+        """The firing alerts once every one of `names` is among them."""
+        deadline = time.monotonic() + timeout
+        while True:
+            firing = self.firing()
+            if names <= set(firing):
+                return firing
+            if time.monotonic() > deadline:
+                raise AssertionError(f"after {timeout}s, {sorted(names - set(firing))} not firing; firing: {firing}")
+            time.sleep(0.25)
+
+    def stop(self) -> None:
+        stop_process(self.process)
+        self._log.close()
+
+
+def wait_for(condition: Callable[[], Any], timeout: float, what: str) -> Any:
+    deadline = time.monotonic() + timeout
+    while time.monotonic() < deadline:
+        result = condition()
+        if result:
+            return result
+        time.sleep(0.25)
+    raise AssertionError(f"timed out after {timeout}s waiting for {what}")
+
+
+def without_waiting(rules: Path, out: Path) -> Path:
+    """The rule file with every `for` at 0s, so an alert fires at the first evaluation its expression holds:
+    the expressions, windows and thresholds are the shipped ones (the unit tests check the `for`s)."""
+    doc = yaml.safe_load(rules.read_text())
+    for group in doc["groups"]:
+        for rule in group["rules"]:
+            rule["for"] = "0s"
+    out.write_text(yaml.safe_dump(doc))
+    return out
+
+
+def dashboard_queries() -> list[tuple[str, str]]:
+    """(panel title, PromQL) of every panel target, with Grafana's variables as the panel would resolve them
+    for all instances."""
+    dashboard = json.loads(DASHBOARD.read_text())
+    return [(panel["title"], target["expr"].replace("$__rate_interval", "1m").replace("$instance", ".*"))
+            for panel in dashboard["panels"] if panel["type"] != "row" for target in panel["targets"]]
+
+
+class Load:
+    """Scheduler-like calls in a loop until stopped: pods with paths, a pod with an unreadable path, a pod
+    requiring a local worker, and a malformed body (a bad_request in every round)."""
+
+    def __init__(self, served: Served) -> None:
+        good = names_body(["n1", "n2", "n3"], "/data/sales")
+        bodies = [("/prioritize", json.dumps(good).encode()),
+                  ("/prioritize", json.dumps(with_paths(good, "s3://bucket/sales")).encode()),
+                  ("/filter", json.dumps(_require_local(good)).encode()),
+                  ("/prioritize", b"{\"Pod\": ")]
+        self._stop = threading.Event()
+
+        def run() -> None:
+            while not self._stop.is_set():
+                for path, body in bodies:
+                    try:
+                        served.request("POST", path, body)
+                    except OSError:  # the extender is being stopped
+                        pass
+                self._stop.wait(0.1)
+
+        self._thread = threading.Thread(target=run, daemon=True)
+        self._thread.start()
+
+    def stop(self) -> None:
+        self._stop.set()
+        self._thread.join(15)
+
+
+def _require_local(body: dict[str, Any]) -> dict[str, Any]:
+    body = json.loads(json.dumps(body))
+    body["Pod"]["metadata"]["annotations"]["alluxio-locality.io/require-local-worker"] = "true"
+    return body
+
+
+@pytest.fixture
+def cluster(tmp_path: Path) -> Iterator[tuple[FakeAlluxio, FakeKube, str]]:
+    """A fake Alluxio with a cached file, a fake kube-apiserver with three nodes and one ready worker, and the
+    kubeconfig of it."""
+    with FakeAlluxio() as alluxio, FakeKube() as kube:
+        worker = {"role": "alluxio-worker"}
+        for i in (1, 2, 3):
+            kube.add("node", make_node(f"n{i}", internal_ip=f"10.0.0.{i}", hostname=f"n{i}"))
+        kube.add("pod", make_pod("alluxio-worker-1", namespace="alluxio", node="n1", pod_ip="10.244.1.5",
+                                 host_ip="10.0.0.1", labels=worker))
+        alluxio.add_file("/data/sales/part-0", Block(64 << 20, Loc("10.0.0.1", "10.244.1.5")), 32 << 20)
+        yield alluxio, kube, kubeconfig(tmp_path, kube)
+
+
+def test_a_real_prometheus_alerts_on_the_served_extender_and_answers_every_dashboard_query(tmp_path, cluster):
+    alluxio, kube, config = cluster
+    alluxio.inject(status=500, times=1)  # one failed Alluxio call, retried
+    served = Served("--alluxio-proxy", alluxio.url, "--alluxio-master", alluxio.url, "--kubernetes", "kubeconfig",
+                    "--kubeconfig", config, "--index-ttl", "1s", "--max-staleness", "10m",
+                    "--request-budget", "200ms", "--alluxio-timeout", "1s", "--alluxio-retries", "0")
+    target = served.url.removeprefix("http://")
+    prometheus = Prometheus(tmp_path, target, without_waiting(RULES, tmp_path / "rules.yaml"))
+    load = Load(served)
+    try:
+        # Failed watches of pods, once Prometheus scrapes: a counter's first value shows no increase to rate().
+        wait_for(lambda: prometheus.query(f'up{{job="{JOB}"}} == 1'), 30, "the first scrape")
+        kube.inject(status=500, verb=WATCH, kind="Pod", times=3)
+        kube.drop_watches()
+        # Healthy, but for the faults brought on purpose: a bad_request in every round of the load (over 1% of
+        # calls) and the failed watches. Nothing else fires.
+        expected = {"AlluxioLocalityExtenderErrors", "AlluxioLocalityKubernetesWatchFailing"}
+        firing = prometheus.wait_firing(expected, 60)
+        assert set(firing) == expected, firing
+        watches = firing["AlluxioLocalityKubernetesWatchFailing"]
+        assert {alert["watch"] for alert in watches} <= {"worker pods", "prefetch pods"}
+        assert [{k: v for k, v in alert.items() if k != "watch"} for alert in watches] == [
+            {"alertname": "AlluxioLocalityKubernetesWatchFailing", "job": JOB, "instance": target,
+             "severity": "warning"}] * len(watches)
+
+        empty = [(title, expr) for title, expr in dashboard_queries()
+                 if not any(sample["value"][1] != "NaN" for sample in prometheus.query(expr))]
+        assert not empty, f"dashboard queries without series: {empty}"
+
+        # Alluxio goes away: its calls fail, and once none has succeeded for a minute the alert fires.
+        alluxio.stop()
+        gone = time.monotonic()
+        firing = prometheus.wait_firing({"AlluxioLocalityAlluxioUnreachable"}, 150)
+        # The minute counts from Alluxio's last answer, which came up to one refresh (--index-ttl 1s) before the
+        # stop; an alert on the errors alone would have fired within seconds.
+        assert time.monotonic() - gone >= 55, "fired before a minute without an answer from Alluxio"
+        assert firing["AlluxioLocalityAlluxioUnreachable"] == [
+            {"alertname": "AlluxioLocalityAlluxioUnreachable", "job": JOB, "instance": target, "severity": "warning"}]
+        reasons = prometheus.query(f'sum by (reason) (scheduler_extender_alluxio_call_errors_total{{job="{JOB}"}})')
+        assert "connection" in {sample["metric"]["reason"] for sample in reasons}, reasons
+
+        # Then the extender itself.
+        load.stop()
+        served.stop()
+        firing = prometheus.wait_firing({"AlluxioLocalityExtenderDown", "AlluxioLocalityExtenderAbsent"}, 30)
+        assert firing["AlluxioLocalityExtenderDown"] == [
+            {"alertname": "AlluxioLocalityExtenderDown", "job": JOB, "instance": target, "severity": "warning"}]
+    finally:
+        load.stop()
+        served.stop()
+        prometheus.stop()
