@@ -23,6 +23,7 @@ from .cluster import ClusterView
 from .config import ConfigError, Settings
 from .extender import Extender
 from .index import LocationIndex
+from .locations import alluxio3
 from .locations.alluxio_rest import AlluxioRestSource
 from .locations.base import LocationSource, SourceError
 from .locations.snapshot import SnapshotSource
@@ -53,6 +54,11 @@ def open_inputs(settings: Settings) -> Inputs:
             source: LocationSource = SnapshotSource(settings.locations_file, metrics=metrics)
         except SourceError as err:
             raise ConfigError(f"--locations-file: {err}") from None
+    elif settings.alluxio3_etcd or settings.alluxio3_static_workers or settings.alluxio3_master:
+        try:
+            source = alluxio3.open_source(settings, metrics)
+        except SourceError as err:
+            raise ConfigError(f"Alluxio 3: {err}") from None
     else:
         source = AlluxioRestSource(settings.alluxio_proxy, settings.alluxio_master,
                                    timeout=settings.alluxio_timeout, retries=settings.alluxio_retries,
@@ -125,6 +131,8 @@ def create_app(settings: Settings, inputs: Inputs) -> Flask:
                     client_cert=settings.tls_client_ca_file is not None)
     app = make_app(extender, index, inputs.metrics, cluster, max_body_bytes=settings.max_body_bytes,
                    access=access)
+    if isinstance(inputs.source, alluxio3.Alluxio3Source):
+        inputs.source.start()  # its membership watch: a thread, so after the fork
     index.start()
     # Everything so far (Flask, the Kubernetes client, our modules) lives as long as the worker. Frozen, the
     # collector's full passes stop walking it: a request parsing 1,000 Node objects triggers them, and

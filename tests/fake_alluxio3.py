@@ -10,6 +10,9 @@ Central), so this follows Alluxio's source (Alluxio/alluxio, dora/core/server/wo
   and netty closes the connection without an answer.
 - ResponseFileInfo, written by Gson from its fields: mType ("file" or "directory"), mName, mPath (Alluxio path),
   mUfsPath, mLastModificationTimeMs, mLength, mHumanReadableFileSize.
+- The master's `GET /api/v1/master/info` (AlluxioMasterRestServiceHandler.getInfo): an AlluxioMasterInfo written by
+  Jackson, whose `workers` and `lostWorkers` are WorkerInfo objects (alluxio-core-common 313, bean getters):
+  id, identity {version, identifier}, address {host, containerHost, rpcPort, ..., httpServerPort}, state, ...
 - WorkerServiceEntity (alluxio-core-common 313), written by Gson: Identity {version, identifier (hex)},
   WorkerNetAddress {Host, ContainerHost, RpcPort, DataPort, SecureRpcPort, NettyDataPort, WebPort,
   DomainSocketPath, HttpServerPort}, State, GenerationNumber, ServiceEntityName (`worker-<uuid>`).
@@ -19,7 +22,6 @@ Every worker answers for any path, as a real one does (it asks the path's owner 
 from __future__ import annotations
 
 import json
-import threading
 import uuid
 from collections import Counter
 from dataclasses import dataclass, field
@@ -112,7 +114,6 @@ class FakeWorker3(LoopbackServer):
         self.container_host = container_host
         self.calls: Counter[tuple[str, str]] = Counter()
         self.failing = False
-        self.lock = threading.Lock()
 
     def entry(self) -> dict[str, Any]:
         return membership_entry(self.identity, self.host, self.port, self.container_host)
@@ -129,3 +130,45 @@ def membership_entry(identity: uuid.UUID, host: str, http_port: int = 28080, con
                                  "SecureRpcPort": 0, "NettyDataPort": 29997, "WebPort": 30000, "DomainSocketPath": "",
                                  "HttpServerPort": http_port},
             "State": "AUTHORIZED", "GenerationNumber": -1, "ServiceEntityName": f"worker-{identity}"}
+
+
+class _MasterHandler(TrackedHandler):
+    server: Any
+
+    def do_GET(self) -> None:
+        master: FakeMaster3 = self.server.fake
+        if self.path.split("?")[0] != "/api/v1/master/info":
+            self.send_error(404)
+            return
+        body = json.dumps({"capacity": {"total": 0, "used": 0}, "configuration": {}, "metrics": {},
+                           "mountPoints": {}, "rpcAddress": "alluxio-master-0/10.0.0.100:19998",
+                           "startTimeMs": _MTIME, "tierCapacity": {}, "ufsCapacity": {"total": -1, "used": -1},
+                           "uptimeMs": 1000, "version": "313", "revision": "",
+                           "workers": [_worker_info(m, "LIVE") for m in master.live],
+                           "lostWorkers": [_worker_info(m, "LOST") for m in master.lost]}).encode()
+        self.send_response(200)
+        self.send_header("Content-Type", "application/json")
+        self.send_header("Content-Length", str(len(body)))
+        self.end_headers()
+        self.wfile.write(body)
+
+
+class FakeMaster3(LoopbackServer):
+    """The 3.x master's web port: `live` and `lost` are the workers it reports (Member objects)."""
+
+    def __init__(self) -> None:
+        super().__init__(_MasterHandler, "fake-alluxio3-master")
+        self.live: list[Any] = []
+        self.lost: list[Any] = []
+
+
+def _worker_info(member: Any, state: str) -> dict[str, Any]:
+    identity = member.identity
+    return {"id": int.from_bytes(identity.identifier[-8:], "big", signed=True),
+            "identity": {"version": identity.version, "identifier": identity.identifier.hex()},
+            "address": {"host": member.host, "containerHost": member.container_host, "rpcPort": 29999,
+                        "dataPort": 29997, "secureRpcPort": 0, "nettyDataPort": 29997, "webPort": 30000,
+                        "domainSocketPath": "", "httpServerPort": member.http_port},
+            "lastContactSec": 1, "state": state, "capacityBytes": 1 << 30, "usedBytes": 0, "startTimeMs": _MTIME,
+            "capacityBytesOnTiers": {"MEM": 1 << 30}, "usedBytesOnTiers": {"MEM": 0}, "blockCount": 0,
+            "version": "313", "revision": ""}
