@@ -30,22 +30,18 @@ _FIRST_ATTEMPT = struct.pack("<i", 1)
 def murmur3_32(data: bytes, seed: int = 0) -> int:
     """MurmurHash3_x86_32 of `data` as an unsigned 32-bit value, from the algorithm's definition (Appleby):
     4-byte little-endian blocks mixed into the state, the 1-3 tail bytes mixed in without the state rotation,
-    the length xored in, and the fmix32 finaliser."""
+    the length xored in, and the fmix32 finaliser. A rotation's result is not masked before it is multiplied:
+    the low 32 bits of a product depend only on the low 32 bits of its factors (a third fewer operations)."""
     h = seed & _MASK
     length = len(data)
     body = length - length % 4
     for (k,) in struct.iter_unpack("<I", data[:body]):
         k = (k * _C1) & _MASK
-        k = ((k << 15) | (k >> 17)) & _MASK
-        h ^= (k * _C2) & _MASK
-        h = ((h << 13) | (h >> 19)) & _MASK
-        h = (h * 5 + 0xE6546B64) & _MASK
-    tail = data[body:]
-    if tail:
-        k = int.from_bytes(tail, "little")
-        k = (k * _C1) & _MASK
-        k = ((k << 15) | (k >> 17)) & _MASK
-        h ^= (k * _C2) & _MASK
+        h ^= ((k << 15 | k >> 17) * _C2) & _MASK
+        h = ((h << 13 | h >> 19) * 5 + 0xE6546B64) & _MASK
+    if body < length:
+        k = (int.from_bytes(data[body:], "little") * _C1) & _MASK
+        h ^= ((k << 15 | k >> 17) * _C2) & _MASK
     h ^= length
     h ^= h >> 16
     h = (h * 0x85EBCA6B) & _MASK
