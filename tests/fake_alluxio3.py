@@ -95,12 +95,7 @@ class _Handler(TrackedHandler):
         if answer is None or worker.failing:
             self.close_connection = True  # what netty does when the handler fails: no answer at all
             return
-        body = json.dumps(answer).encode()
-        self.send_response(200)
-        self.send_header("Content-Type", "application/json")
-        self.send_header("Content-Length", str(len(body)))
-        self.end_headers()
-        self.wfile.write(body)
+        _send_json(self, answer)
 
 
 class FakeWorker3(LoopbackServer):
@@ -140,17 +135,12 @@ class _MasterHandler(TrackedHandler):
         if self.path.split("?")[0] != "/api/v1/master/info":
             self.send_error(404)
             return
-        body = json.dumps({"capacity": {"total": 0, "used": 0}, "configuration": {}, "metrics": {},
-                           "mountPoints": {}, "rpcAddress": "alluxio-master-0/10.0.0.100:19998",
-                           "startTimeMs": _MTIME, "tierCapacity": {}, "ufsCapacity": {"total": -1, "used": -1},
-                           "uptimeMs": 1000, "version": "313", "revision": "",
-                           "workers": [_worker_info(m, "LIVE") for m in master.live],
-                           "lostWorkers": [_worker_info(m, "LOST") for m in master.lost]}).encode()
-        self.send_response(200)
-        self.send_header("Content-Type", "application/json")
-        self.send_header("Content-Length", str(len(body)))
-        self.end_headers()
-        self.wfile.write(body)
+        _send_json(self, {"capacity": {"total": 0, "used": 0}, "configuration": {}, "metrics": {},
+                          "mountPoints": {}, "rpcAddress": "alluxio-master-0/10.0.0.100:19998",
+                          "startTimeMs": _MTIME, "tierCapacity": {}, "ufsCapacity": {"total": -1, "used": -1},
+                          "uptimeMs": 1000, "version": "313", "revision": "",
+                          "workers": [_worker_info(m, "LIVE") for m in master.live],
+                          "lostWorkers": [_worker_info(m, "LOST") for m in master.lost]})
 
 
 class FakeMaster3(LoopbackServer):
@@ -172,3 +162,12 @@ def _worker_info(member: Any, state: str) -> dict[str, Any]:
             "lastContactSec": 1, "state": state, "capacityBytes": 1 << 30, "usedBytes": 0, "startTimeMs": _MTIME,
             "capacityBytesOnTiers": {"MEM": 1 << 30}, "usedBytesOnTiers": {"MEM": 0}, "blockCount": 0,
             "version": "313", "revision": ""}
+
+
+def _send_json(handler: TrackedHandler, answer: Any) -> None:
+    body = json.dumps(answer).encode()
+    handler.send_response(200)
+    handler.send_header("Content-Type", "application/json")
+    handler.send_header("Content-Length", str(len(body)))
+    handler.end_headers()
+    handler.wfile.write(body)

@@ -7,7 +7,7 @@ AlluxioEtcdClient.java) keeps two key spaces per cluster (`alluxio.cluster.name`
   (`getLiveMembers`). The client lists it with the prefix `/ServiceDiscovery/<cluster>`, without a trailing
   slash, so a cluster named `a` also sees the keys of a cluster named `ab`; mirrored here.
 The ring is the live key space (`alluxio.user.dynamic.consistent.hash.ring.enabled`, default true) or, with it
-off, the authorized one. Both are watched; the one not on the ring is kept for operators (the log, `workers`).
+off, the authorized one. Both are watched; the log says how many workers each holds.
 
 The gateway (etcd's api/etcdserverpb/rpc.proto over grpc-gateway): `POST /v3/kv/range {"key", "range_end"}` with
 base64 keys and int64s as strings, and `POST /v3/watch {"create_request": {...}}`, which streams one JSON object
@@ -72,12 +72,6 @@ class EtcdMembership:
         if members is None:
             raise MembershipError(f"no {self._ring.name} Alluxio workers read from etcd {self._endpoints} yet")
         return members
-
-    def all_members(self) -> tuple[Member, ...]:
-        """Every worker either key space names, for operators."""
-        with self._lock:
-            spaces = (self._live.members or (), self._all.members or ())
-        return tuple({member.identity: member for space in spaces for member in space}.values())
 
     def start(self) -> None:
         for space in (self._live, self._all):

@@ -6,7 +6,7 @@
 #
 # The cache dir holds:
 #   classpath.txt   the classpath, one line, jars under m2/ (Maven's local repository, kept there)
-#   java            the path of the `java` binary to run them with (Java 17 or later, from PATH)
+#   java            the path of the `java` binary to run them with (a JDK on PATH: javac compiles the oracle)
 #   versions        what was fetched
 # A rerun with the same pom.xml finds the stamp and fetches nothing. Maven is told to use Maven Central only: the
 # Alluxio poms name other repositories, which would otherwise be asked for anything Central lacks.
@@ -20,10 +20,10 @@ want="alluxio=$alluxio_version pom=$(sha256sum "$here/pom.xml" | cut -c1-16)"
 
 log() { echo "fetch-alluxio3: $*" >&2; }
 
+# The 313 jars are Java 8 class files: any JDK from 8 on runs them and compiles the oracle (here, Java 17).
 java=$(command -v java || true)
-[[ -n $java ]] || { log "java is not installed (Java 17 or later)"; exit 1; }
-java_major=$("$java" -XshowSettings:properties -version 2>&1 | sed -n 's/^ *java.specification.version = //p')
-(( ${java_major%%.*} >= 17 )) || { log "$java is Java $java_major; the Alluxio 3 jars need Java 17 or later"; exit 1; }
+[[ -n $java && -x $(dirname "$(readlink -f "$java")")/javac ]] || { log "no JDK (java and javac) on PATH"; exit 1; }
+java_version=$("$java" -XshowSettings:properties -version 2>&1 | sed -n 's/^ *java.specification.version = //p')
 
 if [[ -f $stamp && $(cat "$stamp") == "$want" ]]; then
     log "cached in $cache ($want)"
@@ -51,7 +51,7 @@ rm -rf "$here/target"  # pom packaging builds nothing, but Maven may leave a tar
 
 echo "$java" > "$cache/java"
 printf 'Alluxio %s client (org.alluxio:*:%s from Maven Central, %s jars)\nJava %s (%s)\n' \
-    "$alluxio_version" "$alluxio_version" "$(tr ':' '\n' < "$cache/classpath.txt" | wc -l)" "$java_major" "$java" \
+    "$alluxio_version" "$alluxio_version" "$(tr ':' '\n' < "$cache/classpath.txt" | wc -l)" "$java_version" "$java" \
     > "$cache/versions"
 echo "$want" > "$stamp"
 log "done in $(( $(date +%s) - start ))s: $(tr '\n' ';' < "$cache/versions")"
