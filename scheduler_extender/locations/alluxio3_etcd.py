@@ -125,6 +125,8 @@ class EtcdMembership:
             self._streams.add(response)
         revision = start - 1
         try:
+            if self._stop.is_set():  # closed while this watch was being opened
+                return None
             if response.status != 200:
                 raise SourceError(f"etcd watch {url}: HTTP {response.status}")
             for message in _lines(response):
@@ -134,8 +136,8 @@ class EtcdMembership:
                 if result.get("canceled") or result.get("compact_revision"):
                     return None
                 events = result.get("events") or []
-                if events:  # the header of the "created" message is etcd's revision, not what was delivered
-                    revision = max(revision, int(result["header"]["revision"]))
+                if events:  # by the events' own revisions: a header's is etcd's, maybe past what is delivered
+                    revision = max(revision, *(int(event["kv"]["mod_revision"]) for event in events))
                     with self._lock:
                         values = dict(space.values)
                     for event in events:
