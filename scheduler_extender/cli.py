@@ -99,8 +99,9 @@ def _parser() -> argparse.ArgumentParser:
     commands = parser.add_subparsers(title="commands", metavar="COMMAND", required=True)
     serve = commands.add_parser(
         "serve", allow_abbrev=False, help="serve the extender's HTTP API",
-        description="Serve kube-scheduler's extender calls. Exactly one of --alluxio-proxy and "
-                    "--locations-file is required.")
+        description="Serve kube-scheduler's extender calls. Exactly one of --alluxio-proxy, --locations-file "
+                    "and, for Alluxio 3, --alluxio3-etcd, --alluxio3-static-workers or --alluxio3-master is "
+                    "required.")
     config.add_arguments(serve)
     serve.set_defaults(run=_serve)
     locate = commands.add_parser(
@@ -113,7 +114,7 @@ def _parser() -> argparse.ArgumentParser:
     locate.add_argument("--alluxio3-ufs-root", metavar="URI",
                         help="alluxio.dora.client.ufs.root: PATHs are then Alluxio paths; without it they are the "
                              "UFS paths the client hashes")
-    locate.add_argument("--alluxio3-virtual-nodes", type=int, default=5, metavar="N",
+    locate.add_argument("--alluxio3-virtual-nodes", type=_positive, default=5, metavar="N",
                         help="alluxio.user.consistent.hash.virtual.node.count.per.worker (default 5)")
     locate.add_argument("paths", nargs="+", metavar="PATH")
     locate.set_defaults(run=_locate)
@@ -128,6 +129,12 @@ def _serve(args: argparse.Namespace) -> None:
         print(f"{PROG}: {error}", file=sys.stderr)
         raise SystemExit(2) from None
     ExtenderServer(settings, inputs).run()
+
+
+def _positive(text: str) -> int:
+    if not text.isdigit() or int(text) < 1:
+        raise argparse.ArgumentTypeError(f"{text!r} is not a whole number of at least 1")
+    return int(text)
 
 
 def _locate(args: argparse.Namespace) -> None:
