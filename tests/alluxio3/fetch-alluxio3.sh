@@ -43,7 +43,7 @@ cat > "$cache/settings.xml" <<'XML'
   </mirrors>
 </settings>
 XML
-log "resolving Alluxio $alluxio_version client jars with Maven (about 80 MB the first time)"
+log "resolving Alluxio $alluxio_version client jars with Maven (about 85 MB the first time)"
 mvn -B -q -s "$cache/settings.xml" -f "$here/pom.xml" -Dmaven.repo.local="$cache/m2" \
     dependency:build-classpath -Dmdep.outputFile="$cache/classpath.txt.new" -Dmdep.includeScope=runtime >&2
 mv "$cache/classpath.txt.new" "$cache/classpath.txt"
