@@ -15,6 +15,7 @@ from gunicorn.app.base import BaseApplication
 from . import config
 from .serve import Inputs, create_app, open_inputs
 from .config import ConfigError, Settings
+from .locate import members_from_file, owners
 
 PROG = "scheduler-extender"
 
@@ -125,10 +126,25 @@ def _parser() -> argparse.ArgumentParser:
     commands = parser.add_subparsers(title="commands", metavar="COMMAND", required=True)
     serve = commands.add_parser(
         "serve", allow_abbrev=False, help="serve the extender's HTTP API",
-        description="Serve kube-scheduler's extender calls. Exactly one of --alluxio-proxy and "
-                    "--locations-file is required.")
+        description="Serve kube-scheduler's extender calls. Exactly one of --alluxio-proxy, --locations-file "
+                    "and, for Alluxio 3, --alluxio3-etcd, --alluxio3-static-workers or --alluxio3-master is "
+                    "required.")
     config.add_arguments(serve)
     serve.set_defaults(run=_serve)
+    locate = commands.add_parser(
+        "locate", allow_abbrev=False, help="print the Alluxio 3 worker that owns each path",
+        description="Print PATH<TAB>WORKER_HOST for each PATH, in order: the worker an Alluxio 3 client reads the "
+                    "file through, from the consistent-hash ring over the given workers.")
+    locate.add_argument("--alluxio3-workers", required=True, metavar="FILE",
+                        help="JSON array of the workers' membership entries as etcd holds them (the values under "
+                             "/ServiceDiscovery/<cluster>/)")
+    locate.add_argument("--alluxio3-ufs-root", metavar="URI",
+                        help="alluxio.dora.client.ufs.root: PATHs are then Alluxio paths; without it they are the "
+                             "UFS paths the client hashes")
+    locate.add_argument("--alluxio3-virtual-nodes", type=_positive, default=5, metavar="N",
+                        help="alluxio.user.consistent.hash.virtual.node.count.per.worker (default 5)")
+    locate.add_argument("paths", nargs="+", metavar="PATH")
+    locate.set_defaults(run=_locate)
     return parser
 
 
@@ -141,3 +157,28 @@ def _serve(args: argparse.Namespace) -> None:
         print(f"{PROG}: {error}", file=sys.stderr)
         raise SystemExit(2) from None
     ExtenderServer(settings, inputs).run()
+
+
+def _positive(text: str) -> int:
+    if not text.isdigit() or int(text) < 1:
+        raise argparse.ArgumentTypeError(f"{text!r} is not a whole number of at least 1")
+    return int(text)
+
+
+def _locate(args: argparse.Namespace) -> None:
+    """Exit status 2 if the workers file cannot be used, 1 if some path has no owner, else 0."""
+    try:
+        members = members_from_file(args.alluxio3_workers)
+    except (OSError, ValueError) as error:
+        print(f"{PROG}: --alluxio3-workers: {error}", file=sys.stderr)
+        raise SystemExit(2) from None
+    failed = False
+    for path, host, why in owners(members, args.paths, ufs_root=args.alluxio3_ufs_root,
+                                  virtual_nodes=args.alluxio3_virtual_nodes):
+        if host is None:
+            print(f"{PROG}: {path}: {why}", file=sys.stderr)
+            failed = True
+        else:
+            print(f"{path}\t{host}")
+    if failed:
+        raise SystemExit(1)

@@ -23,6 +23,7 @@ from urllib.parse import urlsplit
 import yaml
 
 from .selectors import check_selector
+from .locations import alluxio3_uri
 
 ENV_PREFIX = "SCHEDULER_EXTENDER_"
 
@@ -183,6 +184,32 @@ def _readable_file(text: str) -> str:
     return text
 
 
+def _http_urls(text: str) -> tuple[str, ...]:
+    """Comma-separated http(s) URLs, as alluxio.etcd.endpoints lists them."""
+    urls = tuple(_http_url(part.strip()) for part in text.split(",") if part.strip())
+    if not urls:
+        raise ValueError("names no URL (e.g. http://etcd-0:2379,http://etcd-1:2379)")
+    return urls
+
+
+def _ufs_uri(text: str) -> str:
+    """A UFS root as alluxio.dora.client.ufs.root takes it (s3://bucket/path, hdfs://nn:8020/path, /local/path)."""
+    if not text:
+        raise ValueError("is empty")
+    try:
+        alluxio3_uri.parse(text)
+    except ValueError as error:
+        raise ValueError(f"is not a URI Alluxio reads ({error})") from None
+    return text
+
+
+def _port(text: str) -> int:
+    port = _integer(minimum=1)(text)
+    if port > 65535:
+        raise ValueError("must be at most 65535")
+    return port
+
+
 def _setting(name: str, parse: Callable[[str], Any], default: str | None, metavar: str, help: str) -> Any:
     """A Settings field whose metadata is its spec; its default is the parsed default text."""
     spec = Spec(name=name, parse=parse, default=default, metavar=metavar, help=help)
@@ -284,6 +311,39 @@ class Settings:
     metrics_access: str = _setting(
         "metrics-access", _one_of(*ACCESS_MODES), "open", "ACCESS",
         "who may GET /metrics: open, loopback, client-cert or off, as --locality-access")
+    alluxio3_etcd: tuple[str, ...] | None = _setting(
+        "alluxio3-etcd", _http_urls, None, "URLS",
+        "Alluxio 3: etcd endpoints holding its worker membership (alluxio.etcd.endpoints), comma-separated, "
+        "e.g. http://etcd:2379; the ring follows them through a watch")
+    alluxio3_static_workers: str | None = _setting(
+        "alluxio3-static-workers", _readable_file, None, "PATH",
+        "Alluxio 3: the file of worker host names of a static membership "
+        "(alluxio.worker.static.membership.manager.config.file)")
+    alluxio3_master: str | None = _setting(
+        "alluxio3-master", _http_url, None, "URL",
+        "Alluxio 3: base URL of the master's web port (19999) whose worker list is the membership (MASTER, "
+        "Alluxio's default membership)")
+    alluxio3_ufs_root: str | None = _setting(
+        "alluxio3-ufs-root", _ufs_uri, None, "URI",
+        "Alluxio 3: alluxio.dora.client.ufs.root, the UFS path the Alluxio namespace maps onto, e.g. "
+        "s3://bucket/data; required with Alluxio 3")
+    alluxio3_listing_file: str | None = _setting(
+        "alluxio3-listing-file", _readable_file, None, "PATH",
+        "Alluxio 3: JSON list of the workers' file infos (mPath, mUfsPath, mLength) to read files and lengths "
+        "from, instead of the workers' HTTP API")
+    alluxio3_cluster_name: str = _setting(
+        "alluxio3-cluster-name", str, "DefaultAlluxioCluster", "NAME",
+        "Alluxio 3: alluxio.cluster.name, which names its etcd key spaces")
+    alluxio3_virtual_nodes: int = _setting(
+        "alluxio3-virtual-nodes", _integer(minimum=1), "5", "N",
+        "Alluxio 3: alluxio.user.consistent.hash.virtual.node.count.per.worker")
+    alluxio3_hash_ring: str = _setting(
+        "alluxio3-hash-ring", _one_of("live", "all"), "live", "WORKERS",
+        "Alluxio 3: the workers on the ring: live (alluxio.user.dynamic.consistent.hash.ring.enabled=true, "
+        "Alluxio's default) or all, lost ones too (false)")
+    alluxio3_worker_http_port: int = _setting(
+        "alluxio3-worker-http-port", _port, "28080", "PORT",
+        "Alluxio 3: alluxio.worker.http.server.port of the workers in --alluxio3-static-workers")
     config: str | None = None
     """The YAML file the settings were read from, if any."""
 
@@ -413,17 +473,33 @@ def _yaml_kind(value: Any) -> str:
     return f"a {type(value).__name__}"
 
 
+_ALLUXIO3_MEMBERSHIP = ("alluxio3_etcd", "alluxio3_static_workers", "alluxio3_master")
+"""Each makes the source Alluxio 3, its workers' membership read from there."""
+_ALLUXIO3_OPTIONS = ("alluxio3_ufs_root", "alluxio3_listing_file", "alluxio3_cluster_name", "alluxio3_virtual_nodes",
+                     "alluxio3_hash_ring", "alluxio3_worker_http_port")
+
+
 def _check_together(settings: Settings, chosen: Mapping[str, _Given]) -> None:
     """Rules between settings, checked on the winning values; messages name each side as it was given."""
     proxy, snapshot = chosen.get("alluxio_proxy"), chosen.get("locations_file")
-    if proxy is None and snapshot is None:
+    alluxio3 = [chosen[attr] for attr in _ALLUXIO3_MEMBERSHIP if attr in chosen]
+    sources = [given for given in (proxy, snapshot, *alluxio3) if given is not None]
+    if not sources:
         raise ConfigError(
-            "set one of --alluxio-proxy (read block locations from the Alluxio REST proxy) or "
-            "--locations-file (read them from a file)")
-    if proxy is not None and snapshot is not None:
+            "set one of --alluxio-proxy (read block locations from the Alluxio REST proxy), "
+            "--locations-file (read them from a file), or for Alluxio 3 its worker membership: "
+            "--alluxio3-etcd, --alluxio3-static-workers or --alluxio3-master")
+    if len(sources) > 1:
         raise ConfigError(
-            f"{proxy.where} and {snapshot.where} are both set; set only one of --alluxio-proxy "
-            f"and --locations-file")
+            f"{sources[0].where} and {sources[1].where} are both set; set only one of --alluxio-proxy, "
+            f"--locations-file, --alluxio3-etcd, --alluxio3-static-workers and --alluxio3-master")
+    if alluxio3 and "alluxio3_ufs_root" not in chosen:
+        raise ConfigError(f"{alluxio3[0].where} needs --alluxio3-ufs-root (Alluxio's alluxio.dora.client.ufs.root)")
+    for attr in _ALLUXIO3_OPTIONS:
+        given = chosen.get(attr)
+        if given is not None and not alluxio3:
+            raise ConfigError(f"{given.where}: {_quote(given.text)} is only used with Alluxio 3 (--alluxio3-etcd, "
+                              f"--alluxio3-static-workers or --alluxio3-master), which is not set")
     kubeconfig = chosen.get("kubeconfig")
     if kubeconfig is not None and settings.kubernetes != "kubeconfig":
         raise ConfigError(f"{kubeconfig.where}: {_quote(kubeconfig.text)} is only used with --kubernetes kubeconfig")

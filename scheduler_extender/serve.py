@@ -15,7 +15,7 @@ from typing import TYPE_CHECKING
 
 from .config import ConfigError, Settings
 from .locations.base import SourceError
-from .locations.snapshot import SnapshotSource
+from .locations.configured import check_source_files
 from .nodes import AddressBook, load_node_map
 
 if TYPE_CHECKING:
@@ -45,12 +45,11 @@ class Inputs:
 
 def open_inputs(settings: Settings) -> Inputs:
     """Raises ConfigError naming the setting whose file cannot be used. Opens no connection. A snapshot is
-    read here only to check it: the sync process reads its own."""
-    if settings.locations_file:
-        try:
-            SnapshotSource(settings.locations_file)
-        except SourceError as err:
-            raise ConfigError(f"--locations-file: {err}") from None
+    read here only to check it (and an Alluxio 3 worker or listing file): the sync process reads its own."""
+    try:
+        check_source_files(settings)
+    except SourceError as err:
+        raise ConfigError(f"--locations-file: {err}" if settings.locations_file else f"Alluxio 3: {err}") from None
     try:
         books = [load_node_map(settings.node_map)] if settings.node_map else []
     except (OSError, ValueError) as err:

@@ -59,20 +59,22 @@ class TrackedHandler(BaseHTTPRequestHandler):
 class LoopbackServer:
     """Lifecycle of a fake: `with Fake() as fake:`, `url`, `stop()`/`start()` on the same port, `restart()`."""
 
-    def __init__(self, handler: type[TrackedHandler], name: str) -> None:
+    def __init__(self, handler: type[TrackedHandler], name: str, host: str = "127.0.0.1") -> None:
+        """`host`: the loopback address to listen on (any of 127.0.0.0/8)."""
         self._handler = handler
         self._name = name
         self._server: CuttableServer | None = None
         self._thread: threading.Thread | None = None
+        self.host = host
         self.port = 0
 
     @property
     def url(self) -> str:
-        return f"http://127.0.0.1:{self.port}"
+        return f"http://{self.host}:{self.port}"
 
     def start(self) -> None:
         """Listen (on the same port as before after a `stop`) and serve in a background thread."""
-        self._server = CuttableServer(("127.0.0.1", self.port), self._handler, self)
+        self._server = CuttableServer((self.host, self.port), self._handler, self)
         self.port = self._server.server_address[1]
         self._thread = threading.Thread(target=self._server.serve_forever, args=(0.02,), name=self._name,
                                         daemon=True)

@@ -39,6 +39,15 @@ TABLE = [  # flag, attribute, env var: the names operators script against
     ("--tls-client-ca-file", "tls_client_ca_file", "SCHEDULER_EXTENDER_TLS_CLIENT_CA_FILE"),
     ("--locality-access", "locality_access", "SCHEDULER_EXTENDER_LOCALITY_ACCESS"),
     ("--metrics-access", "metrics_access", "SCHEDULER_EXTENDER_METRICS_ACCESS"),
+    ("--alluxio3-etcd", "alluxio3_etcd", "SCHEDULER_EXTENDER_ALLUXIO3_ETCD"),
+    ("--alluxio3-static-workers", "alluxio3_static_workers", "SCHEDULER_EXTENDER_ALLUXIO3_STATIC_WORKERS"),
+    ("--alluxio3-master", "alluxio3_master", "SCHEDULER_EXTENDER_ALLUXIO3_MASTER"),
+    ("--alluxio3-ufs-root", "alluxio3_ufs_root", "SCHEDULER_EXTENDER_ALLUXIO3_UFS_ROOT"),
+    ("--alluxio3-listing-file", "alluxio3_listing_file", "SCHEDULER_EXTENDER_ALLUXIO3_LISTING_FILE"),
+    ("--alluxio3-cluster-name", "alluxio3_cluster_name", "SCHEDULER_EXTENDER_ALLUXIO3_CLUSTER_NAME"),
+    ("--alluxio3-virtual-nodes", "alluxio3_virtual_nodes", "SCHEDULER_EXTENDER_ALLUXIO3_VIRTUAL_NODES"),
+    ("--alluxio3-hash-ring", "alluxio3_hash_ring", "SCHEDULER_EXTENDER_ALLUXIO3_HASH_RING"),
+    ("--alluxio3-worker-http-port", "alluxio3_worker_http_port", "SCHEDULER_EXTENDER_ALLUXIO3_WORKER_HTTP_PORT"),
 ]
 
 PROXY = "http://alluxio-proxy:39999"
@@ -55,9 +64,10 @@ def load(*argv: str, env: dict[str, str] | None = None) -> Settings:
     """Settings with a proxy source unless the test names one."""
     argv_list = list(argv)
     env = env or {}
-    sources = ("--alluxio-proxy", "--locations-file")
+    sources = ("--alluxio-proxy", "--locations-file", "--alluxio3-etcd", "--alluxio3-static-workers",
+               "--alluxio3-master")
     if not any(a.split("=")[0] in sources for a in argv_list) and not any(
-            k in env for k in ("SCHEDULER_EXTENDER_ALLUXIO_PROXY", "SCHEDULER_EXTENDER_LOCATIONS_FILE")):
+            "SCHEDULER_EXTENDER_" + k[2:].upper().replace("-", "_") in env for k in sources):
         argv_list += ["--alluxio-proxy", PROXY]
     return load_settings(argv_list, env)
 
@@ -349,17 +359,21 @@ def test_a_source_is_required() -> None:
     with pytest.raises(ConfigError) as caught:
         load_settings([], {})
     assert str(caught.value) == (
-        "set one of --alluxio-proxy (read block locations from the Alluxio REST proxy) or "
-        "--locations-file (read them from a file)")
+        "set one of --alluxio-proxy (read block locations from the Alluxio REST proxy), "
+        "--locations-file (read them from a file), or for Alluxio 3 its worker membership: "
+        "--alluxio3-etcd, --alluxio3-static-workers or --alluxio3-master")
 
 
 def test_only_one_source(tmp_path: Path, snapshot: str) -> None:
+    only = ("set only one of --alluxio-proxy, --locations-file, --alluxio3-etcd, --alluxio3-static-workers and "
+            "--alluxio3-master")
     assert error_of("--alluxio-proxy", PROXY, "--locations-file", snapshot) == (
-        "--alluxio-proxy and --locations-file are both set; set only one of --alluxio-proxy and --locations-file")
+        f"--alluxio-proxy and --locations-file are both set; {only}")
     config = write_yaml(tmp_path, f"locations-file: {snapshot}\n")
     assert error_of("--config", config, env={"SCHEDULER_EXTENDER_ALLUXIO_PROXY": PROXY}) == (
-        f"SCHEDULER_EXTENDER_ALLUXIO_PROXY and {config}: locations-file are both set; "
-        "set only one of --alluxio-proxy and --locations-file")
+        f"SCHEDULER_EXTENDER_ALLUXIO_PROXY and {config}: locations-file are both set; {only}")
+    assert error_of("--locations-file", snapshot, "--alluxio3-etcd", "http://etcd:2379") == (
+        f"--locations-file and --alluxio3-etcd are both set; {only}")
 
 
 def test_alluxio_master_needs_the_proxy(tmp_path: Path, snapshot: str) -> None:
@@ -371,6 +385,37 @@ def test_alluxio_master_needs_the_proxy(tmp_path: Path, snapshot: str) -> None:
     assert str(caught.value) == (
         f'{config}: alluxio-master: "http://master:19999" is only used with --alluxio-proxy, which is not set')
     assert load("--alluxio-master", "http://master:19999").alluxio_master == "http://master:19999"
+
+
+def test_alluxio3_is_a_source_of_its_own(tmp_path: Path, snapshot: str) -> None:
+    s = load("--alluxio3-etcd", "http://etcd-0:2379, http://etcd-1:2379/", "--alluxio3-ufs-root", "s3://b/data")
+    assert s.alluxio3_etcd == ("http://etcd-0:2379", "http://etcd-1:2379") and s.alluxio_proxy is None
+    assert (s.alluxio3_cluster_name, s.alluxio3_virtual_nodes, s.alluxio3_hash_ring, s.alluxio3_worker_http_port) == (
+        "DefaultAlluxioCluster", 5, "live", 28080)
+    assert load("--alluxio3-static-workers", snapshot, "--alluxio3-ufs-root", "/mnt/ufs").alluxio3_static_workers
+    assert load(env={"SCHEDULER_EXTENDER_ALLUXIO3_MASTER": "http://m:19999",
+                     "SCHEDULER_EXTENDER_ALLUXIO3_UFS_ROOT": "hdfs://nn:8020/x"}).alluxio3_master == "http://m:19999"
+    assert error_of("--alluxio3-etcd", "http://e:2379", "--alluxio3-master", "http://m:19999",
+                    "--alluxio3-ufs-root", "/u").startswith("--alluxio3-etcd and --alluxio3-master are both set")
+    assert error_of("--alluxio3-etcd", "http://e:2379") == (
+        "--alluxio3-etcd needs --alluxio3-ufs-root (Alluxio's alluxio.dora.client.ufs.root)")
+
+
+def test_alluxio3_settings_are_checked(snapshot: str) -> None:
+    assert error_of("--alluxio3-etcd", "etcd:2379").startswith('--alluxio3-etcd: "etcd:2379" is not an http(s) URL')
+    assert error_of("--alluxio3-etcd", " , ") == '--alluxio3-etcd: " , " names no URL (e.g. http://etcd-0:2379,' \
+                                                  'http://etcd-1:2379)'
+    assert error_of("--alluxio3-ufs-root", "s3:bucket", "--alluxio3-etcd", "http://e:2379").startswith(
+        '--alluxio3-ufs-root: "s3:bucket" is not a URI Alluxio reads')
+    assert error_of("--alluxio3-hash-ring", "some") == '--alluxio3-hash-ring: "some" is not one of live, all'
+    assert error_of("--alluxio3-worker-http-port", "70000") == (
+        '--alluxio3-worker-http-port: "70000" must be at most 65535')
+    assert error_of("--alluxio3-virtual-nodes", "0") == '--alluxio3-virtual-nodes: "0" must be at least 1'
+    assert error_of("--alluxio3-ufs-root", "/u") == (
+        '--alluxio3-ufs-root: "/u" is only used with Alluxio 3 (--alluxio3-etcd, --alluxio3-static-workers or '
+        '--alluxio3-master), which is not set')
+    assert error_of("--locations-file", snapshot, "--alluxio3-listing-file", snapshot).startswith(
+        f'--alluxio3-listing-file: "{snapshot}" is only used with Alluxio 3')
 
 
 # The YAML file

@@ -9,7 +9,7 @@ CI = (Path(__file__).parent.parent / ".ci" / "run").read_text()
 
 
 def test_configuration_table_lists_every_setting_with_its_default():
-    rows = dict(re.findall(r"^\| `(--[a-z-]+)` \|\s*`?([^`|]*?)`?\s*\|", README, re.M))
+    rows = dict(re.findall(r"^\| `(--[a-z0-9-]+)` \|\s*`?([^`|]*?)`?\s*\|", README, re.M))
     assert set(rows) == {spec.flag for spec in SPECS} | {"--config"}
     for spec in SPECS:
         assert rows[spec.flag] == (spec.default or ""), spec.flag

@@ -75,6 +75,9 @@ class AlluxioRestSource:
         if not isinstance(self._call("get_status", "POST", url, b"{}"), dict):
             raise self._bad("get_status", url, "something other than a status object")
 
+    def start(self) -> None:
+        """Nothing runs beside the calls."""
+
     def _paths_url(self, path: str, action: str) -> str:
         # Absolute path after "paths/" gives the double slash Alluxio's own clients send; every other character
         # that means something in a URL (space % # ? ; + and non-ASCII) is percent-encoded as UTF-8.

@@ -2,7 +2,7 @@
 
 A source runs in the sync process (scheduler_extender/sync/), never in the serving one: `fetch` may
 download and decode hundreds of megabytes, and only its result, encoded compactly (entries.py), crosses
-over. A new source is a class with `fetch` and `probe` below, constructed in
+over. A new source is a class with `fetch`, `probe` and `start` below, constructed in
 `locations/configured.py` from the settings with a SourceMetrics for its calls; it may use threads
 (up to --fetch-threads fetches call it at once) and must raise SourceError for anything it cannot answer.
 """
@@ -62,6 +62,11 @@ class LocationSource(Protocol):
 
     def probe(self) -> None:
         """Cheap liveness check used for readiness. Raises SourceError."""
+        ...
+
+    def start(self) -> None:
+        """Start what the source runs beside its calls (Alluxio 3's membership watch), if anything. Called once,
+        in the sync process, after the source is made: a thread started before would not cross the exec."""
         ...
 
 

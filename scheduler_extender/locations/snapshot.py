@@ -60,6 +60,9 @@ class SnapshotSource:
     def probe(self) -> None:
         """Loaded at construction, so always answering."""
 
+    def start(self) -> None:
+        """Nothing runs beside the calls: a changed file is noticed by the next fetch."""
+
     def _reload_if_changed(self) -> None:
         """At most every `recheck` seconds: stat the file, and read it again if it changed."""
         now = time.monotonic()

@@ -86,6 +86,7 @@ def main(argv: list[str]) -> None:
     except SourceError as err:
         log.error("cannot open the location source: %s", err)
         raise SystemExit(1) from None
+    source.start()
     child = Child(channel, source, metrics)
     pool = ThreadPoolExecutor(settings.fetch_threads + 1, thread_name_prefix="sync-fetch")
     while True:
