@@ -36,7 +36,8 @@ def make_app(source: AlluxioRestSource) -> Flask:
     app.config["MAX_CONTENT_LENGTH"] = 64 << 20
 
     def reply(body: Any, status: int = 200) -> Response:
-        return Response(orjson.dumps(body), status, mimetype="application/json")
+        encoded = body if isinstance(body, bytes) else orjson.dumps(body)
+        return Response(encoded, status, mimetype="application/json")
 
     @app.post("/prioritize")
     def prioritize() -> Response:

@@ -202,12 +202,12 @@ def make_app(extender: Extender, index: LocationIndex, metrics: Metrics, cluster
     app.config["MAX_CONTENT_LENGTH"] = max_body_bytes
     verb_access = "client-cert" if access.client_cert else "open"
 
-    def call(verb: str, handle: Callable[[ExtenderArgs], Any], body: bytes) -> tuple[int, bytes]:
+    def call(verb: str, handle: Callable[[ExtenderArgs], bytes], body: bytes) -> tuple[int, bytes]:
         """Parse, handle, time and count one extender call; a body we cannot act on is a 400 with a reason."""
         start = time.perf_counter()
         outcome = "error"
         try:
-            status, payload = 200, orjson.dumps(handle(parse_args(body)))
+            status, payload = 200, handle(parse_args(body))
             outcome = "ok"
         except ProtocolError as err:
             status, payload, outcome = 400, orjson.dumps({"Error": f"bad {verb} request: {err}"}), "bad_request"

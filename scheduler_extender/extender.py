@@ -37,7 +37,7 @@ class Extender:
         self._names_books: LRUCache[tuple[str, ...], AddressBook] = LRUCache(8)
         self._names_lock = threading.Lock()
 
-    def filter(self, args: ExtenderArgs) -> dict[str, Any]:
+    def filter(self, args: ExtenderArgs) -> bytes:
         """Cached data never excludes a node. Only a pod that requires a local worker is kept off nodes
         without a ready one, as unresolvable (preempting pods would not bring a worker). While the worker
         map is unknown (no Kubernetes watch, or not synced yet) every node passes: never block scheduling."""
@@ -53,10 +53,10 @@ class Extender:
         refused = {name: NO_LOCAL_WORKER for name in args.node_names if name not in ready}
         return render_filter(args, passed, {}, refused)
 
-    def prioritize(self, args: ExtenderArgs) -> list[dict[str, Any]]:
+    def prioritize(self, args: ExtenderArgs) -> bytes:
         work = self._workload(args)
         if not work.paths:
-            return []
+            return render_priorities((), ())
         by_node = locality.node_bytes(self._node_tables(work.paths, args), self._nodes_resolver(args))
         return render_priorities(args.node_names, scoring.scores(args.node_names, by_node))
 
