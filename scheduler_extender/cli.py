@@ -49,7 +49,7 @@ def gunicorn_options(settings: Settings) -> dict[str, Any]:
     return {
         "bind": [settings.bind],
         "workers": 1,
-        "worker_class": "gthread",
+        "worker_class": "scheduler_extender.worker.ExtenderWorker",
         "threads": settings.threads,
         "keepalive": KEEPALIVE_SECONDS,
         # The worker's main loop beats the heartbeat while threads serve, so this only bounds a stuck

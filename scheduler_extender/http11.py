@@ -1,0 +1,198 @@
+"""HTTP/1.1 requests read whole from bytes as they arrive, and answers written as one buffer. Pure.
+
+The serving worker feeds a `RequestReader` whatever a connection delivered and gets back a complete
+`Request` only once its body is all there, so no thread ever waits on a client still sending. What a
+reader refuses (a request line or headers that are not HTTP/1.x, chunk framing that is wrong) is a
+`FramingError` carrying the status to answer before the connection is closed.
+"""
+from __future__ import annotations
+
+from dataclasses import dataclass, field
+from http import HTTPStatus
+
+import orjson
+
+MAX_HEAD_BYTES = 64 * 1024
+"""Request line and headers at most: kube-scheduler sends a few hundred bytes."""
+MAX_HEADERS = 100
+_CHUNK_LINE_MAX = 1024
+
+
+class FramingError(ValueError):
+    """Not an HTTP/1.x request we can read; `status` is what to answer before closing."""
+
+    def __init__(self, status: int, reason: str) -> None:
+        super().__init__(reason)
+        self.status = status
+
+
+@dataclass(slots=True)
+class Request:
+    method: str
+    target: str
+    version: str
+    headers: list[tuple[str, str]]
+    """Names lower-cased, in the order sent."""
+    body: bytes
+    keep_alive: bool
+    too_large: bool = False
+    """The body is over the limit: `body` holds what was read (at most limit + 1 bytes), never all of it."""
+    chunked: bool = False
+    content_length: int | None = None
+
+
+@dataclass(slots=True)
+class _Head:
+    method: str
+    target: str
+    version: str
+    headers: list[tuple[str, str]]
+    keep_alive: bool
+    content_length: int | None
+    chunked: bool
+    expect_continue: bool
+    body: bytearray = field(default_factory=bytearray)
+    chunk_left: int = -1
+    """Chunked bodies: bytes left of the current chunk (-1: a size line is next, -2: trailers are next)."""
+
+
+class RequestReader:
+    """One connection's requests, in order: `feed` bytes, `next_request` when one is whole."""
+
+    def __init__(self, max_body: int) -> None:
+        self._buf = bytearray()
+        self._head: _Head | None = None
+        self._max_body = max_body
+        self.continue_wanted = False
+        """The current request sent `Expect: 100-continue` and its body has not started: answer 100 first."""
+
+    @property
+    def started(self) -> bool:
+        """Some bytes of a request have arrived (the read timeout runs from here)."""
+        return bool(self._buf) or self._head is not None
+
+    def feed(self, data: bytes) -> None:
+        self._buf += data
+
+    def next_request(self) -> Request | None:
+        """The next whole request, or None until more bytes arrive. Raises FramingError."""
+        head = self._head
+        if head is None:
+            end = self._buf.find(b"\r\n\r\n")
+            if end < 0:
+                if len(self._buf) > MAX_HEAD_BYTES:
+                    raise FramingError(431, f"request line and headers over {MAX_HEAD_BYTES} bytes")
+                return None
+            if end > MAX_HEAD_BYTES:
+                raise FramingError(431, f"request line and headers over {MAX_HEAD_BYTES} bytes")
+            head = self._head = _parse_head(bytes(self._buf[:end]))
+            del self._buf[:end + 4]
+            length = head.content_length
+            if length is not None and length > self._max_body:
+                return self._finish(head, bytes(), too_large=True)
+            self.continue_wanted = head.expect_continue and not self._buf and (head.chunked or bool(length))
+        if head.chunked:
+            return self._chunked(head)
+        length = head.content_length or 0
+        if len(self._buf) < length:
+            return None
+        body = bytes(self._buf[:length])
+        del self._buf[:length]
+        return self._finish(head, body)
+
+    def _chunked(self, head: _Head) -> Request | None:
+        buf = self._buf
+        while True:
+            if head.chunk_left > 0:
+                take = min(head.chunk_left, len(buf))
+                head.body += buf[:take]
+                del buf[:take]
+                head.chunk_left -= take
+                if len(head.body) > self._max_body:
+                    return self._finish(head, bytes(head.body[:self._max_body + 1]), too_large=True)
+                if head.chunk_left:
+                    return None
+            line_end = buf.find(b"\r\n")
+            if line_end < 0:
+                if len(buf) > _CHUNK_LINE_MAX:
+                    raise FramingError(400, "chunk size line too long")
+                return None
+            line = bytes(buf[:line_end])
+            del buf[:line_end + 2]
+            if head.chunk_left == 0:  # the CRLF closing a chunk's data
+                if line:
+                    raise FramingError(400, "chunk data not followed by CRLF")
+                head.chunk_left = -1
+            elif head.chunk_left == -2:  # trailers, until an empty line
+                if not line:
+                    return self._finish(head, bytes(head.body))
+            else:
+                size = line.split(b";", 1)[0].strip()
+                if not size or len(size) > 16 or size.strip(b"0123456789abcdefABCDEF"):
+                    raise FramingError(400, f"bad chunk size {size[:20]!r}")
+                head.chunk_left = int(size, 16) or -2
+
+    def _finish(self, head: _Head, body: bytes, *, too_large: bool = False) -> Request:
+        self._head = None
+        self.continue_wanted = False
+        return Request(head.method, head.target, head.version, head.headers, body,
+                       keep_alive=head.keep_alive and not too_large, too_large=too_large, chunked=head.chunked,
+                       content_length=head.content_length)
+
+
+def _parse_head(raw: bytes) -> _Head:
+    lines = raw.split(b"\r\n")
+    parts = lines[0].split(b" ")
+    if len(parts) != 3 or not parts[0].isalpha() or not parts[1]:
+        raise FramingError(400, f"bad request line {lines[0][:100]!r}")
+    method, target, version = (p.decode("latin-1") for p in parts)
+    if version not in ("HTTP/1.1", "HTTP/1.0"):
+        raise FramingError(505 if version.startswith("HTTP/") else 400, f"unsupported version {version[:20]!r}")
+    if len(lines) - 1 > MAX_HEADERS:
+        raise FramingError(431, f"more than {MAX_HEADERS} headers")
+    headers = []
+    for line in lines[1:]:
+        name, colon, value = line.partition(b":")
+        if not colon or not name or name != name.strip() or b" " in name:
+            raise FramingError(400, f"bad header line {line[:100]!r}")
+        headers.append((name.decode("latin-1").lower(), value.strip().decode("latin-1")))
+    return _framing(method, target, version, headers)
+
+
+def _framing(method: str, target: str, version: str, headers: list[tuple[str, str]]) -> _Head:
+    """How the body is delimited and whether the connection stays open (RFC 9112 6 and 9.3)."""
+    lengths = {value for name, value in headers if name == "content-length"}
+    codings = [value.lower() for name, value in headers if name == "transfer-encoding"]
+    connection = {token.strip().lower() for name, value in headers if name == "connection"
+                  for token in value.split(",")}
+    if codings and lengths:
+        raise FramingError(400, "both Transfer-Encoding and Content-Length")
+    if codings and [c.strip() for c in ",".join(codings).split(",")] != ["chunked"]:
+        raise FramingError(501, f"unsupported Transfer-Encoding {', '.join(codings)[:50]!r}")
+    length = None
+    if lengths:
+        if len(lengths) > 1 or not next(iter(lengths)).isdigit():
+            raise FramingError(400, f"bad Content-Length {', '.join(lengths)[:50]!r}")
+        length = int(next(iter(lengths)))
+    keep_alive = "close" not in connection and (version == "HTTP/1.1" or "keep-alive" in connection)
+    expect = any(name == "expect" and value.lower() == "100-continue" for name, value in headers)
+    return _Head(method, target, version, headers, keep_alive, length, bool(codings), expect)
+
+
+_PHRASES = {status.value: status.phrase for status in HTTPStatus}
+
+
+def answer(status: int, body: bytes, *, keep_alive: bool) -> bytes:
+    """A JSON answer, status line, headers and body in one buffer, so it goes out in one write."""
+    close = "" if keep_alive else "Connection: close\r\n"
+    head = (f"HTTP/1.1 {status} {_PHRASES.get(status, 'Unknown')}\r\nContent-Type: application/json\r\n{close}"
+            f"Content-Length: {len(body)}\r\n\r\n")
+    return head.encode("ascii") + body
+
+
+def error_answer(status: int, reason: str) -> bytes:
+    """A refusal the worker makes itself (framing, timeouts): JSON like every other error, then close."""
+    return answer(status, orjson.dumps({"Error": reason}), keep_alive=False)
+
+
+CONTINUE = b"HTTP/1.1 100 Continue\r\n\r\n"
