@@ -3,6 +3,7 @@ from __future__ import annotations
 
 import socket
 import ssl
+import threading
 import time
 from dataclasses import dataclass
 from typing import Any
@@ -10,9 +11,9 @@ from typing import Any
 from . import http11
 
 HANDSHAKE, IDLE, READING, BUSY, WRITING, LINGER, CLOSED = range(7)
-"""HANDSHAKE: TLS not done yet. IDLE: no byte of a next request. READING: a request is arriving. BUSY: a
-pool thread answers it (nothing else touches the connection then). WRITING: the loop writes the rest of an
-answer. LINGER: refused while its body may still come: read and discarded, then closed."""
+"""HANDSHAKE: TLS not done yet. IDLE: no byte of a next request. READING: a request is arriving. BUSY: it is
+being answered. WRITING: the rest of an answer waits for the socket to take it. LINGER: refused while its
+body may still come: read and discarded, then closed."""
 
 _READ_SIZE = 256 * 1024
 
@@ -33,7 +34,7 @@ class Limits:
 
 class Connection:
     __slots__ = ("sock", "fd", "peer", "server", "reader", "state", "deadline", "out", "has_cert", "keep",
-                 "linger")
+                 "linger", "lock")
 
     def __init__(self, sock: socket.socket, peer: Any, server: Any, reader: http11.RequestReader, state: int,
                  deadline: float) -> None:
@@ -45,6 +46,8 @@ class Connection:
         """The client presented a certificate the TLS handshake verified."""
         self.keep = self.linger = False
         """After the answer: keep the connection open; or else, linger before closing it."""
+        self.lock = threading.Lock()
+        """Held by the thread working on the connection; the sweeper only tries it."""
 
     @classmethod
     def accepted(cls, client: socket.socket, peer: Any, server: Any, ssl_context: ssl.SSLContext | None,

@@ -22,9 +22,9 @@ class ExtenderWorker(Worker):  # type: ignore[misc]  # gunicorn has no type hint
                         max_body=settings.max_body_bytes, threads=self.cfg.threads,
                         max_connections=self.cfg.worker_connections, graceful_timeout=self.cfg.graceful_timeout)
         ssl_context = gunicorn_sock.ssl_context(self.cfg) if self.cfg.is_ssl else None
-        # self.PIPE is the signal wake-up pipe base.Worker set up: a SIGTERM wakes the loop at once.
+        # self.PIPE is the signal wake-up pipe base.Worker set up: a SIGTERM wakes the sweeping thread at once.
         server = Server([listener.sock for listener in self.sockets], self.wsgi, limits, ssl_context=ssl_context,
-                        wake=(self.PIPE[0], self.PIPE[1]))
+                        wake=self.PIPE[0])
         server.serve(running=self._running, beat=self.notify)
 
     def _running(self) -> bool:
