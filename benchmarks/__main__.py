@@ -6,8 +6,9 @@
 
 Writes OUT/results.json and OUT/results.md (OUT defaults to benchmarks/results, or benchmarks/results-quick
 with --quick). Sections: http (the served extender over loopback), inprocess (the same bodies without HTTP),
-naive (the index-less peer), memory and sync (one 1M-block index load of a fresh server), scheduler (pods/s
-through a real kube-scheduler, with and without the extender; needs the e2e control plane binaries).
+naive (the index-less peer), memory and sync (one 1M-block index load of a fresh server), floor (against a
+minimal Go extender), slow-clients (100 stalled clients during calls), scheduler (pods/s through a real
+kube-scheduler, with and without the extender; needs the e2e control plane binaries).
 """
 from __future__ import annotations
 
@@ -21,15 +22,16 @@ import traceback
 from pathlib import Path
 from typing import Any, Callable
 
-from . import env, index_bench, machine, report, scheduler_bench, served_bench
+from . import env, floor_bench, index_bench, machine, report, scheduler_bench, served_bench, slow_clients
 from .common import Context
 from .dataset import FULL, QUICK
 
 SECTIONS: dict[str, Callable[[Context], Any]] = {
     "http": served_bench.http, "inprocess": served_bench.inprocess, "naive": served_bench.naive,
-    "memory": index_bench.memory, "sync": index_bench.sync, "scheduler": scheduler_bench.scheduler,
+    "memory": index_bench.memory, "sync": index_bench.sync, "floor": floor_bench.floor_section,
+    "slow-clients": slow_clients.slow_clients, "scheduler": scheduler_bench.scheduler,
 }
-NEEDS_DATASET = {"http", "inprocess", "naive", "memory", "sync"}
+NEEDS_DATASET = {"http", "inprocess", "naive", "memory", "sync", "floor", "slow-clients"}
 
 
 def parse(argv: list[str]) -> argparse.Namespace:
