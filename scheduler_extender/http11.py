@@ -61,6 +61,9 @@ class RequestReader:
 
     def __init__(self, max_body: int) -> None:
         self._buf = bytearray()
+        self._scanned = 0
+        """Bytes of `_buf` already searched for the end of the headers: a client sending them a byte at a
+        time must not make every byte rescan all the others."""
         self._head: _Head | None = None
         self._max_body = max_body
         self.continue_wanted = False
@@ -78,15 +81,15 @@ class RequestReader:
         """The next whole request, or None until more bytes arrive. Raises FramingError."""
         head = self._head
         if head is None:
-            end = self._buf.find(b"\r\n\r\n")
-            if end < 0:
+            end = self._buf.find(b"\r\n\r\n", max(0, self._scanned - 3))
+            if end < 0 or end > MAX_HEAD_BYTES:
+                self._scanned = len(self._buf)
                 if len(self._buf) > MAX_HEAD_BYTES:
                     raise FramingError(431, f"request line and headers over {MAX_HEAD_BYTES} bytes")
                 return None
-            if end > MAX_HEAD_BYTES:
-                raise FramingError(431, f"request line and headers over {MAX_HEAD_BYTES} bytes")
             head = self._head = _parse_head(bytes(self._buf[:end]))
             del self._buf[:end + 4]
+            self._scanned = 0
             length = head.content_length
             if length is not None and length > self._max_body:
                 return self._finish(head, bytes(), too_large=True)
@@ -146,6 +149,8 @@ def _parse_head(raw: bytes) -> _Head:
     if len(parts) != 3 or not parts[0].isalpha() or not parts[1]:
         raise FramingError(400, f"bad request line {lines[0][:100]!r}")
     method, target, version = (p.decode("latin-1") for p in parts)
+    if target.startswith(("http://", "https://")):  # absolute-form (RFC 9112 3.2.2): keep path and query
+        target = "/" + target.split("/", 3)[3] if target.count("/") >= 3 else "/"
     if version not in ("HTTP/1.1", "HTTP/1.0"):
         raise FramingError(505 if version.startswith("HTTP/") else 400, f"unsupported version {version[:20]!r}")
     if len(lines) - 1 > MAX_HEADERS:

@@ -1,17 +1,14 @@
 """The HTTP/1.1 server: requests are read whole before anything waits on them.
 
 gunicorn's threaded worker reads each request in a pool thread, so a few clients that send half a request
-and stall hold every thread and no scheduling call is answered. Here every socket is non-blocking and
-registered one-shot in one epoll set, which all `threads` serving threads wait on: the thread an event
-wakes reads what arrived, does a TLS handshake step, or writes more of an answer, and goes back to waiting,
-unless a request is now whole: that one it answers itself, with one write (no hand-off to another thread,
-which cost 0.05 ms of CPU per call). What does not fit in the socket buffer is written on later events, so
-a client that does not read costs no thread either. The calling thread sweeps deadlines: a request not
-whole within the read timeout is answered 408 and closed, an answer not taken within it dropped, an idle
-connection closed after `keepalive` seconds.
-
-What a request is answered with is answers.py's business: the app's direct handler for a scheduling call,
-else the WSGI app.
+and stall hold every thread. Here every socket is non-blocking and registered one-shot in one epoll set,
+which all `threads` serving threads wait on: the thread an event wakes reads what arrived, does a TLS
+handshake step or writes more of an answer, and goes back to waiting, unless a request is now whole: that
+one it answers itself, in one write (a hand-off to another thread cost 0.05 ms of CPU per call). What
+does not fit in the socket buffer is written on later events, so a client that does not read costs no
+thread either. The calling thread sweeps deadlines: a request not whole within the read timeout is
+answered 408 and closed, an answer not taken within it dropped, an idle connection closed after
+`keepalive` seconds. What a request is answered with is answers.py's business.
 """
 from __future__ import annotations
 
@@ -47,7 +44,7 @@ class Server:
         self.epoll = select.epoll()
         self.conns: dict[int, Connection] = {}
         self.conns_lock = threading.Lock()
-        self.stopping = False
+        self.stopping = self._accept_paused = False
         self._stop_r, self._stop_w = os.pipe()
 
     def serve(self, running: Callable[[], bool], beat: Callable[[], None]) -> None:
@@ -100,6 +97,10 @@ class Server:
         times a second. Deadlines hold to 50 ms however many connections there are. A connection a serving
         thread is on is left alone until the next sweep."""
         due = now + min(1.0, self.limits.read_timeout / 10)
+        if self._accept_paused:
+            self._accept_paused = False
+            for fd in list(self.listeners):
+                self._arm(fd, _IN)
         with self.conns_lock:
             conns = list(self.conns.values())
         for conn in conns:
@@ -135,27 +136,27 @@ class Server:
                         self._on_event(conn)
 
     def _accept(self, listener: socket.socket) -> None:
-        try:
-            for _ in range(64):
-                try:
-                    client, peer = listener.accept()
-                except BlockingIOError:
-                    return
-                except OSError as err:
-                    if err.errno == errno.ECONNABORTED:
-                        continue
-                    if err.errno != errno.EBADF:  # EBADF: closed as the server stops
-                        log.warning("accept: %s", err)  # out of descriptors: the backlog waits for a sweep
-                    return
-                if len(self.conns) >= self.limits.max_connections:
-                    self._evict_idle()
-                conn = Connection.accepted(client, peer, listener.getsockname(), self.ssl_context, self.limits)
-                with self.conns_lock:
-                    self.conns[conn.fd] = conn
-                self.epoll.register(conn.fd, _IN)
-        finally:
-            if listener.fileno() in self.listeners:
-                self._arm(listener.fileno(), _IN)
+        """Accept what is waiting; the listener is armed again after, except when out of descriptors
+        (then the next sweep arms it, rather than every serving thread spinning on it)."""
+        for _ in range(64):
+            try:
+                client, peer = listener.accept()
+            except BlockingIOError:
+                break
+            except OSError as err:
+                if err.errno == errno.ECONNABORTED:
+                    continue
+                if err.errno != errno.EBADF:  # EBADF: closed as the server stops
+                    log.warning("accept: %s; accepting again in 50 ms", err)
+                    self._accept_paused = True
+                return
+            if len(self.conns) >= self.limits.max_connections:
+                self._evict_idle()
+            conn = Connection.accepted(client, peer, listener.getsockname(), self.ssl_context, self.limits)
+            with self.conns_lock:
+                self.conns[conn.fd] = conn
+            self.epoll.register(conn.fd, _IN)
+        self._arm(listener.fileno(), _IN)
 
     def _evict_idle(self) -> None:
         """At the connection limit: make room by closing the idle connection closest to its timeout."""
