@@ -37,7 +37,7 @@ def respond(app: WsgiApp, routes: Routes | None, request: http11.Request, *, kee
             peer: Any, server: Any, https: bool, has_cert: bool) -> bytes:
     handle = None
     if routes is not None and not request.too_large:
-        handle = routes.direct(request.method, request.target, has_cert)
+        handle = routes.direct(request.head.method, request.head.target, has_cert)
     if handle is not None:
         status, payload = handle(request.body)
         return http11.answer(status, payload, keep_alive=keep_alive)
@@ -50,10 +50,11 @@ def environ(request: http11.Request, *, sock: Any, peer: tuple[Any, ...] | Any, 
     """The PEP 3333 environ gunicorn would build for `request`, its body already read whole. A chunked
     body over the limit is given as what was read of it (limit + 1 bytes, no length): the app refuses it
     as it would refuse one it cut itself."""
-    path, _, query = request.target.partition("?")
+    head = request.head
+    path, _, query = head.target.partition("?")
     env: dict[str, Any] = {
-        "REQUEST_METHOD": request.method, "SCRIPT_NAME": "", "QUERY_STRING": query, "RAW_URI": request.target,
-        "PATH_INFO": unquote_to_bytes(path).decode("latin-1"), "SERVER_PROTOCOL": request.version,
+        "REQUEST_METHOD": head.method, "SCRIPT_NAME": "", "QUERY_STRING": query, "RAW_URI": head.target,
+        "PATH_INFO": unquote_to_bytes(path).decode("latin-1"), "SERVER_PROTOCOL": head.version,
         "SERVER_NAME": str(server[0]) if isinstance(server, tuple) else "localhost",
         "SERVER_PORT": str(server[1]) if isinstance(server, tuple) else "",
         "REMOTE_ADDR": str(peer[0]) if isinstance(peer, tuple) else "",
@@ -63,7 +64,7 @@ def environ(request: http11.Request, *, sock: Any, peer: tuple[Any, ...] | Any, 
         "wsgi.multiprocess": False, "wsgi.run_once": False, "wsgi.input_terminated": True,
         "gunicorn.socket": sock,
     }
-    for name, value in request.headers:
+    for name, value in head.headers:
         if "_" in name:  # HTTP_X_Y must not be spoofable by an "x_y" header (gunicorn drops them too)
             continue
         if name == "content-type":

@@ -7,7 +7,7 @@ reader refuses (a request line or headers that are not HTTP/1.x, chunk framing t
 """
 from __future__ import annotations
 
-from dataclasses import dataclass, field
+from dataclasses import dataclass
 from http import HTTPStatus
 
 import orjson
@@ -26,34 +26,31 @@ class FramingError(ValueError):
         self.status = status
 
 
-@dataclass(slots=True)
-class Request:
+@dataclass(frozen=True, slots=True)
+class Head:
+    """What a request's line and headers say."""
+
     method: str
     target: str
     version: str
     headers: list[tuple[str, str]]
     """Names lower-cased, in the order sent."""
-    body: bytes
-    keep_alive: bool
-    too_large: bool = False
-    """The body is over the limit: `body` holds what was read (at most limit + 1 bytes), never all of it."""
-    chunked: bool = False
-    content_length: int | None = None
-
-
-@dataclass(slots=True)
-class _Head:
-    method: str
-    target: str
-    version: str
-    headers: list[tuple[str, str]]
     keep_alive: bool
     content_length: int | None
     chunked: bool
     expect_continue: bool
-    body: bytearray = field(default_factory=bytearray)
-    chunk_left: int = -1
-    """Chunked bodies: bytes left of the current chunk (-1: a size line is next, -2: trailers are next)."""
+
+
+@dataclass(frozen=True, slots=True)
+class Request:
+    head: Head
+    body: bytes
+    too_large: bool = False
+    """The body is over the limit: `body` holds what was read (at most limit + 1 bytes), never all of it."""
+
+    @property
+    def keep_alive(self) -> bool:
+        return self.head.keep_alive and not self.too_large
 
 
 class RequestReader:
@@ -64,7 +61,10 @@ class RequestReader:
         self._scanned = 0
         """Bytes of `_buf` already searched for the end of the headers: a client sending them a byte at a
         time must not make every byte rescan all the others."""
-        self._head: _Head | None = None
+        self._head: Head | None = None
+        self._body = bytearray()
+        self._chunk_left = -1
+        """Chunked bodies: bytes left of the current chunk (-1: a size line is next, -2: trailers are next)."""
         self._max_body = max_body
         self.continue_wanted = False
         """The current request sent `Expect: 100-continue` and its body has not started: answer 100 first."""
@@ -92,7 +92,7 @@ class RequestReader:
             self._scanned = 0
             length = head.content_length
             if length is not None and length > self._max_body:
-                return self._finish(head, bytes(), too_large=True)
+                return self._finish(head, b"", too_large=True)
             self.continue_wanted = head.expect_continue and not self._buf and (head.chunked or bool(length))
         if head.chunked:
             return self._chunked(head)
@@ -103,17 +103,17 @@ class RequestReader:
         del self._buf[:length]
         return self._finish(head, body)
 
-    def _chunked(self, head: _Head) -> Request | None:
-        buf = self._buf
+    def _chunked(self, head: Head) -> Request | None:
+        buf, body = self._buf, self._body
         while True:
-            if head.chunk_left > 0:
-                take = min(head.chunk_left, len(buf))
-                head.body += buf[:take]
+            if self._chunk_left > 0:
+                take = min(self._chunk_left, len(buf))
+                body += buf[:take]
                 del buf[:take]
-                head.chunk_left -= take
-                if len(head.body) > self._max_body:
-                    return self._finish(head, bytes(head.body[:self._max_body + 1]), too_large=True)
-                if head.chunk_left:
+                self._chunk_left -= take
+                if len(body) > self._max_body:
+                    return self._finish(head, bytes(body[:self._max_body + 1]), too_large=True)
+                if self._chunk_left:
                     return None
             line_end = buf.find(b"\r\n")
             if line_end < 0:
@@ -122,28 +122,26 @@ class RequestReader:
                 return None
             line = bytes(buf[:line_end])
             del buf[:line_end + 2]
-            if head.chunk_left == 0:  # the CRLF closing a chunk's data
+            if self._chunk_left == 0:  # the CRLF closing a chunk's data
                 if line:
                     raise FramingError(400, "chunk data not followed by CRLF")
-                head.chunk_left = -1
-            elif head.chunk_left == -2:  # trailers, until an empty line
+                self._chunk_left = -1
+            elif self._chunk_left == -2:  # trailers, until an empty line
                 if not line:
-                    return self._finish(head, bytes(head.body))
+                    return self._finish(head, bytes(body))
             else:
                 size = line.split(b";", 1)[0].strip()
                 if not size or len(size) > 16 or size.strip(b"0123456789abcdefABCDEF"):
                     raise FramingError(400, f"bad chunk size {size[:20]!r}")
-                head.chunk_left = int(size, 16) or -2
+                self._chunk_left = int(size, 16) or -2
 
-    def _finish(self, head: _Head, body: bytes, *, too_large: bool = False) -> Request:
-        self._head = None
+    def _finish(self, head: Head, body: bytes, *, too_large: bool = False) -> Request:
+        self._head, self._body, self._chunk_left = None, bytearray(), -1
         self.continue_wanted = False
-        return Request(head.method, head.target, head.version, head.headers, body,
-                       keep_alive=head.keep_alive and not too_large, too_large=too_large, chunked=head.chunked,
-                       content_length=head.content_length)
+        return Request(head, body, too_large)
 
 
-def _parse_head(raw: bytes) -> _Head:
+def _parse_head(raw: bytes) -> Head:
     lines = raw.split(b"\r\n")
     parts = lines[0].split(b" ")
     if len(parts) != 3 or not parts[0].isalpha() or not parts[1]:
@@ -164,7 +162,7 @@ def _parse_head(raw: bytes) -> _Head:
     return _framing(method, target, version, headers)
 
 
-def _framing(method: str, target: str, version: str, headers: list[tuple[str, str]]) -> _Head:
+def _framing(method: str, target: str, version: str, headers: list[tuple[str, str]]) -> Head:
     """How the body is delimited and whether the connection stays open (RFC 9112 6 and 9.3)."""
     lengths = {value for name, value in headers if name == "content-length"}
     codings = [value.lower() for name, value in headers if name == "transfer-encoding"]
@@ -181,7 +179,7 @@ def _framing(method: str, target: str, version: str, headers: list[tuple[str, st
         length = int(next(iter(lengths)))
     keep_alive = "close" not in connection and (version == "HTTP/1.1" or "keep-alive" in connection)
     expect = any(name == "expect" and value.lower() == "100-continue" for name, value in headers)
-    return _Head(method, target, version, headers, keep_alive, length, bool(codings), expect)
+    return Head(method, target, version, headers, keep_alive, length, bool(codings), expect)
 
 
 _PHRASES = {status.value: status.phrase for status in HTTPStatus}

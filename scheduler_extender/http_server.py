@@ -227,7 +227,7 @@ class Server:
             data = answers.respond(self.app, self.routes, request, keep_alive=keep, sock=conn.sock,
                                    peer=conn.peer, server=conn.server, https=conn.tls, has_cert=conn.has_cert)
         except Exception:
-            log.exception("answering %s %s", request.method, request.target)
+            log.exception("answering %s %s", request.head.method, request.head.target)
             data, keep = http11.error_answer(500, "internal error"), False
         conn.out, conn.keep, conn.linger = memoryview(data), keep, request.too_large
         return self._write(conn)

@@ -8,7 +8,8 @@ from typing import Any
 from gunicorn import sock as gunicorn_sock
 from gunicorn.workers.base import Worker
 
-from .http_server import Limits, Server
+from .connection import Limits
+from .http_server import Server
 
 
 class ExtenderWorker(Worker):  # type: ignore[misc]  # gunicorn has no type hints

@@ -20,8 +20,9 @@ def read_all(data: bytes, max_body: int = 1000, step: int | None = None) -> list
 def test_a_request_fed_a_byte_at_a_time_is_the_same_request() -> None:
     whole, trickled = read_all(POST * 2), read_all(POST * 2, step=1)
     assert whole == trickled and len(whole) == 2
-    assert (whole[0].method, whole[0].target, whole[0].body, whole[0].keep_alive) == ("POST", "/prioritize", b"{}", True)
-    assert whole[0].headers == [("host", "x"), ("content-length", "2")]
+    head = whole[0].head
+    assert (head.method, head.target, whole[0].body, whole[0].keep_alive) == ("POST", "/prioritize", b"{}", True)
+    assert head.headers == [("host", "x"), ("content-length", "2")]
 
 
 def test_nothing_until_the_body_is_whole() -> None:
@@ -42,8 +43,8 @@ def test_keep_alive_follows_the_version_and_connection_header(head: bytes, keep_
 
 
 def test_absolute_form_targets_keep_path_and_query() -> None:
-    assert read_all(b"GET http://extender:8888/locality?path=/x HTTP/1.1\r\n\r\n")[0].target == "/locality?path=/x"
-    assert read_all(b"GET http://extender HTTP/1.1\r\n\r\n")[0].target == "/"
+    assert read_all(b"GET http://extender:8888/locality?path=/x HTTP/1.1\r\n\r\n")[0].head.target == "/locality?path=/x"
+    assert read_all(b"GET http://extender HTTP/1.1\r\n\r\n")[0].head.target == "/"
 
 
 def test_chunked_bodies_are_decoded_with_extensions_and_trailers() -> None:
@@ -56,7 +57,7 @@ def test_bodies_over_the_limit_are_not_read_whole() -> None:
     assert announced.too_large and announced.body == b"" and not announced.keep_alive
     chunked = read_all(b"POST /f HTTP/1.1\r\nTransfer-Encoding: chunked\r\n\r\n8\r\n12345678\r\n8\r\n12345678\r\n",
                        max_body=10)[0]
-    assert chunked.too_large and chunked.body == b"12345678123" and chunked.content_length is None
+    assert chunked.too_large and chunked.body == b"12345678123" and chunked.head.content_length is None
 
 
 def test_expect_100_continue_is_wanted_only_before_the_body() -> None:
