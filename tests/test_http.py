@@ -109,6 +109,7 @@ def test_health_readiness_and_metrics(demo):
     assert 'scheduler_extender_requests_total{outcome="bad_request",verb="prioritize"}' in text
     assert "scheduler_extender_request_duration_seconds_bucket" in text
     assert "scheduler_extender_sync_age_seconds" in text and "scheduler_extender_index_entries" in text
+    assert "process_resident_memory_bytes" in text and "process_open_fds" in text  # the serving process
 
 
 def test_locality_explains_the_ranking(demo):
