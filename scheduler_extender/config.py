@@ -250,8 +250,8 @@ class Settings:
     # arriving by then has no caller left waiting for it, and must not hold anything meanwhile.
     read_timeout: float = _setting(
         "read-timeout", _duration(positive=True), "5s", "DURATION",
-        "longest a request may take to arrive whole, from its first byte (TLS handshake included); slower "
-        "ones are dropped and counted")
+        "longest a request may take to arrive whole, from its first byte (TLS handshake included), and an "
+        "answer to be taken; slower ones are dropped and counted")
     log_level: str = _setting(
         "log-level", _one_of("debug", "info", "warning", "error"), "info", "LEVEL",
         "one of debug, info, warning, error")

@@ -81,8 +81,7 @@ class Server:
         os.close(self._stop_w)
 
     def _stop_accepting(self, now: float) -> None:
-        """No new connections; idle ones get a moment for a request already on its way (answered with
-        `Connection: close`), then close."""
+        """No new connections; idle ones get a moment for a request on its way (answered, then closed)."""
         listeners, self.listeners = self.listeners, {}
         for fd, listener in listeners.items():
             self.epoll.unregister(fd)
@@ -92,10 +91,9 @@ class Server:
                 conn.deadline = min(conn.deadline, now + LINGER_SECONDS)
 
     def _sweep(self, now: float) -> float:
-        """Close what is past its deadline; returns when to sweep next: at the next deadline, at least every
-        tenth of the read timeout (so a deadline set meanwhile is seen before it passes) and at most 20
-        times a second. Deadlines hold to 50 ms however many connections there are. A connection a serving
-        thread is on is left alone until the next sweep."""
+        """Close what is past its deadline (a connection a serving thread is on waits for the next sweep).
+        Returns when to sweep next: at the next deadline, at least every tenth of the read timeout (so one
+        set meanwhile is seen before it passes), at most 20 times a second: deadlines hold to 50 ms."""
         due = now + min(1.0, self.limits.read_timeout / 10)
         if self._accept_paused:
             self._accept_paused = False
@@ -272,6 +270,8 @@ class Server:
     # --- any thread ---
 
     def _close(self, conn: Connection) -> None:
+        if conn.state == CLOSED:  # its fd may be another connection's by now
+            return
         with self.conns_lock:
             if self.conns.get(conn.fd) is conn:
                 del self.conns[conn.fd]
