@@ -239,7 +239,8 @@ def make_app(extender: Extender, index: LocationIndex, metrics: Metrics, cluster
         max_body_bytes=max_body_bytes, client_cert=access.client_cert, metrics=metrics)
 
     def answer(verb: str) -> Response:
-        """What the fast path left to Flask: refusals, chunked bodies, bodies over the limit."""
+        """What the fast path left to Flask: refusals and bodies over the limit (and, under a WSGI server
+        other than ours, chunked bodies)."""
         refused = refusal(verb_access, f"/{verb}")
         if refused is not None:
             metrics.requests.labels(verb, "refused").inc()

@@ -22,7 +22,8 @@ never sends a POST down a connection the server is closing at that instant, whic
 
 
 class ExtenderServer(BaseApplication):
-    """gunicorn serving the Flask app: one worker process with `settings.threads` gthread threads.
+    """gunicorn serving the Flask app: one worker process of our class (worker.py: requests are read whole
+    without a thread, then answered by one of `settings.threads`), which reads `settings` from here.
 
     One process, because the process holds the block-location index and its sync loop in memory: several
     processes would each hold, sync and warm their own index and answer from different ones. Threads are
