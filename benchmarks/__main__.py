@@ -7,8 +7,9 @@
 Writes OUT/results.json and OUT/results.md (OUT defaults to benchmarks/results, or benchmarks/results-quick
 with --quick). Sections: http (the served extender over loopback), inprocess (the same bodies without HTTP),
 naive (the index-less peer), memory and sync (one 1M-block index load of a fresh server), refresh (paced calls
-while a 100,000-block directory refreshes every 5 s, against no refresh), scheduler (pods/s
-through a real kube-scheduler, with and without the extender; needs the e2e control plane binaries).
+while a 100,000-block directory refreshes every 5 s, against no refresh), floor (against a minimal Go
+extender), slow-clients (100 stalled clients during calls), scheduler (pods/s through a real
+kube-scheduler, with and without the extender; needs the e2e control plane binaries).
 """
 from __future__ import annotations
 
@@ -22,16 +23,17 @@ import traceback
 from pathlib import Path
 from typing import Any, Callable
 
-from . import env, index_bench, machine, refresh_bench, report, scheduler_bench, served_bench
+from . import (env, floor_bench, index_bench, machine, refresh_bench, report, scheduler_bench, served_bench,
+               slow_clients)
 from .common import Context
 from .dataset import FULL, QUICK
 
 SECTIONS: dict[str, Callable[[Context], Any]] = {
     "http": served_bench.http, "inprocess": served_bench.inprocess, "naive": served_bench.naive,
     "memory": index_bench.memory, "sync": index_bench.sync, "refresh": refresh_bench.refresh,
-    "scheduler": scheduler_bench.scheduler,
+    "floor": floor_bench.floor_section, "slow-clients": slow_clients.slow_clients, "scheduler": scheduler_bench.scheduler,
 }
-NEEDS_DATASET = {"http", "inprocess", "naive", "memory", "sync", "refresh"}
+NEEDS_DATASET = {"http", "inprocess", "naive", "memory", "sync", "refresh", "floor", "slow-clients"}
 
 
 def parse(argv: list[str]) -> argparse.Namespace:

@@ -61,6 +61,26 @@ def cell_bodies(spec: Spec, mode: str, n: int, workload: str) -> list[bytes]:
             for k, paths in enumerate(workload_paths(spec, workload))]
 
 
+def full_nodes_body(spec: Spec, n: int, workload: str, pod_index: int = 0) -> bytes:
+    """The `workload`'s pod with N full-size Node objects (tests/full_nodes.py: 50 images, managedFields,
+    18 KB each) as kube-scheduler sends them with `nodeCacheCapable: false`, compact as Go writes them."""
+    from full_nodes import full_node
+
+    items = []
+    for i, name in enumerate(candidates(spec, n)):
+        node = full_node(name)
+        for address in node["status"]["addresses"]:
+            if address["type"] == "InternalIP":
+                address["address"] = f"10.{i >> 16}.{(i >> 8) & 255}.{i & 255}"
+            elif address["type"] == "Hostname":
+                address["address"] = name
+        items.append(node)
+    paths = workload_paths(spec, workload)[pod_index]
+    doc = {"Pod": pod(f"{workload}-exec-{pod_index}", paths), "Nodes": {"metadata": {}, "items": items},
+           "NodeNames": None}
+    return json.dumps(doc, separators=(",", ":")).encode()
+
+
 def pod_body(paths: list[str], names: list[str], name: str = "warm") -> bytes:
     """A NodeNames body for one pod reading `paths` (index warming)."""
     return json.dumps({"Pod": pod(name, paths), "Nodes": None, "NodeNames": names}).encode()

@@ -78,12 +78,17 @@ def run_tool(module: str, spec: dict[str, Any], tmp: Path, timeout: float, name:
 
 
 def loadgen(ctx: Context, port: int, cell: Cell, *, kind: str, duration: float, max_count: int,
-            connections: int = 1, warmup: int = 3, rate: float | None = None, pods: int | None = None
-            ) -> dict[str, Any]:
-    """Run the load generator on `cell`'s bodies (the first `pods` of them if given)."""
-    spec = {"port": port, "path": "/" + cell.verb, "kind": kind, "duration": duration, "max_count": max_count,
-            "connections": connections, "warmup": warmup, "rate": rate, "pods": pods,
-            "cell": {"spec": ctx.spec.__dict__, **cell.as_dict()}}
+            connections: int = 1, warmup: int = 3, rate: float | None = None, pods: int | None = None,
+            body_files: list[Path] | None = None) -> dict[str, Any]:
+    """Run the load generator on `cell`'s bodies (the first `pods` of them if given), or on the bodies in
+    `body_files`, POSTed to the cell's verb."""
+    spec: dict[str, Any] = {"port": port, "path": "/" + cell.verb, "kind": kind, "duration": duration,
+                            "max_count": max_count, "connections": connections, "warmup": warmup, "rate": rate,
+                            "pods": pods}
+    if body_files is None:
+        spec["cell"] = {"spec": ctx.spec.__dict__, **cell.as_dict()}
+    else:
+        spec["body_files"] = [str(path) for path in body_files]
     return run_tool("loadgen", spec, ctx.tmp, timeout=duration * 4 + 300, name=f"loadgen-{kind}")
 
 
@@ -94,9 +99,10 @@ def expected_scores(ctx: Context, cell: Cell, pod: int = 0) -> list[int]:
     return scoring.scores(names, ctx.truth.of(workload_paths(ctx.spec, cell.workload)[pod]))
 
 
-def check_answer(ctx: Context, server: Any, cell: Cell) -> str:
-    """Post the cell's first body once and compare with the truth: 'ok' or what differs."""
-    body = cell_bodies(ctx.spec, cell.mode, cell.n, cell.workload)[0]
+def check_answer(ctx: Context, server: Any, cell: Cell, body: bytes | None = None) -> str:
+    """Post the cell's first body (or `body`, for its first pod) once and compare with the truth: 'ok' or
+    what differs."""
+    body = body or cell_bodies(ctx.spec, cell.mode, cell.n, cell.workload)[0]
     status, answer = post(server.url + "/" + cell.verb, body)
     if status != 200:
         return f"HTTP {status}"

@@ -5,7 +5,7 @@
 The worker builds the app exactly as the served worker does (`config.load_settings` with the same flags,
 `serve.open_inputs`, `serve.create_app`) against the same fake Alluxio, warms the same paths, then times each cell
 two ways, closed loop, bounded by count and time:
-- `handler`: `protocol.parse_args(body)`, the Extender verb, `orjson.dumps(answer)`: what the route does
+- `handler`: `protocol.parse_args(body)` and the Extender verb, which renders the answer: what the route does
   minus Flask and metrics (the Extender instance is the one create_app builds, captured by wrapping the
   class create_app imports);
 - `flask`: the Flask test client POSTing the body (routing, metrics, Response; no socket, no gunicorn).
@@ -23,8 +23,6 @@ import time
 import urllib.parse
 from pathlib import Path
 from typing import Any, Callable
-
-import orjson
 
 from .bodies import cell_bodies, pod_body
 from .dataset import Spec, hot_paths
@@ -88,8 +86,8 @@ def worker(spec: dict[str, Any]) -> dict[str, Any]:
         bodies = cell_bodies(data, cell["mode"], cell["n"], cell["workload"])
         verb = getattr(extender, cell["verb"])
 
-        def handler(body: bytes, verb: Callable[[Any], Any] = verb) -> bytes:
-            return orjson.dumps(verb(parse_args(body)))
+        def handler(body: bytes, verb: Callable[[Any], bytes] = verb) -> bytes:
+            return verb(parse_args(body))
 
         def flask(body: bytes, path: str = "/" + cell["verb"]) -> bytes:
             answer = client.post(path, data=body, content_type="application/json")

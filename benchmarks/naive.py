@@ -8,7 +8,7 @@ list-status per path, no cache), place workers with the request's own names or N
 (a fresh `scheduler_extender.placement.Placement` per request, over the entries as the sync process would
 send them), and score with `scoring`: the same answer as the real extender's, computed from scratch. /filter passes every candidate, as the real one
 does for pods that do not require a local worker (it needs no Alluxio data). Served by gunicorn with the
-real server's settings (`scheduler_extender.cli.gunicorn_options`: one worker, 4 gthread threads, the same
+real server's settings (`scheduler_extender.cli.gunicorn_options`: one worker of ours, the same threads and
 keep-alive).
 """
 from __future__ import annotations
@@ -22,7 +22,7 @@ from gunicorn.app.base import BaseApplication
 
 from scheduler_extender import scoring
 from scheduler_extender.cli import gunicorn_options
-from scheduler_extender.config import load_settings
+from scheduler_extender.config import Settings, load_settings
 from scheduler_extender.entries import decode, encode
 from scheduler_extender.locations.alluxio_rest import AlluxioRestSource
 from scheduler_extender.locations.base import SourceError
@@ -37,7 +37,8 @@ def make_app(source: AlluxioRestSource) -> Flask:
     app.config["MAX_CONTENT_LENGTH"] = 64 << 20
 
     def reply(body: Any, status: int = 200) -> Response:
-        return Response(orjson.dumps(body), status, mimetype="application/json")
+        encoded = body if isinstance(body, bytes) else orjson.dumps(body)
+        return Response(encoded, status, mimetype="application/json")
 
     @app.post("/prioritize")
     def prioritize() -> Response:
@@ -79,8 +80,9 @@ def make_app(source: AlluxioRestSource) -> Flask:
 
 
 class NaiveServer(BaseApplication):
-    def __init__(self, options: dict[str, Any], source: AlluxioRestSource) -> None:
+    def __init__(self, options: dict[str, Any], source: AlluxioRestSource, settings: Settings) -> None:
         self.options, self.source = options, source
+        self.settings = settings  # what our worker reads its --read-timeout and --max-body-size from
         super().__init__(prog="naive-extender")
 
     def load_config(self) -> None:
@@ -99,10 +101,11 @@ def main() -> None:
     parser.add_argument("--threads", type=int, default=4)
     args = parser.parse_args()
     source = AlluxioRestSource(args.alluxio_proxy, args.alluxio_master, timeout=60, retries=2, metrics=SourceMetrics())
-    options = gunicorn_options(load_settings(["--bind", args.bind, "--threads", str(args.threads),
-                                              "--alluxio-proxy", args.alluxio_proxy], {}))
+    settings = load_settings(["--bind", args.bind, "--threads", str(args.threads),
+                              "--alluxio-proxy", args.alluxio_proxy], {})
+    options = gunicorn_options(settings)
     options["proc_name"] = "naive-extender"
-    NaiveServer(options, source).run()
+    NaiveServer(options, source, settings).run()
 
 
 if __name__ == "__main__":

@@ -16,6 +16,14 @@ TARGETS = (
     ("… the slowest of those calls", "≤ 20 ms", 20.0, "max"),
     ("RSS with the 1M-block index, all processes together (arbiter, worker, sync process)", "≤ 200 MB", 200.0,
      "max"),
+    ("real kube-scheduler as shipped (with `filterVerb`) against the same without the extender", "≥ 0.85×", 0.85, "min"),
+    ("100 stalled clients: well-formed calls answered", "all (1.0)", 1.0, "min"),
+    ("… slowest call against the unloaded p99", "≤ 2×", 2.0, "max"),
+    ("… stalled connections dropped, slowest against the read timeout", "≤ 1.1×", 1.1, "max"),
+    ("throughput at 1,000 names against the Go floor, 1 connection", "≥ 0.8×", 0.8, "min"),
+    ("… over 4 connections", "≥ 0.6×", 0.6, "min"),
+    ("p99 at 1,000 names against the floor's, 1 connection", "≤ 1.5×", 1.5, "max"),
+    ("Nodes mode, 1,000 full Node objects: p50 against Go's typed decode", "≤ 2×", 2.0, "max"),
 )
 
 
@@ -58,7 +66,26 @@ def target_figures(results: dict[str, Any]) -> list[float | None]:
     return [p99(1000), p99(5000), _worst([rps(http, w) for w in ("dir", "paths20")], "min"),
             _worst(ratios, "min"), rss * 1.048576 if rss is not None else None,  # MiB -> MB
             sched.get("pods_per_s_with"), sched.get("ratio"), ratio, with_refresh["max"] if with_refresh else None,
-            everything * 1.048576 if everything is not None else None]
+            everything * 1.048576 if everything is not None else None, sched.get("ratio"),
+            *_slow_client_figures(results["sections"].get("slow-clients")),
+            *_floor_figures(results["sections"].get("floor"))]
+
+
+def _slow_client_figures(section: dict[str, Any] | None) -> list[float | None]:
+    if not section:
+        return [None, None, None]
+    stalled = section["stalled"]
+    answered = stalled["count"] / stalled["sent"] if stalled["sent"] else None
+    return [answered, section["slowest_over_unloaded_p99"], section["drop_delay_over_read_timeout"]]
+
+
+def _floor_figures(section: dict[str, Any] | None) -> list[float | None]:
+    if not section:
+        return [None, None, None, None]
+    cells = section["cells"]
+    return [_worst([c["rps_ratio_one"] for c in cells], "min"), _worst([c["rps_ratio_four"] for c in cells], "min"),
+            _worst([c["p99_ratio_one"] for c in cells], "max"),
+            _worst([c["p50_over_go_decode"] for c in section["nodes_mode"]["cells"]], "max")]
 
 
 def _fmt(value: float | None, digits: int = 2) -> str:
@@ -102,6 +129,10 @@ def markdown(results: dict[str, Any]) -> str:
         out += _sync(sections["sync"])
     if "refresh" in sections:
         out += _refresh(sections["refresh"])
+    if "floor" in sections:
+        out += _floor(sections["floor"])
+    if "slow-clients" in sections:
+        out += _slow_clients(sections["slow-clients"])
     if "scheduler" in sections:
         out += _scheduler(sections["scheduler"])
     return "\n".join(out) + "\n"
@@ -235,3 +266,55 @@ def _scheduler_cpu(rounds: list[dict[str, Any]]) -> list[str]:
     return ["CPU per bound pod, ms, by process, from the scheduler's start to the last bind (its start-up, "
             "listing 1,000 nodes and their worker pods, included); busy cores = the machine's, over the same "
             "window.", "", *_table(["round", "busy cores", *names], rows), ""]
+
+
+def _floor(section: dict[str, Any]) -> list[str]:
+    rows = []
+    for c in section["cells"]:
+        for who in ("ours", "floor"):
+            runs = c["runs"][who]
+            rows.append([c["workload"], who, " / ".join(_fmt(r["one"]["rps"]) for r in runs),
+                         " / ".join(_fmt(r["one"]["p50"]) for r in runs), " / ".join(_fmt(r["one"]["p99"]) for r in runs),
+                         " / ".join(_fmt(r["four"]["rps"]) for r in runs), " / ".join(_fmt(r["four"]["p99"]) for r in runs),
+                         c["answer"][who]])
+        rows.append([c["workload"], "ours ÷ floor", _fmt(c["rps_ratio_one"]), "", _fmt(c["p99_ratio_one"]),
+                     _fmt(c["rps_ratio_four"]), _fmt(c["p99_ratio_four"]), ""])
+    nodes = [[c["workload"], f"{c['body_bytes'] / 1e6:.1f} MB", _fmt(c["ours"]["p50"]), _fmt(c["floor"]["p50"]),
+              _fmt(c["go_decode"]["p50_ms"]), _fmt(c["p50_over_go_decode"]), _fmt(c["p50_over_floor"]),
+              f"{c['ours_answer']} / {c['floor_answer']}"] for c in section["nodes_mode"]["cells"]]
+    return ["## Against the Go floor", "",
+            f"`{section['floor']}`: decodes each ExtenderArgs into typed structs, looks the pod's scores up in a "
+            "table computed beforehand, encodes the same answer; no index, no placement. Both servers take the "
+            f"same /prioritize bodies at 1,000 names from the same load generator, alternating, {section['rounds']} "
+            f"rounds of {section['window_s']:g} s (figures per round); 1 connection closed loop, then "
+            f"{section['connections']}. Ratios: ours over the floor's, the median of the rounds'. Times in ms.", "",
+            *_table(["pods", "server", "req/s, 1 conn", "p50", "p99", f"req/s, {section['connections']} conns",
+                     "p99", "answer"], rows), "",
+            "Nodes mode: /prioritize with 1,000 full Node objects (50 images, managedFields) over HTTP, and Go's "
+            "decode of the same body (a `json.Decoder`) into the floor's typed ExtenderArgs alone.", "",
+            *_table(["pods", "body", "ours p50", "floor p50", "Go decode p50", "ours ÷ Go decode", "ours ÷ floor",
+                     "answers"], nodes), ""]
+
+
+def _slow_clients(section: dict[str, Any]) -> list[str]:
+    def row(name: str, run: dict[str, Any]) -> list[str]:
+        lat = run["latency"]
+        return [name, f"{run['count']:,} of {run['sent']:,}", _fmt(lat["p50"]), _fmt(lat["p99"]), _fmt(lat["p999"]),
+                _fmt(lat["max"])]
+
+    stalls, delay = section["stalls"], section["stalls"]["drop_delay_s"]
+    rows = [row("none stalled", section["unloaded"][0]), row(f"{section['stalled_clients']} stalled",
+                                                              section["stalled"]), row("none stalled, after",
+                                                                                       section["unloaded"][1])]
+    return ["## Stalled clients", "",
+            f"{section['server']} (read timeout {section['read_timeout_s']:g} s); /prioritize `{section['cell']}` "
+            f"over one keep-alive connection for {section['window_s']:g} s, first with no other client, then while "
+            f"{section['stalled_clients']} clients hold half a request each (each sends headers and 10 bytes of a "
+            "body; one the server drops stalls again on a new connection), then alone again. Times in ms.", "",
+            *_table(["window", "answered", "p50", "p99", "p99.9", "slowest"], rows), "",
+            f"Slowest call while stalled: {_fmt(section['slowest_over_unloaded_p99'])}× the worst unloaded p99. "
+            f"Stalled connections dropped: {stalls['dropped']:,} ({stalls['answered_408']:,} answered 408 first), "
+            f"after {_fmt(delay['p50'])} s (p50) to {_fmt(delay['max'])} s (slowest) of stalling; at most "
+            f"{stalls['most_stalled_at_once']} stalled at once; the server counted "
+            + ", ".join(f"{v:.0f} {k}" for k, v in sorted(section["dropped_by_server"].items()) if v) + f". "
+            f"Answers checked: {section['answer']}.", ""]

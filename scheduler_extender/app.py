@@ -62,21 +62,32 @@ def _has_client_cert(environ: dict[str, Any]) -> bool:
 
 
 class SchedulingFastPath:
-    """WSGI middleware: a POST to a scheduling verb whose body has a Content-Length within the limit goes
-    straight to the extender, without Flask's request context, routing and Response objects. kube-scheduler
+    """The scheduling verbs without Flask's request context, routing and Response objects: kube-scheduler
     waits on two such calls per pod, and Flask costs about 90 us of a 200 us /filter (benchmarks/).
-    Everything else, and a caller a client-certificate check would refuse, goes on to Flask."""
+
+    `direct` is what our server (http_server.py) asks for each request it has read whole; as WSGI
+    middleware, it does the same for a POST whose body has a Content-Length within the limit. Everything
+    else, and a caller a client-certificate check would refuse, goes on to Flask."""
 
     def __init__(self, app: Callable[..., Iterable[bytes]], verbs: dict[str, Callable[[bytes], tuple[int, bytes]]], *,
-                 max_body_bytes: int, client_cert: bool) -> None:
+                 max_body_bytes: int, client_cert: bool, metrics: Metrics) -> None:
         self._app, self._verbs = app, verbs
         self._max_body_bytes, self._client_cert = max_body_bytes, client_cert
+        self._dropped = metrics.connections_dropped
+
+    def direct(self, method: str, target: str, has_cert: bool) -> Callable[[bytes], tuple[int, bytes]] | None:
+        if method != "POST" or (self._client_cert and not has_cert):
+            return None
+        return self._verbs.get(target)
+
+    def dropped(self, reason: str) -> None:
+        self._dropped.labels(reason).inc()
 
     def __call__(self, environ: dict[str, Any], start_response: Callable[..., Any]) -> Iterable[bytes]:
-        handle = self._verbs.get(environ.get("PATH_INFO", ""))
         length = environ.get("CONTENT_LENGTH") or ""
-        if (handle is None or environ.get("REQUEST_METHOD") != "POST" or not length.isdigit()
-                or int(length) > self._max_body_bytes or (self._client_cert and not _has_client_cert(environ))):
+        handle = self.direct(environ.get("REQUEST_METHOD", ""), environ.get("PATH_INFO", ""),
+                             _has_client_cert(environ))
+        if handle is None or not length.isdigit() or int(length) > self._max_body_bytes:
             return self._app(environ, start_response)
         status, payload = handle(environ["wsgi.input"].read(int(length)))
         start_response(_STATUS[status], [("Content-Type", "application/json"), ("Content-Length", str(len(payload)))])
@@ -93,12 +104,12 @@ def make_app(extender: Extender, readiness: Callable[[], str | None], metrics: M
     app.config["MAX_CONTENT_LENGTH"] = max_body_bytes
     verb_access = "client-cert" if access.client_cert else "open"
 
-    def call(verb: str, handle: Callable[[ExtenderArgs], Any], body: bytes) -> tuple[int, bytes]:
+    def call(verb: str, handle: Callable[[ExtenderArgs], bytes], body: bytes) -> tuple[int, bytes]:
         """Parse, handle, time and count one extender call; a body we cannot act on is a 400 with a reason."""
         start = time.perf_counter()
         outcome = "error"
         try:
-            status, payload = 200, orjson.dumps(handle(parse_args(body)))
+            status, payload = 200, handle(parse_args(body))
             outcome = "ok"
         except ProtocolError as err:
             status, payload, outcome = 400, orjson.dumps({"Error": f"bad {verb} request: {err}"}), "bad_request"
@@ -116,10 +127,11 @@ def make_app(extender: Extender, readiness: Callable[[], str | None], metrics: M
     verbs = {"filter": extender.filter, "prioritize": extender.prioritize}
     app.wsgi_app = SchedulingFastPath(  # type: ignore[method-assign]
         app.wsgi_app, {f"/{verb}": partial(call, verb, handle) for verb, handle in verbs.items()},
-        max_body_bytes=max_body_bytes, client_cert=access.client_cert)
+        max_body_bytes=max_body_bytes, client_cert=access.client_cert, metrics=metrics)
 
     def answer(verb: str) -> Response:
-        """What the fast path left to Flask: refusals, chunked bodies, bodies over the limit."""
+        """What the fast path left to Flask: refusals and bodies over the limit (and, under a WSGI server
+        other than ours, chunked bodies)."""
         refused = refusal(verb_access, f"/{verb}")
         if refused is not None:
             metrics.requests.labels(verb, "refused").inc()

@@ -26,7 +26,8 @@ never sends a POST down a connection the server is closing at that instant, whic
 
 
 class ExtenderServer(BaseApplication):
-    """gunicorn serving the Flask app: one worker process with `settings.threads` gthread threads.
+    """gunicorn serving the Flask app: one worker process of our class (worker.py: requests are read whole
+    without a thread, then answered by one of `settings.threads`), which reads `settings` from here.
 
     One process, because the process holds the block-location index and its sync loop in memory: several
     processes would each hold, sync and warm their own index and answer from different ones. Threads are
@@ -53,7 +54,7 @@ def gunicorn_options(settings: Settings) -> dict[str, Any]:
     return {
         "bind": [settings.bind],
         "workers": 1,
-        "worker_class": "gthread",
+        "worker_class": "scheduler_extender.worker.ExtenderWorker",
         "threads": settings.threads,
         "keepalive": KEEPALIVE_SECONDS,
         # The worker's main loop beats the heartbeat while threads serve, so this only bounds a stuck

@@ -274,6 +274,12 @@ class Settings:
         "max-body-size", _byte_size(minimum=1024), "256Mi", "SIZE",
         "largest request body accepted, larger ones get 413: bytes, or with a suffix Ki, Mi, Gi (1024s) or "
         "k, M, G (1000s)")
+    # kube-scheduler gives up on an extender call after its httpTimeout (5 s by default): a request still
+    # arriving by then has no caller left waiting for it, and must not hold anything meanwhile.
+    read_timeout: float = _setting(
+        "read-timeout", _duration(positive=True), "5s", "DURATION",
+        "longest a request may take to arrive whole, from its first byte (TLS handshake included), and an "
+        "answer to be taken; slower ones are dropped and counted")
     log_level: str = _setting(
         "log-level", _one_of("debug", "info", "warning", "error"), "info", "LEVEL",
         "one of debug, info, warning, error")

@@ -32,7 +32,7 @@ class Extender:
         self._cluster = cluster
         self._max_paths = max_paths
 
-    def filter(self, args: ExtenderArgs) -> dict[str, Any]:
+    def filter(self, args: ExtenderArgs) -> bytes:
         """Cached data never excludes a node. Only a pod that requires a local worker is kept off nodes
         without a ready one, as unresolvable (preempting pods would not bring a worker). While the worker
         map is unknown (no Kubernetes watch, or not synced yet) every node passes: never block scheduling."""
@@ -48,13 +48,13 @@ class Extender:
         refused = {name: NO_LOCAL_WORKER for name in args.node_names if name not in ready}
         return render_filter(args, passed, {}, refused)
 
-    def prioritize(self, args: ExtenderArgs) -> list[dict[str, Any]]:
+    def prioritize(self, args: ExtenderArgs) -> bytes:
         work = self._workload(args)
         if not work.paths:
-            return []
+            return render_priorities((), ())
         entries = [entry for entry in self._index.lookup(work.paths) if entry is not None]
         if not entries:
-            return []
+            return render_priorities((), ())
         by_node = self._placement.node_bytes(entries, args.node_names, args.nodes)
         return render_priorities(args.node_names, scoring.scores(args.node_names, by_node))
 

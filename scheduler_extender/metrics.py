@@ -4,7 +4,7 @@
 sync process, and exported by the serving process's /metrics through sync/relay.py."""
 from __future__ import annotations
 
-from prometheus_client import CollectorRegistry, Counter, Gauge, Histogram
+from prometheus_client import CollectorRegistry, Counter, Gauge, Histogram, ProcessCollector
 
 _LATENCY_BUCKETS = (0.0002, 0.0005, 0.001, 0.002, 0.005, 0.01, 0.02, 0.05, 0.1, 0.25, 0.5, 1.0, 2.5)
 _ALLUXIO_BUCKETS = (0.002, 0.005, 0.01, 0.025, 0.05, 0.1, 0.25, 0.5, 1.0, 2.5, 5.0, 10.0)
@@ -48,6 +48,13 @@ class Metrics:
             "scheduler_extender_kube_watch_failures_total",
             "Kubernetes lists and watches that failed, by watch and reason: expired (410 Gone: listed again) "
             "or error (API down, cut or unreadable: retried with backoff).", ["watch", "reason"], registry=r)
+        self.connections_dropped = Counter(
+            "scheduler_extender_connections_dropped_total",
+            "Connections closed without answering a whole request, by reason: read_timeout (not received whole "
+            "within --read-timeout), write_timeout (an answer not taken within it), bad_request (not HTTP/1.x "
+            "we can read: answered 4xx), tls_error (a failed TLS handshake).", ["reason"], registry=r)
+        # process_cpu_seconds_total, process_resident_memory_bytes, process_open_fds, ...: the serving process.
+        ProcessCollector(registry=r)
         self.annotation_errors = Counter(
             "scheduler_extender_annotation_errors_total",
             "Pod annotation entries that were ignored because they could not be read, by reason.",

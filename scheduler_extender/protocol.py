@@ -4,12 +4,21 @@ The Go types (k8s.io/kube-scheduler/extender/v1) carry no JSON tags, so the keys
 A scheduler with `nodeCacheCapable: true` sends `NodeNames` and `Nodes: null`; otherwise whole Node
 objects in `Nodes.items` and `NodeNames: null`. Answers mirror the form of the question, because a filter
 answer that carries neither list filters out every node.
+
+Decoding reads only what we use: msgspec decodes the pod, the names, and of each Node its name and
+addresses, skipping the rest (images, managedFields: 18 KB a node) without building it, 10x faster than
+decoding whole Node objects. A body that schema refuses is decoded whole (orjson) and judged by the same
+checks, which give the reason for a 400, or accept what the schema was too strict for (a `status` that is
+not an object). /filter echoes Node objects from the bytes they came in.
 """
 from __future__ import annotations
 
-import orjson
+import threading
 from dataclasses import dataclass
-from typing import Any, Mapping, Sequence
+from typing import Any, Mapping, Sequence, TypedDict
+
+import msgspec
+import orjson
 
 MAX_SCORE = 10
 """extender/v1 MaxExtenderPriority: the scheduler multiplies by weight and by 10 against in-tree plugins."""
@@ -26,15 +35,70 @@ class ExtenderArgs:
     pod: Mapping[str, Any]
     node_names: Sequence[str]
     nodes: Sequence[Mapping[str, Any]] | None
-    """The Node objects when the scheduler sent them (nodeCacheCapable false), else None."""
+    """The Node objects when the scheduler sent them (nodeCacheCapable false), else None; at least their
+    `metadata.name` and `status.addresses`, maybe no more."""
+    body: bytes = b""
+    """The request, from which /filter echoes Node objects as they came."""
+
+
+class _Address(TypedDict, total=False):
+    type: str
+    address: str
+
+
+class _Status(TypedDict, total=False):
+    addresses: list[_Address]
+
+
+class _Metadata(TypedDict, total=False):
+    name: str
+
+
+class _Node(TypedDict, total=False):
+    metadata: _Metadata
+    status: _Status
+
+
+class _NodeList(msgspec.Struct):
+    items: list[_Node] | None = None
+
+
+class _Args(msgspec.Struct):
+    Pod: dict[str, Any] | None = None
+    NodeNames: list[str] | None = None
+    Nodes: _NodeList | None = None
+
+
+class _RawNodeList(msgspec.Struct):
+    items: list[msgspec.Raw] | None = None
+
+
+class _RawNodes(msgspec.Struct):
+    Nodes: _RawNodeList | None = None
+
+
+_ARGS = msgspec.json.Decoder(_Args)
+_RAW_NODES = msgspec.json.Decoder(_RawNodes)
+_SCHEMA_ERRORS = (msgspec.DecodeError, msgspec.ValidationError, RecursionError, UnicodeDecodeError)
 
 
 def parse_args(body: bytes) -> ExtenderArgs:
     """Validate just what we use; unknown fields are ignored, as Go's decoder would."""
     try:
-        doc = orjson.loads(body)
-    except ValueError as err:  # orjson.JSONDecodeError, also for nesting deeper than 1024
-        raise ProtocolError(f"body is not valid JSON: {str(err)[:200]}") from None
+        if not body.isascii():
+            body.decode()  # skipped values are not checked for UTF-8 by msgspec, and may be echoed
+        args = _ARGS.decode(body)
+    except _SCHEMA_ERRORS:
+        try:
+            doc = orjson.loads(body)
+        except ValueError as err:  # orjson.JSONDecodeError, also for nesting deeper than 1024
+            raise ProtocolError(f"body is not valid JSON: {str(err)[:200]}") from None
+        return _checked(doc, body)
+    nodes = None if args.Nodes is None else {"items": args.Nodes.items}
+    return _checked({"Pod": args.Pod, "NodeNames": args.NodeNames, "Nodes": nodes}, body)
+
+
+def _checked(doc: Any, body: bytes) -> ExtenderArgs:
     if not isinstance(doc, dict):
         raise ProtocolError(f"body is a JSON {_json_type(doc)}, expected an ExtenderArgs object")
     pod = doc.get("Pod")
@@ -47,29 +111,72 @@ def parse_args(body: bytes) -> ExtenderArgs:
     if names is not None and nodes is not None:
         raise ProtocolError("both Nodes and NodeNames are set; a scheduler sends exactly one")
     if names is not None:
-        return ExtenderArgs(pod=pod, node_names=_node_names(names), nodes=None)
+        return ExtenderArgs(pod=pod, node_names=_node_names(names), nodes=None, body=body)
     if nodes is not None:
         items = _node_items(nodes)
-        return ExtenderArgs(pod=pod, node_names=[_node_name(n, i) for i, n in enumerate(items)], nodes=items)
+        return ExtenderArgs(pod=pod, node_names=[_node_name(n, i) for i, n in enumerate(items)], nodes=items,
+                            body=body)
     raise ProtocolError("neither Nodes nor NodeNames is set; there are no candidate nodes")
 
 
 def render_filter(args: ExtenderArgs, passed: Sequence[int], failed: Mapping[str, str],
-                  unresolvable: Mapping[str, str]) -> dict[str, Any]:
-    """ExtenderFilterResult in the form the nodes came in; `passed` holds indexes into the candidates."""
+                  unresolvable: Mapping[str, str]) -> bytes:
+    """ExtenderFilterResult in the form the nodes came in; `passed` holds indexes into the candidates.
+    Node objects are echoed byte for byte. Raises orjson.JSONEncodeError only for Node objects msgspec
+    could not read and orjson cannot write (nested deeper than 254)."""
+    every = len(passed) == len(args.node_names)
     if args.nodes is None:
-        kept: dict[str, Any] = {"NodeNames": [args.node_names[i] for i in passed], "Nodes": None}
+        names = args.node_names if every else [args.node_names[i] for i in passed]
+        kept = b'"NodeNames":' + orjson.dumps(names) + b',"Nodes":null'
     else:
-        kept = {"Nodes": {"metadata": {}, "items": [args.nodes[i] for i in passed]}, "NodeNames": None}
-    return {**kept, "FailedNodes": dict(failed), "FailedAndUnresolvableNodes": dict(unresolvable), "Error": ""}
+        items = _echoed(args)
+        kept = (b'"Nodes":{"metadata":{},"items":[' + b",".join(items if every else [items[i] for i in passed])
+                + b']},"NodeNames":null')
+    return (b"{" + kept + b',"FailedNodes":' + orjson.dumps(dict(failed)) + b',"FailedAndUnresolvableNodes":'
+            + orjson.dumps(dict(unresolvable)) + b',"Error":""}')
 
 
-def render_priorities(node_names: Sequence[str], scores: Sequence[int]) -> list[dict[str, Any]]:
+def _echoed(args: ExtenderArgs) -> Sequence[bytes | msgspec.Raw]:
+    """Each Node object's own bytes, or, where msgspec cannot read the body, orjson's encoding of it."""
+    try:
+        nodes = _RAW_NODES.decode(args.body).Nodes
+        if nodes is not None and nodes.items is not None and len(nodes.items) == len(args.node_names):
+            return nodes.items
+    except _SCHEMA_ERRORS:
+        pass
+    return [orjson.dumps(node) for node in args.nodes or ()]
+
+
+def render_priorities(node_names: Sequence[str], scores: Sequence[int]) -> bytes:
     """HostPriorityList of the candidates scoring above 0, in candidate order. kube-scheduler adds an
     extender's score only to the hosts it lists (pkg/scheduler/schedule_one.go, prioritizeNodes), so a host
     left out counts as 0 and the answer carries the few nodes caching the pod's data, not thousands of zeros
-    for the scheduler to decode on every pod."""
-    return [{"Host": name, "Score": score} for name, score in zip(node_names, scores, strict=True) if score]
+    for the scheduler to decode on every pod. Each entry is a fragment `{"Host":"n","Score":` made once
+    per candidate list (a scheduler sends the same list pod after pod) and the score's digits."""
+    if len(scores) != len(node_names):
+        raise ValueError(f"{len(scores)} scores for {len(node_names)} candidates")
+    heads = _host_heads(node_names)
+    return b"[" + b",".join([head + _SCORE_TAILS[score] for head, score in zip(heads, scores) if score]) + b"]"
+
+
+_SCORE_TAILS = [b"%d}" % score for score in range(MAX_SCORE + 1)]
+_HEADS_KEPT = 16
+_heads: dict[tuple[str, ...], list[bytes]] = {}
+_heads_lock = threading.Lock()
+
+
+def _host_heads(node_names: Sequence[str]) -> list[bytes]:
+    """The fragments of a candidate list, from a plain dict: its key, a tuple of 1,000 names, is hashed
+    once per call (an LRUCache hashes it three times, which cost 5% of a call's CPU)."""
+    key = tuple(node_names)
+    heads = _heads.get(key)
+    if heads is None:
+        heads = [b'{"Host":' + orjson.dumps(name) + b',"Score":' for name in key]
+        with _heads_lock:
+            if len(_heads) >= _HEADS_KEPT:
+                del _heads[next(iter(_heads))]  # the oldest list
+            _heads[key] = heads
+    return heads
 
 
 def _node_names(names: Any) -> list[str]:
@@ -106,4 +213,3 @@ def _json_type(value: Any) -> str:
         return "null"
     return {dict: "object", list: "array", str: "string", bool: "boolean",
             int: "number", float: "number"}.get(type(value), type(value).__name__)
-

@@ -2,7 +2,6 @@
 from __future__ import annotations
 
 from bisect import bisect_right
-from functools import partial
 from itertools import repeat
 from typing import Mapping, Sequence
 
@@ -21,7 +20,9 @@ def scores(candidates: Sequence[str], node_bytes: Mapping[str, int]) -> list[int
         return [0] * len(held)
     # Half-up rounding reaches k exactly when 2 * MAX_SCORE * bytes >= (2k - 1) * best, and any byte reaches 1:
     # a score is the count of these thresholds at or below a node's bytes. Ten thresholds per request, then
-    # one C-level bisect per candidate, instead of big-integer arithmetic in Python (a third of /prioritize
-    # at 1,000 candidates that all hold bytes).
+    # one C-level bisect per candidate holding bytes, instead of big-integer arithmetic in Python (a third
+    # of /prioritize at 1,000 candidates that all hold bytes). Called straight from a list comprehension,
+    # which skips the candidates holding nothing: 94 against 125 us through map(partial(...)) when 97% of
+    # 1,000 candidates hold bytes, 40 against 82 us when a quarter do.
     thresholds = [1] + [-(-(2 * k - 1) * best // (2 * MAX_SCORE)) for k in range(2, MAX_SCORE + 1)]
-    return list(map(partial(bisect_right, thresholds), held))
+    return [bisect_right(thresholds, size) if size else 0 for size in held]

@@ -28,6 +28,7 @@ TABLE = [  # flag, attribute, env var: the names operators script against
     ("--threads", "threads", "SCHEDULER_EXTENDER_THREADS"),
     ("--max-paths-per-pod", "max_paths_per_pod", "SCHEDULER_EXTENDER_MAX_PATHS_PER_POD"),
     ("--max-body-size", "max_body_bytes", "SCHEDULER_EXTENDER_MAX_BODY_SIZE"),
+    ("--read-timeout", "read_timeout", "SCHEDULER_EXTENDER_READ_TIMEOUT"),
     ("--log-level", "log_level", "SCHEDULER_EXTENDER_LOG_LEVEL"),
     ("--kubernetes", "kubernetes", "SCHEDULER_EXTENDER_KUBERNETES"),
     ("--kubeconfig", "kubeconfig", "SCHEDULER_EXTENDER_KUBECONFIG"),
@@ -101,6 +102,7 @@ def test_defaults() -> None:
     assert (s.index_ttl, s.index_size, s.request_budget, s.max_staleness) == (30.0, 10000, 0.05, 600.0)
     assert (s.refresh_ahead, s.alluxio_timeout, s.alluxio_retries) == (0.8, 5.0, 2)
     assert (s.fetch_threads, s.threads, s.max_body_bytes, s.log_level) == (4, 4, 256 * 2**20, "info")
+    assert s.read_timeout == 5.0
     assert (s.kubernetes, s.kubeconfig, s.worker_selector, s.prefetch_selector, s.resync_period) == \
         ("off", None, "role=alluxio-worker", "spark-role", 300.0)
     assert (s.tls_cert_file, s.tls_private_key_file, s.tls_client_ca_file) == (None, None, None)
@@ -521,14 +523,14 @@ def test_cli_serves_with_settings(clean_env: None, monkeypatch: pytest.MonkeyPat
     assert served == [Settings(alluxio_proxy=PROXY, threads=8)]
 
 
-def test_gunicorn_runs_one_gthread_worker_and_creates_the_app_after_fork(monkeypatch: pytest.MonkeyPatch) -> None:
+def test_gunicorn_runs_one_worker_of_ours_and_creates_the_app_after_fork(monkeypatch: pytest.MonkeyPatch) -> None:
     created: list[Settings] = []
     monkeypatch.setattr(cli, "create_app", lambda settings, inputs: created.append(settings) or "wsgi-app")
     settings = Settings(alluxio_proxy=PROXY, bind="[::]:9999", threads=6, log_level="debug")
 
     server = cli.ExtenderServer(settings, open_inputs(settings))
     cfg = server.cfg
-    assert (cfg.workers, cfg.worker_class_str, cfg.threads) == (1, "gthread", 6)
+    assert (cfg.workers, cfg.worker_class_str, cfg.threads) == (1, "scheduler_extender.worker.ExtenderWorker", 6)
     assert cfg.bind == ["[::]:9999"]
     assert cfg.keepalive > 90  # kube-scheduler's Go client drops idle connections after 90 s
     assert cfg.preload_app is False

@@ -1,5 +1,6 @@
 import json
 
+import orjson
 import pytest
 
 from scheduler_extender.protocol import ProtocolError, parse_args, render_filter, render_priorities
@@ -64,7 +65,7 @@ def test_malformed_bodies_say_why(body, reason):
 
 def test_filter_answers_names_with_names():
     args = parse_args(encode(recorded("prioritize-nodecachecapable-true")))
-    result = render_filter(args, [0, 4], {"node-4": "why"}, {"node-5": "never"})
+    result = orjson.loads(render_filter(args, [0, 4], {"node-4": "why"}, {"node-5": "never"}))
     assert result == {"NodeNames": ["node-1", "node-2"], "Nodes": None, "FailedNodes": {"node-4": "why"},
                       "FailedAndUnresolvableNodes": {"node-5": "never"}, "Error": ""}
 
@@ -72,12 +73,36 @@ def test_filter_answers_names_with_names():
 def test_filter_answers_nodes_with_the_same_node_objects():
     body = recorded("filter-nodecachecapable-false")
     args = parse_args(encode(body))
-    result = render_filter(args, range(5), {}, {})
+    result = orjson.loads(render_filter(args, range(5), {}, {}))
     assert result["NodeNames"] is None
     assert result["Nodes"]["items"] == body["Nodes"]["items"]
-    assert json.loads(json.dumps(result)) == result
+    some = orjson.loads(render_filter(args, [3, 1], {}, {"node-1": "no"}))
+    assert some["Nodes"]["items"] == [body["Nodes"]["items"][3], body["Nodes"]["items"][1]]
+
+
+def test_filter_echoes_node_objects_byte_for_byte():
+    """Whatever a Node carries, and however the scheduler spaced it, goes back as it came."""
+    node = ('{ "metadata" : {"name":"n-1", "labels": {"x": "\\u00e9"}}, "status": {"images": [{"names": ["a"]}],'
+            ' "future": [1.50, 2e3]}, "extra": {"deep": [[[[]]]]} }')
+    body = b'{"Pod": {}, "NodeNames": null, "Nodes": {"items": [' + node.encode() + b']}}'
+    answer = render_filter(parse_args(body), [0], {}, {})
+    assert node.encode() in answer and orjson.loads(answer)["Nodes"]["items"][0]["status"]["future"] == [1.5, 2000]
+
+
+def test_nodes_the_schema_is_too_strict_for_are_still_read():
+    """A status that is not an object, an address that is not one: decoded whole, as before, not refused."""
+    body = {"Pod": {}, "NodeNames": None, "Nodes": {"items": [
+        {"metadata": {"name": "a"}, "status": "?"}, {"metadata": {"name": "b"}, "status": {"addresses": [7]}}]}}
+    args = parse_args(encode(body))
+    assert args.node_names == ["a", "b"]
+    assert orjson.loads(render_filter(args, [0, 1], {}, {}))["Nodes"]["items"] == body["Nodes"]["items"]
 
 
 def test_priorities_are_in_candidate_order_with_go_field_names():
-    assert render_priorities(["b", "a"], [3, 10]) == [{"Host": "b", "Score": 3}, {"Host": "a", "Score": 10}]
-    assert render_priorities(["c", "b", "a"], [0, 3, 0]) == [{"Host": "b", "Score": 3}]
+    assert render_priorities(["b", "a"], [3, 10]) == b'[{"Host":"b","Score":3},{"Host":"a","Score":10}]'
+    assert orjson.loads(render_priorities(["c", "b", "a"], [0, 3, 0])) == [{"Host": "b", "Score": 3}]
+    assert orjson.loads(render_priorities(['q"\\', "é"], [1, 2])) == [{"Host": 'q"\\', "Score": 1},
+                                                                   {"Host": "é", "Score": 2}]
+    assert render_priorities([], []) == b"[]"
+    with pytest.raises(ValueError):
+        render_priorities(["a"], [])

@@ -1,0 +1,3 @@
+module scheduler-extender/benchmarks/floor
+
+go 1.22
