@@ -120,7 +120,7 @@ def create_app(settings: Settings, inputs: Inputs) -> Flask:
         log.info("--kubernetes off: workers resolve by node name, request Node addresses and --node-map; "
                  "pods requiring a local worker pass every node")
     extender = Extender(index, inputs.books, inputs.metrics, cluster, tables=settings.index_size,
-                        max_paths=settings.max_paths_per_pod)
+                        max_paths=settings.max_paths_per_pod, recheck_timeout=settings.request_budget)
     access = Access(locality=settings.locality_access, metrics=settings.metrics_access,
                     client_cert=settings.tls_client_ca_file is not None)
     app = make_app(extender, index, inputs.metrics, cluster, max_body_bytes=settings.max_body_bytes,
