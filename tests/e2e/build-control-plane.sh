@@ -123,7 +123,7 @@ done
 ldflags+=(-X "go.etcd.io/etcd/api/v3/version.GitSHA=${ETCD_GIT_SHA[${ETCD_VERSION}]}")
 
 log "building ${BINARIES[*]} (Kubernetes ${K8S_VERSION}, etcd ${ETCD_VERSION}) with ${go_version} into ${bin}"
-log "cold (empty module and build caches) this downloads ~250 MB of modules and takes ~6-9 min on 2 cores"
+log "cold (empty module and build caches) this fetches ~600 MB of modules and compiles for 6-8 CPU-minutes (4-5 min on 2 idle cores)"
 start=${SECONDS}
 (
 	cd "${src}"
