@@ -178,7 +178,8 @@ def test_pods_without_annotation_schedule_as_by_the_default_scheduler(
     note(kube_version, f"12 one-CPU pods without annotation, on the 16-CPU node: default scheduler "
          f"{on_n08['default-scheduler']}, with the extender sent names {on_n08[SCHEDULER]}, sent whole Nodes "
          f"{on_n08[nodes_mode]} (kubernetes#141781 if 12)")
-    assert on_n08[SCHEDULER] == on_n08["default-scheduler"] < 12
+    # kube-scheduler picks at random among nodes of equal score, so two runs of one scheduler may differ by a pod
+    assert on_n08[SCHEDULER] < 12 and abs(on_n08[SCHEDULER] - on_n08["default-scheduler"]) <= 1
     assert alluxio.calls("list_status") == calls
 
 
