@@ -28,6 +28,28 @@ def pytest_collection_modifyitems(items: list[pytest.Item]) -> None:
             item.add_marker(pytest.mark.e2e)
 
 
+_RUN: dict[KubeVersion, list[float]] = {}
+"""Per version: its tests' count and seconds, setup (its control plane's start) and teardown included."""
+
+
+@pytest.hookimpl(wrapper=True)
+def pytest_runtest_protocol(item: pytest.Item, nextitem: pytest.Item | None) -> object:
+    started = time.monotonic()
+    try:
+        return (yield)
+    finally:
+        version = getattr(item, "callspec", None) and item.callspec.params.get("kube_version")
+        if version is not None:
+            run = _RUN.setdefault(version, [0, 0.0])
+            run[0] += 1
+            run[1] += time.monotonic() - started
+
+
+def pytest_sessionfinish(session: pytest.Session) -> None:
+    for version, (tests, seconds) in _RUN.items():
+        note(version, f"Kubernetes {version.kubernetes} (etcd {version.etcd}): {tests} e2e tests in {seconds:.0f}s")
+
+
 def pytest_generate_tests(metafunc: pytest.Metafunc) -> None:
     if "kube_version" in metafunc.fixturenames:
         versions = selected(metafunc.config.getoption("k8s_version"))
@@ -51,7 +73,6 @@ def control_plane(kube_version: KubeVersion, tmp_path_factory: pytest.TempPathFa
     """etcd and kube-apiserver of `kube_version` on loopback, with the manifests' namespace and RBAC applied."""
     bin_dir = control_plane_binaries(kube_version)
     plane = ControlPlane(bin_dir, tmp_path_factory.mktemp(f"control-plane-{kube_version.minor}"))
-    started = time.monotonic()
     try:
         plane.start()
         for manifest in ("namespace.yaml", "extender-rbac.yaml", "scheduler-rbac.yaml"):
@@ -60,8 +81,6 @@ def control_plane(kube_version: KubeVersion, tmp_path_factory: pytest.TempPathFa
         yield plane
     finally:
         plane.stop()
-        note(kube_version, f"Kubernetes {kube_version.kubernetes} (etcd {kube_version.etcd}): its tests ran in "
-             f"{time.monotonic() - started:.0f}s, control plane start to stop")
 
 
 @pytest.fixture(scope="session")
