@@ -1,4 +1,4 @@
-"""Request bodies: the ExtenderArgs a kube-scheduler v1.28.7 sent (tests/data), with N candidates and our pods.
+"""Request bodies: the ExtenderArgs a real kube-scheduler sent (tests/data: v1.37.2), with N candidates and our pods.
 
 - NodeNames mode (`nodeCacheCapable: true`): tests/data/prioritize-nodecachecapable-true.json with its
   `NodeNames` replaced by the N candidate names.

@@ -1,5 +1,5 @@
-"""Section `scheduler`: executor pods per second through a real kube-scheduler v1.28.7 at 1,000 nodes, with the
-extender and without it, in one run.
+"""Section `scheduler`: executor pods per second through a real kube-scheduler at 1,000 nodes, with the extender
+and without it, in one run. The control plane is the newest version of kubernetes-versions.txt.
 
 The control plane, the manifests' RBAC and the extender's ServiceAccount are the e2e suite's (tests/e2e). The
 cluster: N Ready nodes (2 CPU, 8 GiB), an Alluxio worker pod on each in the Helm chart's mode (host = node IP,
@@ -29,6 +29,7 @@ from .stats import summary
 
 from e2e_cluster import MANIFESTS, NAMESPACE, node_object, scheduler_config
 from fake_alluxio import Block, FakeAlluxio, Loc
+from kube_versions import newest
 from loopback_control_plane import ControlPlane, Rest, control_plane_binaries
 from served import Served
 
@@ -220,7 +221,8 @@ def scheduler(ctx: Context) -> dict[str, Any]:
     pods = 100 if ctx.quick else 1000
     rounds = 1 if ctx.quick else 2
     env.use_child_env()
-    bin_dir = control_plane_binaries()
+    version = newest()
+    bin_dir = control_plane_binaries(version)
     (ctx.tmp / "control-plane").mkdir()
     plane = ControlPlane(bin_dir, ctx.tmp / "control-plane")
     plane.start()
@@ -258,7 +260,7 @@ def scheduler(ctx: Context) -> dict[str, Any]:
         plane.stop()
     rate = {label: [r["pods_per_s"] for r in rows if r["config"] == label and r["pods_per_s"]] for label in CONFIGS}
     best = {label: sum(v) / len(v) if v else None for label, v in rate.items()}
-    return {"nodes": nodes, "pods": pods, "rounds": rows, "kube_scheduler": "v1.28.7 (tests/e2e/build-control-plane.sh)",
+    return {"nodes": nodes, "pods": pods, "rounds": rows, "kube_scheduler": f"{version.kubernetes} (tests/e2e/build-control-plane.sh {version.minor})",
             "config": "manifests/scheduler-config.yaml, leader election off; 'with' = as shipped; 'without' = minus extenders; 'prioritize-only' = minus filterVerb",
             "pods_per_s_with": best["with"], "pods_per_s_without": best["without"],
             "ratio": best["with"] / best["without"] if best["with"] and best["without"] else None,

@@ -10,6 +10,7 @@ Node addresses are entered first, so a node's own address always wins over a pod
 from __future__ import annotations
 
 import threading
+import time
 from dataclasses import dataclass
 from typing import Any, Callable, Iterable
 
@@ -78,6 +79,8 @@ class ClusterView:
         self.book = AddressBook(())
         self.worker_nodes: frozenset[str] = frozenset()
         self._on_change = on_change
+        self.unready_worker_nodes: frozenset[str] = frozenset()
+        """Nodes with worker pods, none of them ready."""
         self._stop = threading.Event()
         self._built = threading.Event()
         self._loop = Loop("cluster-view", self.rebuild, pause=REBUILD_INTERVAL)
@@ -109,6 +112,20 @@ class ClusterView:
         pods = self._workers.summaries()
         self.book = address_book(self._nodes.summaries(), pods)
         self.worker_nodes = ready_worker_nodes(pods)
+        self.unready_worker_nodes = frozenset(pod.node for pod in pods) - self.worker_nodes
         if complete:
             self._built.set()
         self._on_change()
+
+    def ready_now(self, nodes: Iterable[str], timeout: float) -> frozenset[str]:
+        """Which of `nodes` have a ready worker pod as the API server has it now, not as the watch last said:
+        one small list per node, all within `timeout`. Raises when the API fails or is too slow."""
+        deadline = time.monotonic() + timeout
+        ready = set()
+        for node in nodes:
+            left = deadline - time.monotonic()
+            if left <= 0:
+                raise TimeoutError(f"no answer about every node's worker in {timeout:.3f}s")
+            ready |= ready_worker_nodes(self._workers.list_now(left, field_selector=f"spec.nodeName={node}"))
+        return frozenset(ready)
+

@@ -17,6 +17,8 @@ if TYPE_CHECKING:  # imported only with --kubernetes: it brings the Kubernetes c
     from .cluster import ClusterView
 
 NO_LOCAL_WORKER = f"node has no ready Alluxio worker (the pod sets {REQUIRE_LOCAL_WORKER_ANNOTATION})"
+RECHECKED_NODES = 4
+"""Most candidates /filter asks the API server about before it refuses them all (Extender._recheck)."""
 
 log = logging.getLogger(__name__)
 
@@ -25,9 +27,11 @@ class Extender:
     """Stateless per request; the index, the placement and the cluster view are shared."""
 
     def __init__(self, index: LocationIndex[PathEntry], placement: Placement, metrics: Metrics,
-                 cluster: ClusterView | None = None, *, max_paths: int = 1000) -> None:
+                 cluster: ClusterView | None = None, *, max_paths: int = 1000,
+                 recheck_timeout: float = 0.05) -> None:
         self._index = index
         self._placement = placement
+        self._recheck_timeout = recheck_timeout
         self._metrics = metrics
         self._cluster = cluster
         self._max_paths = max_paths
@@ -44,9 +48,29 @@ class Extender:
             self._metrics.local_worker_unchecked.inc()
             return render_filter(args, every, {}, {})
         ready = cluster.worker_nodes
+        if ready.isdisjoint(args.node_names):
+            ready = ready | self._recheck(cluster, args.node_names)
         passed = [i for i, name in enumerate(args.node_names) if name in ready]
         refused = {name: NO_LOCAL_WORKER for name in args.node_names if name not in ready}
         return render_filter(args, passed, {}, refused)
+
+    def _recheck(self, cluster: ClusterView, names: Sequence[str]) -> frozenset[str]:
+        """Before refusing every candidate: those (a few) whose worker pod the watch last saw not ready, as the
+        API server has them now. kube-scheduler retries a pod an extender refused on any cluster event, a
+        worker pod turning Ready among them, within milliseconds of it, often before our own watch has seen
+        that same event; refused then, the pod would wait for another event, or 5 minutes
+        (podMaxInUnschedulablePodsDuration). The API down or slow changes nothing: the watch's view stands."""
+        suspects = [name for name in names if name in cluster.unready_worker_nodes][:RECHECKED_NODES]
+        if not suspects:
+            return frozenset()
+        try:
+            ready = cluster.ready_now(suspects, self._recheck_timeout)
+        except Exception as err:
+            log.warning("could not recheck the Alluxio workers of %s: %s", ", ".join(suspects), err)
+            return frozenset()
+        if ready:
+            log.info("worker pods on %s are ready before the watch said so", ", ".join(sorted(ready)))
+        return ready
 
     def prioritize(self, args: ExtenderArgs) -> bytes:
         work = self._workload(args)

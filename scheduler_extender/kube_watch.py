@@ -97,15 +97,25 @@ class Reflector(Generic[T]):
         if self._metrics is not None:
             self._metrics.kube_watch_failures.labels(self.name, reason).inc()
 
-    def _list(self) -> str:
-        response = self._list_fn(**self._selector, _preload_content=False,
-                                 _request_timeout=(self._connect_timeout, 60))
-        doc = json.loads(response.data)
+    def list_now(self, timeout: float, **narrower: str) -> list[T]:
+        """The selected objects as the API server has them now, narrowed further by `narrower` (say a
+        field_selector), summarized; the watched summaries are left alone. Raises on any failure."""
+        response = self._list_fn(**self._selector, **narrower, _preload_content=False, _request_timeout=timeout)
+        return list(self._summarized(json.loads(response.data)).values())
+
+    def _summarized(self, doc: dict[str, Any]) -> dict[str, T]:
         store: dict[str, T] = {}
         for item in doc.get("items") or ():
             summary = self._summarize(item)
             if summary is not None:
                 store[_key(item)] = summary
+        return store
+
+    def _list(self) -> str:
+        response = self._list_fn(**self._selector, _preload_content=False,
+                                 _request_timeout=(self._connect_timeout, 60))
+        doc = json.loads(response.data)
+        store = self._summarized(doc)
         with self._lock:
             changed = store != self._store or not self._synced.is_set()
             self._store = store

@@ -144,7 +144,8 @@ def create_app(settings: Settings, inputs: Inputs) -> Flask:
             return "waiting for the first list of nodes and Alluxio worker pods"
         return sync.state()
 
-    extender = Extender(index, placement, metrics, cluster, max_paths=settings.max_paths_per_pod)
+    extender = Extender(index, placement, metrics, cluster, max_paths=settings.max_paths_per_pod,
+                        recheck_timeout=settings.request_budget)
     access = Access(locality=settings.locality_access, metrics=settings.metrics_access,
                     client_cert=settings.tls_client_ca_file is not None)
     app = make_app(extender, readiness, metrics, max_body_bytes=settings.max_body_bytes, access=access)

@@ -11,7 +11,7 @@ One server plays both the proxy (port 39999 in real life) and the master web ser
   the proxy's own HTTP errors (unknown route, wrong Content-Type) are HTTP 500 too, with a text body.
 - `GET /api/v1/master/info`: AlluxioMasterInfo with `workers` (live) and `lostWorkers`.
 
-Every field, with its name and JSON type, is one a real Alluxio 2.9.4 answers with, and the fake leaves none out
+Every field, with its name and JSON type, is one a real Alluxio 2.9.6 answers with, and the fake leaves none out
 but the UFS hosts: tests/test_alluxio_recorded.py holds its answers to those recorded in tests/data/alluxio.
 
 Build a dataset with `add_file` (blocks as `Block(length, Loc(...), ...)` or plain ints for uncached blocks),
@@ -34,7 +34,7 @@ LIST_STATUS, GET_STATUS, MASTER_INFO, OTHER = "list_status", "get_status", "mast
 _PATHS = re.compile(r"^/api/v1/paths/(.*)/(list-status|get-status)$")
 _BLOCK_SIZE = 64 << 20
 _START_MS = 1_700_000_000_000
-_VERSION, _REVISION = "2.9.4", "e9fc22fea04e823717179a10a2e9c72e5f1ec82b"
+_VERSION, _REVISION = "2.9.6", "f61a8b08ee0e0d0bbc357832f11fd84f401bc0cb"
 _SEQUENCE_BITS = 24  # Alluxio block id = container id << 24 | sequence; a file id uses the max sequence
 
 
@@ -299,7 +299,7 @@ class _Handler(TrackedHandler):
 
 def _info(path: str, name: str, *, file_id: int, folder: bool, length: int, block_size: int,
           block_ids: list[int], file_block_infos: list[dict], in_alluxio: int, in_memory: int) -> dict[str, Any]:
-    """FileInfo's getters as Jackson names them, with the values a real 2.9.4 gives a folder and a file."""
+    """FileInfo's getters as Jackson names them, with the values a real 2.9.6 gives a folder and a file."""
     mode = "rwxr-xr-x" if folder else "rw-r--r--"
     acl = {"owner": "alluxio", "owningGroup": "alluxio",
            "stringEntries": [f"user::{mode[:3]}", f"group::{mode[3:6]}", f"other::{mode[6:]}"]}

@@ -1,7 +1,7 @@
 """A full-size Node object as kube-scheduler sends it with `nodeCacheCapable: false`, to size request bodies.
 
 The modelled EC2 node of tests/data/kube/nodes.json lists 3 images and no managedFields. A node of a busy
-cluster lists 50 images (the kubelet's default `nodeStatusMaxImages`), and kube-scheduler v1.28 sends
+cluster lists 50 images (the kubelet's default `nodeStatusMaxImages`), and kube-scheduler (1.28 to 1.37) sends
 `metadata.managedFields` too (the recorded body in tests/data has them). So the full node is the modelled
 one with 50 images named like ECR and Docker Hub images (two names each, digest and tag) and the
 managedFields the apiserver keeps for the managers that write a kubeadm node: kubeadm, the kubelet

@@ -1,4 +1,4 @@
-"""Answers a real Alluxio 2.9.4 gave (tests/data/alluxio, recorded by tests/alluxio/recording.py), and the
+"""Answers a real Alluxio 2.9.6 gave (tests/data/alluxio, recorded by tests/alluxio/recording.py), and the
 JSON shape that lets the fake Alluxio and the live cluster be held to them."""
 from __future__ import annotations
 

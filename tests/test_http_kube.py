@@ -78,6 +78,42 @@ def test_require_local_worker_keeps_pods_on_nodes_with_a_ready_worker(tmp_path, 
         assert result["NodeNames"] == ["n1", "n3"]
 
 
+def rechecks(kube):
+    """Lists of worker pods narrowed to one node: what /filter asks before it refuses every candidate."""
+    return [r.params["fieldSelector"] for r in kube.received
+            if r.verb == "list" and r.params.get("fieldSelector", "").startswith("spec.nodeName=")]
+
+
+def test_worker_turning_ready_passes_its_node_though_the_watch_lags(tmp_path, kube, fake_alluxio):
+    # kube-scheduler retries a refused pod on the worker pod's own Ready event, often before our watch has it
+    with serve(tmp_path, kube, fake_alluxio) as served:
+        kube.wait_watches(3)
+        kube.inject(verb="watch", delay=30)  # every watch re-opened from now on is answered 30 s late
+        kube.drop_watches()
+        kube.modify("pod", make_pod("alluxio-worker-3", namespace="alluxio", node="n3", pod_ip="10.244.3.5",
+                                    host_ip="10.0.0.3", labels=WORKER))
+        status, result = served.post("/filter", with_annotations(names_body(["n2", "n3"]), REQUIRE))
+        assert status == 200 and result["NodeNames"] == ["n3"]
+        assert set(result["FailedAndUnresolvableNodes"]) == {"n2"}
+        assert rechecks(kube) == ["spec.nodeName=n3"]  # n2 runs no worker pod: nothing to recheck
+        # a candidate passing already needs no recheck
+        assert served.post("/filter", with_annotations(names_body(["n1", "n2"]), REQUIRE))[1]["NodeNames"] == ["n1"]
+        assert len(rechecks(kube)) == 1
+
+
+def test_recheck_failing_keeps_the_watchs_answer(tmp_path, kube, fake_alluxio):
+    with serve(tmp_path, kube, fake_alluxio) as served:
+        kube.inject(verb="list", status=500)
+        status, result = served.post("/filter", with_annotations(names_body(["n3"]), REQUIRE))
+        assert status == 200 and result["NodeNames"] == [] and set(result["FailedAndUnresolvableNodes"]) == {"n3"}
+        assert rechecks(kube) == ["spec.nodeName=n3"]
+        kube.clear_faults()
+        kube.inject(verb="list", delay=2)  # past the request budget
+        started = time.monotonic()
+        status, result = served.post("/filter", with_annotations(names_body(["n3"]), REQUIRE))
+        assert status == 200 and result["NodeNames"] == [] and time.monotonic() - started < 1
+
+
 def test_kubernetes_down_at_start_is_not_ready_and_never_blocks(tmp_path, kube, fake_alluxio):
     kube.stop()
     with Served("--alluxio-proxy", fake_alluxio.url, "--kubernetes", "kubeconfig",

@@ -1,7 +1,7 @@
 """The deployment files, checked offline: the kustomize base in manifests/, the Dockerfile and the Spark example.
 
-Every resource is validated against the Kubernetes 1.28 JSON schemas (strict: unknown fields fail) shipped by
-the kubernetes-validate package; the rest are our own rules: least privilege, non-root containers, and the
+Every resource is validated against the JSON schemas of every Kubernetes minor in kubernetes-versions.txt
+(strict: unknown fields fail) shipped by the kubernetes-validate package; the rest are our own rules: least privilege, non-root containers, and the
 names, ports and paths that tie the scheduler, the extender, the image and Spark together.
 """
 from __future__ import annotations
@@ -23,15 +23,14 @@ import kubernetes_validate
 import pytest
 import yaml
 
+from kube_versions import matrix, newest
 from scheduler_extender.config import SPECS, load_settings
 
 
 ROOT = Path(__file__).resolve().parent.parent
 MANIFESTS = ROOT / "manifests"
 SPARK = ROOT / "examples" / "spark"
-KUBERNETES_VERSION = "1.28"
-NEWEST_KUBERNETES_PATCH = next(line.split()[1] for line in (ROOT / "kubernetes-versions.txt").read_text().splitlines()
-                               if line.strip() and not line.startswith("#"))
+KUBERNETES_VERSIONS = [v.minor for v in matrix()]
 
 NAMESPACE = "alluxio-locality"
 EXTENDER = "alluxio-locality-extender"
@@ -120,9 +119,9 @@ def test_kustomization_images_match_the_deployments():
     images = {entry["name"]: entry["newTag"] for entry in KUSTOMIZATION["images"]}
     assert only_container(find("Deployment", EXTENDER)).get("image") == "scheduler-extender:0.1.0"
     assert images["scheduler-extender"] == "0.1.0"
-    newest = NEWEST_KUBERNETES_PATCH  # manifests/ is rendered for the newest tested minor
-    assert only_container(find("Deployment", SCHEDULER)).get("image") == f"registry.k8s.io/kube-scheduler:{newest}"
-    assert images["registry.k8s.io/kube-scheduler"] == newest
+    # The second scheduler defaults to the newest tested release (README: older minors set the tag).
+    assert only_container(find("Deployment", SCHEDULER)).get("image") == newest().scheduler_image
+    assert images["registry.k8s.io/kube-scheduler"] == newest().kubernetes
 
 
 def _kustomize_command(directory: Path = MANIFESTS) -> list[str] | None:
@@ -145,19 +144,21 @@ def test_kustomize_renders_every_resource_unchanged_in_name_and_namespace():
 
 # ---------------------------------------------------------------------------------- schema validation
 
-def validate(doc: dict[str, Any]) -> str:
-    """Validate against the 1.28 schemas, strictly; returns the schema version used."""
-    return kubernetes_validate.validate(doc, KUBERNETES_VERSION + ".0", strict=True)
+def validate(doc: dict[str, Any], minor: str = KUBERNETES_VERSIONS[0]) -> str:
+    """Validate against one minor's schemas, strictly; returns the schema version used."""
+    return kubernetes_validate.validate(doc, minor + ".0", strict=True)
 
 
+@pytest.mark.parametrize("minor", KUBERNETES_VERSIONS)
 @pytest.mark.parametrize("doc", RESOURCES, ids=_id)
-def test_resource_is_valid_kubernetes_1_28(doc):
-    assert validate(doc) == KUBERNETES_VERSION, "validated against another Kubernetes version's schemas"
+def test_resource_is_valid_on_every_tested_kubernetes(doc, minor):
+    assert validate(doc, minor) == minor, "validated against another Kubernetes version's schemas"
 
 
-def test_executor_pod_template_is_a_valid_pod():
+@pytest.mark.parametrize("minor", KUBERNETES_VERSIONS)
+def test_executor_pod_template_is_a_valid_pod(minor):
     (template,) = _documents(SPARK / "executor-pod-template.yaml")
-    assert validate(template) == KUBERNETES_VERSION
+    assert validate(template, minor) == minor
 
 
 def test_validation_is_strict_and_can_fail():
@@ -173,7 +174,8 @@ def test_validation_is_strict_and_can_fail():
 
 # ------------------------------------------------------------------------------ the scheduler configuration
 
-# Fields of kubescheduler.config.k8s.io/v1 in Kubernetes 1.28 (k8s.io/kube-scheduler/config/v1/types.go).
+# Fields of kubescheduler.config.k8s.io/v1, the same in Kubernetes 1.28 and 1.35 to 1.37
+# (k8s.io/kube-scheduler/config/v1/types.go); the e2e suite runs this configuration on each tested version.
 SCHEDULER_CONFIGURATION_FIELDS = {
     "apiVersion", "kind", "parallelism", "leaderElection", "clientConnection", "enableProfiling",
     "enableContentionProfiling", "percentageOfNodesToScore", "podInitialBackoffSeconds", "podMaxBackoffSeconds",

@@ -1,5 +1,5 @@
-"""examples/tls, the HTTPS overlay of manifests/, rendered by kustomize and checked offline: valid Kubernetes
-1.28, the scheduler configuration the base one but for TLS, and every file it names mounted from a Secret."""
+"""examples/tls, the HTTPS overlay of manifests/, rendered by kustomize and checked offline: valid on every
+tested Kubernetes minor, the scheduler configuration the base one but for TLS, and every file it names mounted from a Secret."""
 from __future__ import annotations
 
 import posixpath
@@ -12,7 +12,7 @@ import pytest
 import yaml
 
 from scheduler_extender.config import SPECS
-from test_manifests import _kustomize_command
+from test_manifests import KUBERNETES_VERSIONS, _kustomize_command
 
 ROOT = Path(__file__).resolve().parent.parent
 OVERLAY = ROOT / "examples" / "tls"
@@ -48,9 +48,10 @@ def secret_files(deployment: dict[str, Any]) -> dict[str, str]:
             for key in ("tls.crt", "tls.key", "ca.crt")}
 
 
-def test_every_rendered_resource_is_valid_kubernetes_1_28(rendered: dict) -> None:
+@pytest.mark.parametrize("minor", KUBERNETES_VERSIONS)
+def test_every_rendered_resource_is_valid_on_every_tested_kubernetes(rendered: dict, minor: str) -> None:
     for doc in rendered.values():
-        assert kubernetes_validate.validate(doc, "1.28.0", strict=True) == "1.28"
+        assert kubernetes_validate.validate(doc, minor + ".0", strict=True) == minor
 
 
 def test_scheduler_configuration_differs_from_the_base_only_in_tls(rendered: dict) -> None:

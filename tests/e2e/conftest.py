@@ -1,6 +1,13 @@
-"""Fixtures of the end-to-end suite (marker `e2e`): a real control plane, the extender as deployed by
-manifests/ (its ServiceAccount, RBAC and scheduler configuration), a fake Alluxio, and a cluster whose
-Alluxio workers run in each deployment mode."""
+"""Fixtures of the end-to-end suite (marker `e2e`): a real control plane per Kubernetes version of
+kubernetes-versions.txt, the extender as deployed by manifests/ (its ServiceAccount, RBAC and scheduler
+configuration), a fake Alluxio, and a cluster whose Alluxio workers run in each deployment mode.
+
+Every test that uses `control_plane` (or a fixture built on it: `rest`, `extender`, `schedulers`) runs once
+per version, collected as `test_x[1.37]`, `test_x[1.36]`, ...; `--k8s-version 1.37` (or
+$SCHEDULER_EXTENDER_E2E_VERSION) picks some. One version's fixtures are torn down before the next one's
+start, so one control plane runs at a time. Tests of this directory and its subdirectories get all this by
+naming the fixtures; tests/e2e/README.md lists them.
+"""
 from __future__ import annotations
 
 import time
@@ -8,10 +15,11 @@ from typing import Iterator
 
 import pytest
 
-from loopback_control_plane import ControlPlane, Rest, control_plane_binaries
 from e2e_cluster import (MANIFESTS, NAMESPACE, SCHEDULER, Extender, Layout, Schedulers, build_layout,
-                         create_cluster, load_alluxio, scheduler_config)
+                         create_cluster, load_alluxio, note, scheduler_config, start_scheduler)
 from fake_alluxio import FakeAlluxio
+from kube_versions import KubeVersion, selected
+from loopback_control_plane import ControlPlane, Rest, control_plane_binaries
 
 
 def pytest_collection_modifyitems(items: list[pytest.Item]) -> None:
@@ -20,15 +28,51 @@ def pytest_collection_modifyitems(items: list[pytest.Item]) -> None:
             item.add_marker(pytest.mark.e2e)
 
 
+_RUN: dict[KubeVersion, list[float]] = {}
+"""Per version: its tests' count and seconds, setup (its control plane's start) and teardown included."""
+
+
+@pytest.hookimpl(wrapper=True)
+def pytest_runtest_protocol(item: pytest.Item, nextitem: pytest.Item | None) -> object:
+    started = time.monotonic()
+    try:
+        return (yield)
+    finally:
+        version = getattr(item, "callspec", None) and item.callspec.params.get("kube_version")
+        if version is not None:
+            run = _RUN.setdefault(version, [0, 0.0])
+            run[0] += 1
+            run[1] += time.monotonic() - started
+
+
+def pytest_sessionfinish(session: pytest.Session) -> None:
+    for version, (tests, seconds) in _RUN.items():
+        note(version, f"Kubernetes {version.kubernetes} (etcd {version.etcd}): {tests} e2e tests in {seconds:.0f}s")
+
+
+def pytest_generate_tests(metafunc: pytest.Metafunc) -> None:
+    if "kube_version" in metafunc.fixturenames:
+        versions = selected(metafunc.config.getoption("k8s_version"))
+        metafunc.parametrize("kube_version", versions, ids=[v.minor for v in versions], indirect=True,
+                             scope="session")
+
+
+@pytest.fixture(scope="session")
+def kube_version(request: pytest.FixtureRequest) -> KubeVersion:
+    """The Kubernetes version this test runs against (a line of kubernetes-versions.txt)."""
+    return request.param
+
+
 @pytest.fixture(scope="session")
 def layout() -> Layout:
     return build_layout()
 
 
 @pytest.fixture(scope="session")
-def control_plane(tmp_path_factory: pytest.TempPathFactory) -> Iterator[ControlPlane]:
-    bin_dir = control_plane_binaries()
-    plane = ControlPlane(bin_dir, tmp_path_factory.mktemp("control-plane"))
+def control_plane(kube_version: KubeVersion, tmp_path_factory: pytest.TempPathFactory) -> Iterator[ControlPlane]:
+    """etcd and kube-apiserver of `kube_version` on loopback, with the manifests' namespace and RBAC applied."""
+    bin_dir = control_plane_binaries(kube_version)
+    plane = ControlPlane(bin_dir, tmp_path_factory.mktemp(f"control-plane-{kube_version.minor}"))
     try:
         plane.start()
         for manifest in ("namespace.yaml", "extender-rbac.yaml", "scheduler-rbac.yaml"):
@@ -41,6 +85,7 @@ def control_plane(tmp_path_factory: pytest.TempPathFactory) -> Iterator[ControlP
 
 @pytest.fixture(scope="session")
 def rest(control_plane: ControlPlane) -> Rest:
+    """The API server as cluster admin."""
     return control_plane.rest()
 
 
@@ -53,6 +98,7 @@ def alluxio(layout: Layout) -> Iterator[FakeAlluxio]:
 
 @pytest.fixture(scope="session")
 def extender(control_plane: ControlPlane, rest: Rest, layout: Layout, alluxio: FakeAlluxio) -> Iterator[Extender]:
+    """The served extender under its manifests' ServiceAccount, on a cluster of nodes and Alluxio workers."""
     create_cluster(rest, layout)
     token = control_plane.service_account_token(NAMESPACE, "alluxio-locality-extender")
     kubeconfig = control_plane.kubeconfig(token, "alluxio-locality-extender")
@@ -65,8 +111,10 @@ def extender(control_plane: ControlPlane, rest: Rest, layout: Layout, alluxio: F
 
 @pytest.fixture(scope="session")
 def schedulers(control_plane: ControlPlane, extender: Extender) -> Iterator[Schedulers]:
-    token = control_plane.service_account_token(NAMESPACE, SCHEDULER)
-    ours = control_plane.start_scheduler(SCHEDULER, scheduler_config(extender.url), token)
+    """Our kube-scheduler (manifests/scheduler-config.yaml, under the manifests' ServiceAccount and RBAC)
+    calling `extender`, and a default scheduler beside it. Neither may be refused anything by RBAC: a
+    `forbidden` in their logs fails the last test that ran."""
+    ours = start_scheduler(control_plane, SCHEDULER, scheduler_config(extender.url))
     default = control_plane.start_scheduler("default-scheduler", {
         "apiVersion": "kubescheduler.config.k8s.io/v1", "kind": "KubeSchedulerConfiguration",
         "leaderElection": {"leaderElect": False}}, control_plane.scheduler_token)
@@ -75,3 +123,5 @@ def schedulers(control_plane: ControlPlane, extender: Extender) -> Iterator[Sche
         if not process.alive():
             raise RuntimeError(f"{process.name} exited:\n{process.tail()}")
     yield Schedulers(ours, default)
+    refused = {p.name: p.forbidden() for p in control_plane.processes if p.name not in ("etcd", "kube-apiserver")}
+    assert not any(refused.values()), f"RBAC refused the schedulers: {refused}"

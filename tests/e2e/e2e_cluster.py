@@ -8,8 +8,10 @@ from typing import Any
 
 import yaml
 
-from loopback_control_plane import Process, Rest
+from loopback_control_plane import ControlPlane, Process, Rest
 from fake_alluxio import Block, FakeAlluxio, Loc
+from figures import report
+from kube_versions import KubeVersion
 from served import Served, free_port
 
 ROOT = Path(__file__).resolve().parents[2]
@@ -17,6 +19,11 @@ MANIFESTS = ROOT / "manifests"
 NAMESPACE = "alluxio-locality"
 SCHEDULER = "alluxio-locality-scheduler"
 BLOCK = 10 << 20
+
+
+def note(version: KubeVersion, line: str) -> None:
+    """A figure printed after the run (tests/figures.py), under the version it was measured on."""
+    report("end-to-end figures", f"[{version.minor}] {line}")
 
 
 @dataclass
@@ -98,8 +105,14 @@ def create_cluster(rest: Rest, layout: Layout) -> None:
                               "containers": [{"name": "alluxio-worker", "image": "alluxio/alluxio:2.9.3"}]}})
         rest.set_status("Pod", name, "alluxio", {
             "phase": "Running", "hostIP": nodes[worker.node], "podIP": worker.pod_ip,
-            "podIPs": [{"ip": worker.pod_ip}],
-            "conditions": [{"type": "Ready", "status": "True" if worker.ready else "False"}]})
+            "podIPs": [{"ip": worker.pod_ip}]})
+        set_worker_ready(rest, worker.node, worker.ready)
+
+
+def set_worker_ready(rest: Rest, node: str, ready: bool) -> None:
+    """Mark the Alluxio worker pod of `node` Ready or not, as its kubelet would after a readiness probe."""
+    rest.set_status("Pod", f"alluxio-worker-{node}", "alluxio",
+                    {"conditions": [{"type": "Ready", "status": "True" if ready else "False"}]})
 
 
 def load_alluxio(fake: FakeAlluxio, layout: Layout) -> None:
@@ -120,6 +133,12 @@ def scheduler_config(extender_url: str) -> dict[str, Any]:
     return config
 
 
+def start_scheduler(control_plane: ControlPlane, name: str, config: dict[str, Any]) -> Process:
+    """A kube-scheduler named `name` reading `config`, under the manifests' scheduler ServiceAccount (and so
+    under the manifests' RBAC)."""
+    return control_plane.start_scheduler(name, config, control_plane.service_account_token(NAMESPACE, SCHEDULER))
+
+
 class Extender:
     """The served extender, restartable on its port (the scheduler's urlPrefix names it)."""
 
@@ -136,6 +155,25 @@ class Extender:
         if self.served is not None:
             self.served.stop()
             self.served = None
+
+    def passes_local_worker_check(self, node: str) -> bool:
+        """Whether /filter now passes `node` for a pod that requires a local worker: what the extender's watch
+        currently knows of that node's worker."""
+        pod = {"metadata": {"name": "probe", "namespace": "spark",
+                            "annotations": {"alluxio-locality.io/require-local-worker": "true"}}, "spec": {}}
+        status, answer = self.served.post("/filter", {"Pod": pod, "NodeNames": [node], "Nodes": None})
+        assert status == 200, answer
+        return answer["NodeNames"] == [node]
+
+
+def verb_calls(served: Served, verb: str, outcome: str | None = None) -> float:
+    """Calls of a verb the extender has answered so far (with that outcome, or any), from its /metrics."""
+    prefix = "scheduler_extender_requests_total{"
+    total = 0.0
+    for line in served.get("/metrics")[1].splitlines():
+        if line.startswith(prefix) and f'verb="{verb}"' in line and (outcome is None or f'outcome="{outcome}"' in line):
+            total += float(line.rsplit(" ", 1)[1])
+    return total
 
 
 @dataclass

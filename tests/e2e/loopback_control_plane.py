@@ -6,7 +6,7 @@ and binds Alluxio worker pods itself, and force-deletes what it removes.
 from __future__ import annotations
 
 import json
-import os
+import re
 import secrets
 import subprocess
 import time
@@ -16,6 +16,7 @@ from typing import Any
 import urllib3
 import yaml
 
+from kube_versions import KubeVersion
 from served import free_port
 
 ROOT = Path(__file__).resolve().parents[2]
@@ -23,12 +24,11 @@ BUILD_SCRIPT = ROOT / "tests" / "e2e" / "build-control-plane.sh"
 ISSUER = "https://kubernetes.default.svc.cluster.local"
 
 
-def control_plane_binaries() -> Path:
-    """The directory holding etcd, kube-apiserver and kube-scheduler, built (or reused) by the script."""
-    given = os.environ.get("SCHEDULER_EXTENDER_E2E_BIN")
-    if given and all((Path(given) / b).exists() for b in ("etcd", "kube-apiserver", "kube-scheduler")):
-        return Path(given)
-    out = subprocess.run(["bash", str(BUILD_SCRIPT)], check=True, stdout=subprocess.PIPE, text=True).stdout
+def control_plane_binaries(version: KubeVersion) -> Path:
+    """The directory holding etcd, kube-apiserver and kube-scheduler of `version`, built (or, when up to date,
+    only found) by the script."""
+    out = subprocess.run(["bash", str(BUILD_SCRIPT), version.minor], check=True, stdout=subprocess.PIPE,
+                         text=True).stdout
     return Path(out.strip().splitlines()[-1])
 
 
@@ -46,6 +46,11 @@ class Process:
 
     def tail(self, lines: int = 40) -> str:
         return "\n".join(self.log.read_text(errors="replace").splitlines()[-lines:])
+
+    def forbidden(self) -> list[str]:
+        """Log lines where the API server refused it something (RBAC): a grant its manifests lack."""
+        return [line for line in self.log.read_text(errors="replace").splitlines()
+                if re.search(r"\bforbidden\b", line, re.I)]
 
     def stop(self) -> None:
         if self.alive():

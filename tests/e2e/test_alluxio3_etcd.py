@@ -12,6 +12,7 @@ import pytest
 
 from alluxio3_cluster import CLUSTER, LoopbackEtcd
 from fake_alluxio3 import membership_entry
+from kube_versions import newest
 from loopback_control_plane import control_plane_binaries
 from scheduler_extender.locations.alluxio3_etcd import EtcdMembership
 from scheduler_extender.locations.alluxio3_http import JsonHttp
@@ -21,7 +22,7 @@ from scheduler_extender.metrics import SourceMetrics
 
 @pytest.fixture
 def etcd(tmp_path: Path) -> Iterator[LoopbackEtcd]:
-    server = LoopbackEtcd(control_plane_binaries(), tmp_path)
+    server = LoopbackEtcd(control_plane_binaries(newest()), tmp_path)  # Alluxio's etcd, not the API server's
     server.start()
     yield server
     server.stop()

@@ -17,9 +17,9 @@ from urllib.parse import quote
 import pytest
 
 from alluxio3_cluster import LoopbackEtcd, join
-from e2e_cluster import NAMESPACE, SCHEDULER, Extender, node_object, scheduler_config
+from e2e_cluster import NAMESPACE, SCHEDULER, Extender, node_object, note, scheduler_config
 from fake_alluxio3 import FakeWorker3, Namespace
-from figures import report
+from kube_versions import KubeVersion
 from loopback_control_plane import ControlPlane, Process, Rest, control_plane_binaries
 
 WORKERS_NS, NS = "alluxio3", "spark3"
@@ -32,10 +32,6 @@ MIB = 1 << 20
 TOTALS = dict(zip(NODES, (600 * MIB, 420 * MIB, 290 * MIB, 200 * MIB, 130 * MIB, 80 * MIB)))
 """Bytes of the dataset on each node: file lengths are chosen, once the ring has said who owns each file, so that
 the nodes are this far apart (scores 10, 7, 5, 3, 2, 1) whatever the ring's draw."""
-
-
-def note(line: str) -> None:
-    report("end-to-end figures", line)
 
 
 @dataclass
@@ -64,9 +60,9 @@ class Alluxio3:
 
 
 @pytest.fixture(scope="module")
-def alluxio3(tmp_path_factory: pytest.TempPathFactory, rest: Rest) -> Iterator[Alluxio3]:
+def alluxio3(tmp_path_factory: pytest.TempPathFactory, kube_version: KubeVersion, rest: Rest) -> Iterator[Alluxio3]:
     workdir = tmp_path_factory.mktemp("alluxio3")
-    etcd = LoopbackEtcd(control_plane_binaries(), workdir)
+    etcd = LoopbackEtcd(control_plane_binaries(kube_version), workdir)
     etcd.start()
     namespace = Namespace(UFS_ROOT)
     workers = {node: FakeWorker3(namespace, host=IP[node], identity=uuid.UUID(int=0xA3 << 64 | i))
@@ -187,15 +183,15 @@ def test_locality_shows_each_files_ring_owner(alluxio3: Alluxio3, extender3: Ext
     assert cached_by_node(extender3, DATASET) == TOTALS
 
 
-def test_executors_land_on_the_ring_owners_nodes(rest: Rest) -> None:
+def test_executors_land_on_the_ring_owners_nodes(kube_version: KubeVersion, rest: Rest) -> None:
     started = time.monotonic()
     placed = [schedule(rest) for _ in range(6)]
-    note(f"Alluxio 3: 6 executors placed by ring-owned bytes through the real kube-scheduler in "
+    note(kube_version, f"Alluxio 3: 6 executors placed by ring-owned bytes through the real kube-scheduler in "
          f"{time.monotonic() - started:.1f}s: {placed}")
     assert placed == [NODES[0], NODES[0], NODES[1], NODES[1], NODES[2], NODES[2]]
 
 
-def test_a_worker_that_leaves_takes_its_files_off_its_node(rest: Rest, alluxio3: Alluxio3,
+def test_a_worker_that_leaves_takes_its_files_off_its_node(kube_version: KubeVersion, rest: Rest, alluxio3: Alluxio3,
                                                            extender3: Extender) -> None:
     gone = NODES[0]
     remaining = NODES[1:]
@@ -205,7 +201,7 @@ def test_a_worker_that_leaves_takes_its_files_off_its_node(rest: Rest, alluxio3:
     while cached_by_node(extender3, DATASET) != expected:
         assert time.monotonic() < deadline, f"{cached_by_node(extender3, DATASET)} != {expected}"
         time.sleep(0.2)
-    note(f"Alluxio 3: worker of {gone} left; the ring's new owners were scored after "
+    note(kube_version, f"Alluxio 3: worker of {gone} left; the ring's new owners were scored after "
          f"{30 - (deadline - time.monotonic()):.1f}s")
     best = max(expected.values())
     top = {node for node, size in expected.items() if round(10 * size / best) == 10}

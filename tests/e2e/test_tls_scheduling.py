@@ -12,11 +12,11 @@ import pytest
 import yaml
 
 from certs import Pki, make_pki
-from e2e_cluster import NAMESPACE, ROOT, SCHEDULER
+from e2e_cluster import NAMESPACE, ROOT, start_scheduler, verb_calls
+from e2e_pods import delete_pods, executor, schedule
 from fake_alluxio import FakeAlluxio
 from loopback_control_plane import ControlPlane, Rest
 from served import Served, free_port
-from test_scheduling import NS, executor, schedule
 
 TLS_CONFIG = ROOT / "examples" / "tls" / "scheduler-config.yaml"
 
@@ -49,25 +49,17 @@ def tls_scheduler(control_plane: ControlPlane, served: Served, pki: Pki, name: s
     extender["urlPrefix"] = f"https://localhost:{served.port}"
     extender["tlsConfig"] = {"caFile": str(pki.ca), **({"certFile": str(pki.client_cert),
                                                         "keyFile": str(pki.client_key)} if client_cert else {})}
-    token = control_plane.service_account_token(NAMESPACE, SCHEDULER)
-    process = control_plane.start_scheduler(name, config, token)
+    process = start_scheduler(control_plane, name, config)
     time.sleep(1)
     assert process.alive(), process.tail()
     return process
-
-
-def requests(served: Served, outcome: str) -> float:
-    prefix = f'scheduler_extender_requests_total{{outcome="{outcome}",verb="prioritize"}} '
-    return sum(float(line[len(prefix):]) for line in served.get("/metrics")[1].splitlines()
-               if line.startswith(prefix))
 
 
 @pytest.fixture
 def no_pods_left(rest: Rest) -> Iterator[None]:
     """The session's placement tests expect every node's CPU free."""
     yield
-    for pod in rest.get(f"/api/v1/namespaces/{NS}/pods")["items"]:
-        rest.delete_now("Pod", pod["metadata"]["name"], NS)
+    delete_pods(rest)
 
 
 def test_scheduler_with_a_client_certificate_places_by_cached_bytes(
@@ -77,7 +69,7 @@ def test_scheduler_with_a_client_certificate_places_by_cached_bytes(
     process = tls_scheduler(control_plane, tls_extender, pki, name, client_cert=True)
     try:
         assert schedule(rest, executor(paths="/apps/one", scheduler=name)) == "n03"
-        assert requests(tls_extender, "ok") >= 1 and requests(tls_extender, "refused") == 0
+        assert verb_calls(tls_extender, "prioritize", "ok") >= 1 and verb_calls(tls_extender, "prioritize", "refused") == 0
     finally:
         process.stop()
 
@@ -88,9 +80,9 @@ def test_scheduler_without_a_client_certificate_is_refused_but_still_schedules(
     name = "alluxio-locality-scheduler-nocert"
     process = tls_scheduler(control_plane, tls_extender, pki, name, client_cert=False)
     try:
-        refused = requests(tls_extender, "refused")
+        refused = verb_calls(tls_extender, "prioritize", "refused")
         assert schedule(rest, executor(paths="/apps/one", scheduler=name)) in {f"n0{i}" for i in range(1, 9)}
-        assert requests(tls_extender, "refused") > refused
+        assert verb_calls(tls_extender, "prioritize", "refused") > refused
         assert "403" in Path(process.log).read_text()
     finally:
         process.stop()

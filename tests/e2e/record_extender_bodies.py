@@ -1,0 +1,121 @@
+"""Record the request bodies a real kube-scheduler sends an HTTP extender, for tests/data (see its README):
+
+    .venv/bin/python tests/e2e/record_extender_bodies.py [VERSION]     # default: the newest tested version
+
+A control plane of that version on loopback (tests/e2e/build-control-plane.sh), five Ready Node objects in two
+zones, and one kube-scheduler with two extenders that both point at a recorder on loopback: one sends node
+names (`nodeCacheCapable: true`) to /prioritize, the other whole Node objects (`nodeCacheCapable: false`) to
+/filter. Then an executor-like pod (`spark-role=executor`, as `kubectl create` makes it). The first body of
+each verb is written byte for byte to tests/data/prioritize-nodecachecapable-true.json and
+filter-nodecachecapable-false.json.
+"""
+from __future__ import annotations
+
+import json
+import sys
+import tempfile
+import threading
+import time
+from pathlib import Path
+from typing import Any
+
+sys.path[:0] = [str(Path(__file__).resolve().parent), str(Path(__file__).resolve().parents[1])]
+from kube_versions import KubeVersion, find, newest  # noqa: E402
+from loopback import LoopbackServer, TrackedHandler  # noqa: E402
+from loopback_control_plane import ControlPlane, control_plane_binaries  # noqa: E402
+
+DATA = Path(__file__).resolve().parents[1] / "data"
+FILES = {"prioritize": "prioritize-nodecachecapable-true.json", "filter": "filter-nodecachecapable-false.json"}
+ZONES = {"node-1": "zone-a", "node-2": "zone-a", "node-3": "zone-a", "node-4": "zone-b", "node-5": "zone-b"}
+
+
+class _Recorder(TrackedHandler):
+    """Keeps the first body of each verb; passes every node and scores none, in the form the nodes came."""
+
+    def do_POST(self) -> None:
+        body = self.rfile.read(int(self.headers["Content-Length"]))
+        verb = self.path.rsplit("/", 1)[-1]
+        recorder: Recorder = self.server.fake
+        with recorder.lock:
+            recorder.bodies.setdefault(verb, body)
+        args = json.loads(body)
+        answer: Any = [] if verb == "prioritize" else {
+            "Nodes": args["Nodes"], "NodeNames": args["NodeNames"], "FailedNodes": {},
+            "FailedAndUnresolvableNodes": {}, "Error": ""}
+        out = json.dumps(answer).encode()
+        self.send_response(200)
+        self.send_header("Content-Type", "application/json")
+        self.send_header("Content-Length", str(len(out)))
+        self.end_headers()
+        self.wfile.write(out)
+
+
+class Recorder(LoopbackServer):
+    def __init__(self) -> None:
+        super().__init__(_Recorder, "extender-body-recorder")
+        self.lock = threading.Lock()
+        self.bodies: dict[str, bytes] = {}
+
+
+def node(name: str) -> dict[str, Any]:
+    """A Ready node as a test creates one: no kubelet, so its status is written with it."""
+    stamp = "2024-01-01T00:00:00Z"
+    return {"apiVersion": "v1", "kind": "Node",
+            "metadata": {"name": name, "labels": {"kubernetes.io/arch": "amd64", "kubernetes.io/hostname": name,
+                                                  "kubernetes.io/os": "linux",
+                                                  "topology.kubernetes.io/zone": ZONES[name]}},
+            "status": {"capacity": {"cpu": "8", "memory": "32Gi", "pods": "110"},
+                       "allocatable": {"cpu": "8", "memory": "32Gi", "pods": "110"},
+                       "conditions": [{"type": "Ready", "status": "True", "lastHeartbeatTime": stamp,
+                                       "lastTransitionTime": stamp, "reason": "KubeletReady",
+                                       "message": "fake node (no kubelet)"}],
+                       "addresses": [{"type": "Hostname", "address": name}]}}
+
+
+def executor_pod() -> dict[str, Any]:
+    return {"apiVersion": "v1", "kind": "Pod",
+            "metadata": {"name": "exec-1", "namespace": "default",
+                         "labels": {"spark-role": "executor", "spark-app-selector": "app-1"}},
+            "spec": {"schedulerName": "locality-scheduler",
+                     "containers": [{"name": "executor", "image": "registry.k8s.io/pause:3.10",
+                                     "resources": {"requests": {"cpu": "500m", "memory": "1Gi"}}}]}}
+
+
+def record(version: KubeVersion) -> dict[str, bytes]:
+    with tempfile.TemporaryDirectory(prefix="record-bodies-") as tmp, Recorder() as recorder:
+        plane = ControlPlane(control_plane_binaries(version), Path(tmp))
+        plane.start()
+        try:
+            rest = plane.rest()
+            for name in ZONES:  # as `kubectl create` would, for the managedFields the scheduler passes on
+                rest.post("/api/v1/nodes?fieldManager=kubectl-create", node(name))
+            extender = {"urlPrefix": recorder.url, "weight": 1, "httpTimeout": "5s", "ignorable": False}
+            plane.start_scheduler("locality-scheduler", {
+                "apiVersion": "kubescheduler.config.k8s.io/v1", "kind": "KubeSchedulerConfiguration",
+                "leaderElection": {"leaderElect": False}, "percentageOfNodesToScore": 100,
+                "profiles": [{"schedulerName": "locality-scheduler"}],
+                "extenders": [{**extender, "filterVerb": "filter", "nodeCacheCapable": False},
+                              {**extender, "prioritizeVerb": "prioritize", "nodeCacheCapable": True}]},
+                plane.scheduler_token)
+            time.sleep(2)  # the scheduler's informers have listed the nodes
+            rest.post("/api/v1/namespaces/default/pods?fieldManager=kubectl-create", executor_pod())
+            deadline = time.monotonic() + 60
+            while set(recorder.bodies) < set(FILES):
+                if time.monotonic() > deadline:
+                    raise RuntimeError(f"got only {sorted(recorder.bodies)}:\n{plane.processes[-1].tail()}")
+                time.sleep(0.1)
+            return dict(recorder.bodies)
+        finally:
+            plane.stop()
+
+
+def main(argv: list[str]) -> int:
+    version = find(argv[0]) if argv else newest()
+    for verb, body in record(version).items():
+        (DATA / FILES[verb]).write_bytes(body)
+        print(f"kube-scheduler {version.kubernetes}: {verb} -> tests/data/{FILES[verb]} ({len(body)} bytes)")
+    return 0
+
+
+if __name__ == "__main__":
+    sys.exit(main(sys.argv[1:]))
