@@ -62,9 +62,9 @@ def cell_bodies(spec: Spec, mode: str, n: int, workload: str) -> list[bytes]:
 
 
 def full_nodes_body(spec: Spec, n: int, workload: str, pod_index: int = 0) -> bytes:
-    """The `workload`'s pod with N full-size Node objects (tests/full_nodes.py: 50 images, managedFields,
+    """The `workload`'s pod with N full-size Node objects (tests/support/full_nodes.py: 50 images, managedFields,
     18 KB each) as kube-scheduler sends them with `nodeCacheCapable: false`, compact as Go writes them."""
-    from full_nodes import full_node
+    from tests.support.full_nodes import full_node
 
     items = []
     for i, name in enumerate(candidates(spec, n)):

@@ -17,7 +17,7 @@ from .bodies import cell_bodies
 from .dataset import Spec, candidates, workload_paths
 from .env import ROOT
 
-from helpers import scores_of
+from tests.support.bodies import scores_of
 
 
 @dataclass

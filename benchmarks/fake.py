@@ -1,4 +1,4 @@
-"""The fake Alluxio of tests/fake_alluxio.py, loaded with the benchmark dataset and made fast enough to serve it.
+"""The fake Alluxio of tests/support/fake_alluxio.py, loaded with the benchmark dataset and made fast enough to serve it.
 
 The fake builds each URIStatus as Python dicts and `json.dumps` it on every request, and a recursive
 listing sorts every path it holds: with 1,000,000 blocks one directory answer (10,000 files, ~115 MB of
@@ -19,11 +19,10 @@ import time
 from collections import Counter
 from typing import Any
 
-from . import env  # noqa: F401  (puts tests/ on sys.path)
 from .dataset import Spec, dir_path, generate, node_name, workload_paths, WORKLOADS
 
-import fake_alluxio
-from fake_alluxio import Block, FakeAlluxio, Loc
+from tests.support import fake_alluxio
+from tests.support.fake_alluxio import Block, FakeAlluxio, Loc
 
 
 class _Handler(fake_alluxio._Handler):

@@ -5,7 +5,7 @@ generator, alternating, three rounds (two with --quick): throughput over one kee
 loop, as kube-scheduler calls) and over four, p99 of each. A ratio is the median of the rounds' ratios,
 so one round that other load on the machine slowed does not decide it. Every answer of both is checked
 against the dataset.
-Then Nodes mode: one pod with 1,000 full Node objects (tests/full_nodes.py, 18 MB), p50 over HTTP for both,
+Then Nodes mode: one pod with 1,000 full Node objects (tests/support/full_nodes.py, 18 MB), p50 over HTTP for both,
 and Go's typed decode of that body alone (a json.Decoder into the floor's ExtenderArgs: names, addresses).
 """
 from __future__ import annotations

@@ -27,11 +27,11 @@ from .common import Context
 from .servers import metric, scrape
 from .stats import summary
 
-from e2e_cluster import MANIFESTS, NAMESPACE, node_object, scheduler_config
-from fake_alluxio import Block, FakeAlluxio, Loc
-from kube_versions import newest
-from loopback_control_plane import ControlPlane, Rest, control_plane_binaries
-from served import Served
+from tests.e2e.e2e_cluster import MANIFESTS, NAMESPACE, node_object, scheduler_config
+from tests.support.fake_alluxio import Block, FakeAlluxio, Loc
+from tests.support.kube_versions import newest
+from tests.support.control_plane import ControlPlane, Rest, control_plane_binaries
+from tests.support.served import Served
 
 APPS = 10
 FILES_PER_APP = 40

@@ -1,5 +1,5 @@
 """The servers under test, as subprocesses on loopback: the real `scheduler-extender serve` (through
-tests/served.py, as the integration tests run it) and the naive peer; their gunicorn worker, /metrics, and
+tests/support/served.py, as the integration tests run it) and the naive peer; their gunicorn worker, /metrics, and
 index warming."""
 from __future__ import annotations
 
@@ -18,7 +18,7 @@ from . import env, machine
 from .bodies import pod_body
 from .env import ROOT
 
-from served import Served, free_port
+from tests.support.served import Served, free_port
 
 _SAMPLE = re.compile(r'^([a-zA-Z_:][a-zA-Z0-9_:]*)(\{[^}]*\})?\s+(\S+)$')
 _LABEL = re.compile(r'(\w+)="((?:[^"\\]|\\.)*)"')

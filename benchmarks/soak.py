@@ -34,7 +34,7 @@ from .stats import summary
 
 from .fake import IndexedFakeAlluxio
 
-from fake_alluxio import Block, FakeAlluxio, Loc
+from tests.support.fake_alluxio import Block, FakeAlluxio, Loc
 
 OUT = env.ROOT / "benchmarks" / "results-soak"
 NODES = [f"node-{i}" for i in range(100)]

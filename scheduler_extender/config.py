@@ -268,7 +268,7 @@ class Settings:
         "most paths read from one pod's annotation; the rest are ignored and counted (each path can cost an "
         "Alluxio call)")
     # 10,000 full Node objects (50 images, managedFields) as kube-scheduler sends them with
-    # nodeCacheCapable: false come to 174.4 MiB (tests/full_nodes.py); 256Mi leaves a half again for bigger
+    # nodeCacheCapable: false come to 174.4 MiB (tests/support/full_nodes.py); 256Mi leaves a half again for bigger
     # labels, annotations and taints.
     max_body_bytes: int = _setting(
         "max-body-size", _byte_size(minimum=1024), "256Mi", "SIZE",

@@ -3,9 +3,9 @@ from typing import Any
 
 import pytest
 
-from fake_alluxio import FakeAlluxio
-from figures import SECTIONS
-from kube_versions import selected
+from tests.support.fake_alluxio import FakeAlluxio
+from tests.support.figures import SECTIONS
+from tests.support.kube_versions import selected
 
 VERSION_ENV = "SCHEDULER_EXTENDER_E2E_VERSION"
 

@@ -13,8 +13,8 @@ from urllib.parse import quote
 
 import pytest
 
-from fake_alluxio3 import FakeMaster3, FakeWorker3, Namespace, membership_entry
-from served import Served
+from tests.support.fake_alluxio3 import FakeMaster3, FakeWorker3, Namespace, membership_entry
+from tests.support.served import Served
 from scheduler_extender.locations.alluxio3 import Alluxio3Source
 from scheduler_extender.locations.alluxio3_http import JsonHttp
 from scheduler_extender.locations.alluxio3_listing import FileEntry, ListingFile, WorkerApiListing

@@ -7,8 +7,8 @@ import orjson
 import pytest
 import urllib3
 
-from fake_alluxio import GET_STATUS, LIST_STATUS, MASTER_INFO, Block, Loc
-from recorded_alluxio import RECORDED, recorded, recorded_json, shape
+from tests.support.fake_alluxio import GET_STATUS, LIST_STATUS, MASTER_INFO, Block, Loc
+from tests.support.recorded_alluxio import RECORDED, recorded, recorded_json, shape
 from scheduler_extender.locations.alluxio_rest import AlluxioRestSource
 from scheduler_extender.locations.base import PathLocations, worker_address as W
 from scheduler_extender.locations.snapshot import SnapshotSource

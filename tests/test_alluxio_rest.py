@@ -5,7 +5,7 @@ import time
 import pytest
 import urllib3
 
-from fake_alluxio import GET_STATUS, LIST_STATUS, MASTER_INFO, Block, Loc
+from tests.support.fake_alluxio import GET_STATUS, LIST_STATUS, MASTER_INFO, Block, Loc
 from scheduler_extender.locations.alluxio_rest import AlluxioRestSource
 from scheduler_extender.locations.base import PathLocations, SourceError, worker_address as W
 from scheduler_extender.metrics import SourceMetrics

@@ -13,7 +13,7 @@ import kubernetes_validate
 import pytest
 import yaml
 
-from chart import CHART, HELMS, MINORS, by_kind, generate, one, render, run_helm
+from tests.support.chart import CHART, HELMS, MINORS, by_kind, generate, one, render, run_helm
 from scheduler_extender.config import SPECS, load_settings
 
 pytestmark = pytest.mark.helm

@@ -8,7 +8,7 @@ from pathlib import Path
 import pytest
 from kubernetes import client
 
-from fake_kube import FakeKube, kube_config, make_node, make_pod
+from tests.support.fake_kube import FakeKube, kube_config, make_node, make_pod
 from scheduler_extender.cluster import (ClusterView, address_book, ready_worker_nodes, summarize_node,
                                         summarize_worker_pod)
 from scheduler_extender.kube_watch import Reflector

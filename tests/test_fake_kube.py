@@ -16,7 +16,7 @@ from kubernetes import client, watch
 from kubernetes.client.exceptions import ApiException
 from kubernetes.watch.watch import iter_resp_lines
 
-from fake_kube import (ADDED, BOOKMARK, DELETED, ERROR, LIST, MODIFIED, NODES, OTHER, PODS, WATCH, FakeKube,
+from tests.support.fake_kube import (ADDED, BOOKMARK, DELETED, ERROR, LIST, MODIFIED, NODES, OTHER, PODS, WATCH, FakeKube,
                        kube_config, make_node, make_pod)
 
 KUBE_DATA = Path(__file__).parent / "data" / "kube"

@@ -19,12 +19,12 @@ from typing import Any, Callable, Iterator
 
 import pytest
 
-from fake_alluxio import LIST_STATUS, Block, FakeAlluxio, Loc
-from fake_kube import FakeKube, make_node, make_pod
-from figures import report
-from helpers import names_body, scores_of
-from served import Served
-from test_http_kube import kubeconfig
+from tests.support.fake_alluxio import LIST_STATUS, Block, FakeAlluxio, Loc
+from tests.support.fake_kube import FakeKube, make_node, make_pod
+from tests.support.figures import report
+from tests.support.bodies import names_body, scores_of
+from tests.support.served import Served
+from tests.test_http_kube import kubeconfig
 
 M = 1 << 20
 NODES = ["n1", "n2", "n3"]

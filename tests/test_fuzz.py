@@ -11,10 +11,10 @@ import pytest
 from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 
-import fuzz_inputs
-from fake_alluxio import FakeAlluxio
-from full_nodes import nodes_body_size
-from served import Served
+from tests.support import fuzz_inputs
+from tests.support.fake_alluxio import FakeAlluxio
+from tests.support.full_nodes import nodes_body_size
+from tests.support.served import Served
 from scheduler_extender.config import Settings
 
 LIMIT = 1 << 20
@@ -105,7 +105,7 @@ def test_the_default_body_limit_holds_10000_full_nodes() -> None:
     """The arithmetic behind --max-body-size's default: 10,000 full Node objects fit with room to spare,
     and the limit is not so far above them that it stops meaning anything."""
     needed = nodes_body_size(10_000)
-    assert 170 * (1 << 20) < needed < 180 * (1 << 20)  # 18.3 KB a node: tests/full_nodes.py
+    assert 170 * (1 << 20) < needed < 180 * (1 << 20)  # 18.3 KB a node: tests/support/full_nodes.py
     assert 1.25 * needed < Settings().max_body_bytes < 2 * needed
 
 

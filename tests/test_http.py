@@ -6,9 +6,9 @@ from pathlib import Path
 
 import pytest
 
-from fake_alluxio import Block, Loc
-from helpers import names_body, recorded, scores_of, with_paths
-from served import Served
+from tests.support.fake_alluxio import Block, Loc
+from tests.support.bodies import names_body, recorded, scores_of, with_paths
+from tests.support.served import Served
 
 ROOT = Path(__file__).parent.parent
 DEMO = ROOT / "examples" / "demo"

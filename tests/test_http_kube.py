@@ -4,10 +4,10 @@ import time
 
 import pytest
 
-from fake_alluxio import Block, Loc
-from fake_kube import FakeKube, make_node, make_pod
-from helpers import names_body
-from served import Served
+from tests.support.fake_alluxio import Block, Loc
+from tests.support.fake_kube import FakeKube, make_node, make_pod
+from tests.support.bodies import names_body
+from tests.support.served import Served
 
 M = 1 << 20
 WORKER = {"role": "alluxio-worker"}

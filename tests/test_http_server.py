@@ -12,9 +12,9 @@ from typing import Any, Iterator
 
 import pytest
 
-from certs import Pki, make_pki
-from helpers import names_body, recorded
-from served import Served
+from tests.support.certs import Pki, make_pki
+from tests.support.bodies import names_body, recorded
+from tests.support.served import Served
 
 DEMO = Path(__file__).parent.parent / "examples" / "demo" / "locations.json"
 READ_TIMEOUT = 1.0

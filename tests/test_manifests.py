@@ -23,7 +23,7 @@ import kubernetes_validate
 import pytest
 import yaml
 
-from kube_versions import matrix, newest
+from tests.support.kube_versions import matrix, newest
 from scheduler_extender.config import SPECS, load_settings
 
 

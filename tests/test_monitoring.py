@@ -19,12 +19,12 @@ from typing import Any, Callable, Iterator
 import pytest
 import yaml
 
-from chart import CHART, one, render
-from fake_alluxio import Block, FakeAlluxio, Loc
-from fake_kube import WATCH, FakeKube, make_node, make_pod
-from helpers import names_body, with_paths
-from served import Served, free_port, stop_process
-from test_http_kube import kubeconfig
+from tests.support.chart import CHART, one, render
+from tests.support.fake_alluxio import Block, FakeAlluxio, Loc
+from tests.support.fake_kube import WATCH, FakeKube, make_node, make_pod
+from tests.support.bodies import names_body, with_paths
+from tests.support.served import Served, free_port, stop_process
+from tests.test_http_kube import kubeconfig
 
 ROOT = Path(__file__).resolve().parent.parent
 RULES = CHART / "files" / "alerts.yaml"

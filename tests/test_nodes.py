@@ -2,7 +2,7 @@ import pytest
 
 from scheduler_extender.locations.base import worker_address as W
 from scheduler_extender.nodes import AddressBook, WorkerResolver, book_from_names, book_from_nodes, load_node_map
-from helpers import recorded
+from tests.support.bodies import recorded
 
 
 def node(name, **addresses):

@@ -4,7 +4,7 @@ import orjson
 import pytest
 
 from scheduler_extender.protocol import ProtocolError, parse_args, render_filter, render_priorities
-from helpers import recorded
+from tests.support.bodies import recorded
 
 
 def encode(doc) -> bytes:

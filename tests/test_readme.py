@@ -2,7 +2,7 @@
 import re
 from pathlib import Path
 
-from kube_versions import matrix, newest
+from tests.support.kube_versions import matrix, newest
 from scheduler_extender.config import SPECS
 
 README = (Path(__file__).parent.parent / "README.md").read_text()

@@ -8,11 +8,11 @@ import os
 import signal
 import time
 from pathlib import Path
-from fake_alluxio import FakeAlluxio
-from helpers import names_body
-from served import Served
-import test_faults
-from test_faults import DATA, HEALTHY, NEUTRAL, NODES, WARM, Figure, Probe, metric, serve
+from tests.support.fake_alluxio import FakeAlluxio
+from tests.support.bodies import names_body
+from tests.support.served import Served
+from tests import test_faults
+from tests.test_faults import DATA, HEALTHY, NEUTRAL, NODES, WARM, Figure, Probe, metric, serve
 
 alluxio, figures = test_faults.alluxio, test_faults.figures  # its fixtures, found here by name
 

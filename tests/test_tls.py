@@ -9,9 +9,9 @@ from pathlib import Path
 
 import pytest
 
-from certs import Pki, make_pki
-from helpers import names_body
-from served import Served
+from tests.support.certs import Pki, make_pki
+from tests.support.bodies import names_body
+from tests.support.served import Served
 from scheduler_extender.serve import create_app, open_inputs
 from scheduler_extender.config import ConfigError, load_settings
 

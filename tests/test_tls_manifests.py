@@ -12,7 +12,7 @@ import pytest
 import yaml
 
 from scheduler_extender.config import SPECS
-from test_manifests import KUBERNETES_VERSIONS, _kustomize_command
+from tests.test_manifests import KUBERNETES_VERSIONS, _kustomize_command
 
 ROOT = Path(__file__).resolve().parent.parent
 OVERLAY = ROOT / "examples" / "tls"

@@ -8,9 +8,9 @@ from typing import Iterator
 
 import pytest
 
-from dataset import WORKERS, Blocks, blocks_from_cli, blocks_from_workers, lay_out, stat_globs
-from figures import report
-from real_alluxio import Inventory, RealAlluxio, fetch, java_problem
+from tests.alluxio.dataset import WORKERS, Blocks, blocks_from_cli, blocks_from_workers, lay_out, stat_globs
+from tests.support.figures import report
+from tests.alluxio.real_alluxio import Inventory, RealAlluxio, fetch, java_problem
 from scheduler_extender.locations.alluxio_rest import AlluxioRestSource
 from scheduler_extender.metrics import SourceMetrics
 

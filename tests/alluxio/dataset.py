@@ -10,7 +10,7 @@ import re
 from dataclasses import dataclass
 from typing import Iterable, Mapping
 
-from real_alluxio import MIB, Inventory, RealAlluxio
+from tests.alluxio.real_alluxio import MIB, Inventory, RealAlluxio
 from scheduler_extender.locations.base import PathLocations, WorkerAddress, worker_address
 
 KIB = 1 << 10

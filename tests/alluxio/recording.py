@@ -1,6 +1,6 @@
 """Records the answers of a real Alluxio 2.9 to the calls our client makes, for the fast suite (tests/data/alluxio).
 
-    .venv/bin/python tests/alluxio/recording.py      # starts a cluster, lays out dataset.FILES, writes the files
+    .venv/bin/python -m tests.alluxio.recording      # starts a cluster, lays out dataset.FILES, writes the files
 
 The real-Alluxio suite compares what the live cluster answers with these recordings (test_recordings_are_current),
 so they are re-recorded when Alluxio's answers change shape.
@@ -12,11 +12,9 @@ import sys
 import tempfile
 from pathlib import Path
 
-sys.path[:0] = [str(Path(__file__).resolve().parents[1]), str(Path(__file__).resolve().parents[2])]
-
-from dataset import MISSING, WORKERS, lay_out  # noqa: E402
-from real_alluxio import RealAlluxio, fetch, http, paths_url  # noqa: E402
-from recorded_alluxio import OPAQUE, RECORDED  # noqa: E402
+from tests.alluxio.dataset import MISSING, WORKERS, lay_out
+from tests.alluxio.real_alluxio import RealAlluxio, fetch, http, paths_url
+from tests.support.recorded_alluxio import OPAQUE, RECORDED
 
 CALLS = {
     "list-status-root.json": ("proxy", "/", "list-status", {"recursive": True}),

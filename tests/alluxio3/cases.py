@@ -8,7 +8,7 @@ import uuid
 from pathlib import Path
 from typing import Any
 
-from fake_alluxio3 import membership_entry
+from tests.support.fake_alluxio3 import membership_entry
 from scheduler_extender.locations.alluxio3_ring import WorkerIdentity
 
 UFS_ROOTS = ("s3://bucket/warehouse", "/mnt/ufs")

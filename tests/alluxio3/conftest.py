@@ -11,7 +11,7 @@ from typing import Any, Callable
 
 import pytest
 
-from figures import report
+from tests.support.figures import report
 
 HERE = Path(__file__).resolve().parent
 

@@ -9,8 +9,8 @@ from typing import Any, Callable
 
 import pytest
 
-from cases import COLLIDING_HOSTS, UFS_ROOTS, hash_inputs, paths, worker_sets
-from figures import report
+from tests.alluxio3.cases import COLLIDING_HOSTS, UFS_ROOTS, hash_inputs, paths, worker_sets
+from tests.support.figures import report
 from scheduler_extender.locations.alluxio3_membership import Member, MembershipError, etcd_members, static_members
 from scheduler_extender.locations.alluxio3_ring import Ring, WorkerIdentity, murmur3_32, signed32
 from scheduler_extender.locations.alluxio3_uri import ufs_key

@@ -12,9 +12,9 @@ from typing import Any
 
 import urllib3
 
-from fake_alluxio3 import FakeWorker3
-from loopback_control_plane import Process
-from served import free_port
+from tests.support.fake_alluxio3 import FakeWorker3
+from tests.support.control_plane import Process
+from tests.support.served import free_port
 
 CLUSTER = "DefaultAlluxioCluster"
 

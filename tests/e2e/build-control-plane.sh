@@ -53,7 +53,7 @@ export GOTOOLCHAIN="${GOTOOLCHAIN:-local}" # unset: never switch to (or download
 export GOWORK=off                          # ignore any go.work above the module
 export GOFLAGS=                            # flags below are explicit; ignore e.g. a global -mod=mod
 export CGO_ENABLED=0                       # static binaries, as upstream builds these three
-[[ -f "${src}/${modfile}" ]] || die "missing ${src}/${modfile}: run python3 tests/e2e/pin_control_plane.py ${MINOR}"
+[[ -f "${src}/${modfile}" ]] || die "missing ${src}/${modfile}: run python3 -m tests.e2e.pin_control_plane ${MINOR}"
 need_go="$(awk '$1 == "go" { print $2; exit }' "${src}/${modfile}")"
 go_version="$(cd "${src}" && go env GOVERSION 2>/dev/null)" || go_version=
 too_old="${go_version:-no Go} is older than the go ${need_go} of ${modfile}: install a newer Go, or set GOTOOLCHAIN=go1.27.3 to have Go fetch one"

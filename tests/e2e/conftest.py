@@ -15,11 +15,11 @@ from typing import Iterator
 
 import pytest
 
-from e2e_cluster import (MANIFESTS, NAMESPACE, SCHEDULER, Extender, Layout, Schedulers, build_layout,
+from tests.e2e.e2e_cluster import (MANIFESTS, NAMESPACE, SCHEDULER, Extender, Layout, Schedulers, build_layout,
                          create_cluster, load_alluxio, note, scheduler_config, start_scheduler)
-from fake_alluxio import FakeAlluxio
-from kube_versions import KubeVersion, selected
-from loopback_control_plane import ControlPlane, Rest, control_plane_binaries
+from tests.support.fake_alluxio import FakeAlluxio
+from tests.support.kube_versions import KubeVersion, selected
+from tests.support.control_plane import ControlPlane, Rest, control_plane_binaries
 
 
 def pytest_collection_modifyitems(items: list[pytest.Item]) -> None:

@@ -8,11 +8,11 @@ from typing import Any
 
 import yaml
 
-from loopback_control_plane import ControlPlane, Process, Rest
-from fake_alluxio import Block, FakeAlluxio, Loc
-from figures import report
-from kube_versions import KubeVersion
-from served import Served, free_port
+from tests.support.control_plane import ControlPlane, Process, Rest
+from tests.support.fake_alluxio import Block, FakeAlluxio, Loc
+from tests.support.figures import report
+from tests.support.kube_versions import KubeVersion
+from tests.support.served import Served, free_port
 
 ROOT = Path(__file__).resolve().parents[2]
 MANIFESTS = ROOT / "manifests"
@@ -22,7 +22,7 @@ BLOCK = 10 << 20
 
 
 def note(version: KubeVersion, line: str) -> None:
-    """A figure printed after the run (tests/figures.py), under the version it was measured on."""
+    """A figure printed after the run (tests/support/figures.py), under the version it was measured on."""
     report("end-to-end figures", f"[{version.minor}] {line}")
 
 

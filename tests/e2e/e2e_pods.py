@@ -6,8 +6,8 @@ import itertools
 import time
 from typing import Any
 
-from e2e_cluster import SCHEDULER
-from loopback_control_plane import Rest
+from tests.e2e.e2e_cluster import SCHEDULER
+from tests.support.control_plane import Rest
 
 NS = "spark"
 _names = itertools.count(1)

@@ -1,6 +1,6 @@
 """Record the request bodies a real kube-scheduler sends an HTTP extender, for tests/data (see its README):
 
-    .venv/bin/python tests/e2e/record_extender_bodies.py [VERSION]     # default: the newest tested version
+    .venv/bin/python -m tests.e2e.record_extender_bodies [VERSION]     # default: the newest tested version
 
 A control plane of that version on loopback (tests/e2e/build-control-plane.sh), five Ready Node objects in two
 zones, and one kube-scheduler with two extenders that both point at a recorder on loopback: one sends node
@@ -19,10 +19,9 @@ import time
 from pathlib import Path
 from typing import Any
 
-sys.path[:0] = [str(Path(__file__).resolve().parent), str(Path(__file__).resolve().parents[1])]
-from kube_versions import KubeVersion, find, newest  # noqa: E402
-from loopback import LoopbackServer, TrackedHandler  # noqa: E402
-from loopback_control_plane import ControlPlane, control_plane_binaries  # noqa: E402
+from tests.support.kube_versions import KubeVersion, find, newest
+from tests.support.loopback import LoopbackServer, TrackedHandler
+from tests.support.control_plane import ControlPlane, control_plane_binaries
 
 DATA = Path(__file__).resolve().parents[1] / "data"
 FILES = {"prioritize": "prioritize-nodecachecapable-true.json", "filter": "filter-nodecachecapable-false.json"}

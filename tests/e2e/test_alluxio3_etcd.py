@@ -10,10 +10,10 @@ from typing import Callable, Iterator
 
 import pytest
 
-from alluxio3_cluster import CLUSTER, LoopbackEtcd
-from fake_alluxio3 import membership_entry
-from kube_versions import newest
-from loopback_control_plane import control_plane_binaries
+from tests.e2e.alluxio3_cluster import CLUSTER, LoopbackEtcd
+from tests.support.fake_alluxio3 import membership_entry
+from tests.support.kube_versions import newest
+from tests.support.control_plane import control_plane_binaries
 from scheduler_extender.locations.alluxio3_etcd import EtcdMembership
 from scheduler_extender.locations.alluxio3_http import JsonHttp
 from scheduler_extender.locations.alluxio3_membership import Member, MembershipError

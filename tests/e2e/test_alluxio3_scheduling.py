@@ -16,11 +16,11 @@ from urllib.parse import quote
 
 import pytest
 
-from alluxio3_cluster import LoopbackEtcd, join
-from e2e_cluster import NAMESPACE, SCHEDULER, Extender, node_object, note, scheduler_config
-from fake_alluxio3 import FakeWorker3, Namespace
-from kube_versions import KubeVersion
-from loopback_control_plane import ControlPlane, Process, Rest, control_plane_binaries
+from tests.e2e.alluxio3_cluster import LoopbackEtcd, join
+from tests.e2e.e2e_cluster import NAMESPACE, SCHEDULER, Extender, node_object, note, scheduler_config
+from tests.support.fake_alluxio3 import FakeWorker3, Namespace
+from tests.support.kube_versions import KubeVersion
+from tests.support.control_plane import ControlPlane, Process, Rest, control_plane_binaries
 
 WORKERS_NS, NS = "alluxio3", "spark3"
 SCHEDULER3 = "alluxio3-locality-scheduler"

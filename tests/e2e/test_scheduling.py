@@ -6,11 +6,11 @@ from typing import Any
 
 import pytest
 
-from e2e_cluster import (BLOCK, NAMESPACE, SCHEDULER, Extender, Layout, Schedulers, note, scheduler_config,
+from tests.e2e.e2e_cluster import (BLOCK, NAMESPACE, SCHEDULER, Extender, Layout, Schedulers, note, scheduler_config,
                          set_worker_ready, start_scheduler, verb_calls)
-from e2e_pods import bound_node, delete_pods, executor, schedule, unschedulable
-from kube_versions import KubeVersion
-from loopback_control_plane import ControlPlane, Rest
+from tests.e2e.e2e_pods import bound_node, delete_pods, executor, schedule, unschedulable
+from tests.support.kube_versions import KubeVersion
+from tests.support.control_plane import ControlPlane, Rest
 
 MAX_BACKOFF_S = 10
 """kube-scheduler's default podMaxBackoffSeconds: the longest a refused pod waits before its next try."""

@@ -11,12 +11,12 @@ from typing import Any, Iterator
 import pytest
 import yaml
 
-from certs import Pki, make_pki
-from e2e_cluster import NAMESPACE, ROOT, start_scheduler, verb_calls
-from e2e_pods import delete_pods, executor, schedule
-from fake_alluxio import FakeAlluxio
-from loopback_control_plane import ControlPlane, Rest
-from served import Served, free_port
+from tests.support.certs import Pki, make_pki
+from tests.e2e.e2e_cluster import NAMESPACE, ROOT, start_scheduler, verb_calls
+from tests.e2e.e2e_pods import delete_pods, executor, schedule
+from tests.support.fake_alluxio import FakeAlluxio
+from tests.support.control_plane import ControlPlane, Rest
+from tests.support.served import Served, free_port
 
 TLS_CONFIG = ROOT / "examples" / "tls" / "scheduler-config.yaml"
 

@@ -10,7 +10,8 @@ from typing import Any
 
 import yaml
 
-ROOT = Path(__file__).resolve().parent.parent
+from .paths import ROOT
+
 _spec = importlib.util.spec_from_file_location("generate", ROOT / "charts" / "generate.py")
 generate = importlib.util.module_from_spec(_spec)
 _spec.loader.exec_module(generate)  # type: ignore[union-attr]

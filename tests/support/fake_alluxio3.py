@@ -27,7 +27,7 @@ from collections import Counter
 from dataclasses import dataclass, field
 from typing import Any
 
-from loopback import LoopbackServer, TrackedHandler
+from .loopback import LoopbackServer, TrackedHandler
 
 _MTIME = 1_700_000_000_000
 

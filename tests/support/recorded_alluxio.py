@@ -7,7 +7,9 @@ from typing import Any
 
 import orjson
 
-RECORDED = Path(__file__).resolve().parent / "data" / "alluxio"
+from .paths import DATA
+
+RECORDED = DATA / "alluxio"
 
 OPAQUE = frozenset({"configuration", "metrics"})
 """Maps of every property and metric: recorded empty, compared as maps only."""

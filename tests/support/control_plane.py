@@ -16,10 +16,10 @@ from typing import Any
 import urllib3
 import yaml
 
-from kube_versions import KubeVersion
-from served import free_port
+from .kube_versions import KubeVersion
+from .paths import ROOT
+from .served import free_port
 
-ROOT = Path(__file__).resolve().parents[2]
 BUILD_SCRIPT = ROOT / "tests" / "e2e" / "build-control-plane.sh"
 ISSUER = "https://kubernetes.default.svc.cluster.local"
 

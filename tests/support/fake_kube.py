@@ -83,7 +83,7 @@ from pathlib import Path
 from typing import Any, Callable, Iterable
 from urllib.parse import parse_qsl, unquote, urlsplit
 
-from loopback import CuttableServer, LoopbackServer, TrackedHandler
+from .loopback import CuttableServer, LoopbackServer, TrackedHandler
 
 NODES, PODS = "nodes", "pods"
 LIST, WATCH, GET, OTHER = "list", "watch", "get", "other"

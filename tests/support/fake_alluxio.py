@@ -28,7 +28,7 @@ from dataclasses import dataclass, field
 from typing import Any
 from urllib.parse import unquote
 
-from loopback import CuttableServer, LoopbackServer, TrackedHandler
+from .loopback import CuttableServer, LoopbackServer, TrackedHandler
 
 LIST_STATUS, GET_STATUS, MASTER_INFO, OTHER = "list_status", "get_status", "master_info", "other"
 _PATHS = re.compile(r"^/api/v1/paths/(.*)/(list-status|get-status)$")

@@ -22,8 +22,8 @@ from typing import Any
 
 from hypothesis import strategies as st
 
-from fake_alluxio import Block, FakeAlluxio, Loc
-from helpers import ranking_problem, recorded
+from .fake_alluxio import Block, FakeAlluxio, Loc
+from .bodies import ranking_problem, recorded
 
 VERBS = ("filter", "prioritize")
 PATHS = "alluxio-locality.io/paths"

@@ -8,7 +8,7 @@ from typing import Any
 
 from scheduler_extender.workload import PATHS_ANNOTATION
 
-DATA = Path(__file__).parent / "data"
+from .paths import DATA
 
 
 def recorded(name: str) -> dict[str, Any]:
