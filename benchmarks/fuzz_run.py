@@ -32,7 +32,6 @@ from hypothesis import HealthCheck, Phase, given, seed, settings
 from hypothesis import strategies as st
 
 from . import env, machine
-from .servers import worker_pid
 from .stats import summary
 
 from tests.support import fuzz_inputs
@@ -140,7 +139,7 @@ def main(argv: list[str] | None = None) -> int:
         fuzz_inputs.load_dataset(fake)
         with Served("--alluxio-proxy", fake.url, "--alluxio-master", fake.url, "--log-level", "error") as served:
             limit = Settings().max_body_bytes
-            pid = worker_pid(served)
+            pid = served.worker_pid()
             at_start = process_figures(pid)
             tally = Tally(limit)
             client = fuzz_inputs.Client(served.port, timeout=30)
@@ -162,7 +161,7 @@ def main(argv: list[str] | None = None) -> int:
             run_batches(args.inputs - bodies, args.batch, fuzz_inputs.locality_queries(), get, progress)
             client.close()
             at_end = process_figures(pid)
-            survived = worker_pid(served) == pid and served.get("/healthz")[0] == 200
+            survived = served.worker_pid() == pid and served.get("/healthz")[0] == 200
             big = None if args.skip_big_body else big_body(served, pid, limit)
     result = {
         "command": "python -m benchmarks.fuzz_run " + " ".join(argv if argv is not None else sys.argv[1:]),

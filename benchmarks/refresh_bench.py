@@ -21,6 +21,8 @@ from scheduler_extender.locations.base import PathLocations
 from scheduler_extender.placement import Placement
 from scheduler_extender.sync.frames import Channel
 
+from tests.support.served import children
+
 from . import machine, servers
 from .common import Cell, Context, loadgen
 from .dataset import candidates, generate, node_name, workload_paths
@@ -34,14 +36,14 @@ HOT_SETS = {"one directory": ("dir", 1), "files": ("paths20", 10)}
 
 
 def _refreshes(server: Any) -> float:
-    return servers.metric(servers.scrape(server), "scheduler_extender_index_refreshes_total", trigger="refresh")
+    return servers.scrape(server).sum("scheduler_extender_index_refreshes_total", trigger="refresh")
 
 
 def _cpu(server: Any) -> dict[str, float]:
     """CPU seconds of the worker and of the sync process (its child) so far."""
-    worker = servers.worker_pid(server)
+    worker = server.worker_pid()
     out = {"worker": machine.cpu_seconds(worker)}
-    for child in machine.children(worker):
+    for child in children(worker):
         out["sync process"] = out.get("sync process", 0.0) + machine.cpu_seconds(child)
     return out
 

@@ -9,6 +9,8 @@ from .common import Cell, Context, cells, check_answer, loadgen, run_tool
 from .dataset import hot_paths, workload_paths
 from .stats import bucket_quantile, histogram_delta, summary
 
+BUCKETS = "scheduler_extender_request_duration_seconds_bucket"
+
 THROUGHPUT_CONNECTIONS = 4
 SERVER_FLAGS = ["--index-ttl", "1h", "--max-staleness", "2h"]
 """Long TTL: the window measures the index hit path; refresh-ahead's cost is measured by the sync section."""
@@ -19,7 +21,7 @@ SERVER_NOTE = ("index warmed with every path of the workloads before measuring; 
 
 def _measure_cell(ctx: Context, server: Any, cell: Cell, *, latency_duration: float, latency_count: int,
                   throughput_duration: float | None, warmup: int, histogram: bool) -> dict[str, Any]:
-    worker = servers.worker_pid(server)
+    worker = server.worker_pid()
     window = machine.CpuWindow()
     before = servers.scrape(server) if histogram else None
     cpu0 = machine.cpu_seconds(worker)
@@ -32,8 +34,8 @@ def _measure_cell(ctx: Context, server: Any, cell: Cell, *, latency_duration: fl
                            "server_cpu_ms_per_request": (cpu1 - cpu0) * 1000 / lat["count"] if lat["count"] else None}
     if histogram:
         after = servers.scrape(server)
-        delta = histogram_delta(servers.buckets(before, "scheduler_extender_request_duration_seconds", verb=cell.verb),
-                                servers.buckets(after, "scheduler_extender_request_duration_seconds", verb=cell.verb))
+        delta = histogram_delta(before.by_label(BUCKETS, "le", verb=cell.verb),
+                                after.by_label(BUCKETS, "le", verb=cell.verb))
         row["server_histogram"] = {"p50_le_s": bucket_quantile(delta, 0.5), "p99_le_s": bucket_quantile(delta, 0.99),
                                    "p999_le_s": bucket_quantile(delta, 0.999), "count": delta.get("+Inf", 0)}
     if throughput_duration:

@@ -180,7 +180,7 @@ def test_the_worker_api_is_walked_through_each_directorys_owner(workers: list[Fa
     assert sorted(found, key=lambda e: e.ufs_path) == sorted(
         (FileEntry(namespace.ufs_path(p), n) for p, n in namespace.files.items() if p.startswith("/sales/")),
         key=lambda e: e.ufs_path)
-    asked = {key: w.host for w in workers for key in w.calls}
+    asked = {key: w.host for w in workers for key in w.received}
     for action, path in asked:
         assert asked[(action, path)] == ring.owner(ufs_key(path, namespace.ufs_root)).host, path
     assert ("files", "/sales/2026/sub/deep") in asked  # nested directories are walked

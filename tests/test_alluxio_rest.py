@@ -10,6 +10,7 @@ from scheduler_extender.locations.alluxio_rest import AlluxioRestSource
 from scheduler_extender.locations.base import PathLocations, SourceError, worker_address as W
 from scheduler_extender.metrics import SourceMetrics
 from scheduler_extender.locations.uri_status import array_elements
+from tests.support.metrics import Samples
 
 
 def source(fake, *, master=True, timeout=2.0, retries=2, metrics=None):
@@ -18,13 +19,13 @@ def source(fake, *, master=True, timeout=2.0, retries=2, metrics=None):
 
 
 def errors(metrics, operation, reason):
-    return metrics.registry.get_sample_value(
-        "scheduler_extender_alluxio_call_errors_total", {"operation": operation, "reason": reason}) or 0
+    return Samples(metrics.registry).value("scheduler_extender_alluxio_call_errors_total", operation=operation,
+                                           reason=reason)
 
 
 def observed(metrics, operation):
-    return metrics.registry.get_sample_value(
-        "scheduler_extender_alluxio_call_duration_seconds_count", {"operation": operation}) or 0
+    return Samples(metrics.registry).value("scheduler_extender_alluxio_call_duration_seconds_count",
+                                           operation=operation)
 
 
 def raw_list_status(fake, path):

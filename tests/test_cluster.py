@@ -8,7 +8,9 @@ from pathlib import Path
 import pytest
 from kubernetes import client
 
-from tests.support.fake_kube import FakeKube, kube_config, make_node, make_pod
+from tests.support.fake_kube import FakeKube, kube_config
+from tests.support.objects import make_node, make_pod
+from tests.support.waiting import eventually
 from scheduler_extender.cluster import (ClusterView, address_book, ready_worker_nodes, summarize_node,
                                         summarize_worker_pod)
 from scheduler_extender.kube_watch import Reflector
@@ -79,15 +81,6 @@ def kube():
 
 def core(fake):
     return client.CoreV1Api(client.ApiClient(kube_config(fake)))
-
-
-def eventually(check, timeout=10.0):
-    deadline = time.monotonic() + timeout
-    while time.monotonic() < deadline:
-        if check():
-            return
-        time.sleep(0.02)
-    assert check()
 
 
 class Running:

@@ -16,8 +16,10 @@ from kubernetes import client, watch
 from kubernetes.client.exceptions import ApiException
 from kubernetes.watch.watch import iter_resp_lines
 
-from tests.support.fake_kube import (ADDED, BOOKMARK, DELETED, ERROR, LIST, MODIFIED, NODES, OTHER, PODS, WATCH, FakeKube,
-                       kube_config, make_node, make_pod)
+from tests.support.fake_kube import (ADDED, BOOKMARK, DELETED, ERROR, LIST, MODIFIED, NODES, OTHER, PODS, WATCH,
+                                     FakeKube, kube_config)
+from tests.support.objects import make_node, make_pod
+from tests.support.waiting import eventually
 
 KUBE_DATA = Path(__file__).parent / "data" / "kube"
 WORKER_FILES = ("workers-hostnetwork.json", "workers-nodeip.json", "workers-podip.json")
@@ -300,10 +302,7 @@ def test_drop_watches_cuts_the_stream_mid_way(kube, api):
             seen.append(json.loads(line)["object"]["metadata"]["name"])
     response.release_conn()
     assert seen == ["b"] and time.monotonic() - started < 5
-    deadline = time.monotonic() + 2
-    while kube.open_watches() and time.monotonic() < deadline:
-        time.sleep(0.01)
-    assert kube.open_watches() == 0
+    eventually(lambda: kube.open_watches() == 0, 2, what="the cut watch closed on the server")
 
 
 def test_stop_and_start_keep_the_port_and_the_objects(kube, api):
@@ -429,7 +428,7 @@ def test_history_limit_expires_old_versions_like_a_ring_buffer():
 
 
 def test_writes_stamp_versions_and_keep_uids(kube):
-    added = kube.add("Node", {"kind": "Node", "apiVersion": "v1", **make_node("a")})
+    added = kube.add("Node", make_node("a"))  # with kind and apiVersion, as a client sends it
     assert "kind" not in added and added["metadata"]["uid"]
     changed = kube.modify("node", make_node("a", internal_ip="10.0.0.9"))
     assert changed["metadata"]["uid"] == added["metadata"]["uid"]

@@ -3,11 +3,7 @@ import pytest
 from scheduler_extender.locations.base import worker_address as W
 from scheduler_extender.nodes import AddressBook, WorkerResolver, book_from_names, book_from_nodes, load_node_map
 from tests.support.bodies import recorded
-
-
-def node(name, **addresses):
-    return {"metadata": {"name": name},
-            "status": {"addresses": [{"type": t, "address": a} for t, a in addresses.items()]}}
+from tests.support.objects import make_node
 
 
 def test_worker_host_is_a_node_name():
@@ -35,8 +31,8 @@ def test_ip_addresses_are_not_shortened():
 
 
 def test_node_objects_map_their_addresses():
-    book = book_from_nodes([node("n1", InternalIP="10.0.0.1", Hostname="ip-10-0-0-1", ExternalIP="3.3.3.3",
-                                 InternalDNS="ignored.internal")])
+    book = book_from_nodes([make_node("n1", internal_ip="10.0.0.1", hostname="ip-10-0-0-1", external_ip="3.3.3.3",
+                                      other_addresses=[("InternalDNS", "ignored.internal")])])
     resolve = WorkerResolver([book])
     assert [resolve(W(h)) for h in ("10.0.0.1", "ip-10-0-0-1", "3.3.3.3", "n1", "ignored.internal")] == \
         ["n1", "n1", "n1", "n1", None]
@@ -49,7 +45,7 @@ def test_container_host_is_tried_after_host():
 
 def test_books_are_asked_in_order():
     static = AddressBook([("10.0.0.1", "from-map")])
-    request = book_from_nodes([node("n1", InternalIP="10.0.0.1")])
+    request = book_from_nodes([make_node("n1", internal_ip="10.0.0.1")])
     assert WorkerResolver([static, request])(W("10.0.0.1")) == "from-map"
 
 

@@ -12,6 +12,8 @@ from scheduler_extender.locations.base import PathLocations, worker_address as W
 from scheduler_extender.locations.uri_status import aggregate
 from scheduler_extender.nodes import AddressBook
 from scheduler_extender.placement import Placement
+from tests.support.objects import make_node
+from tests.support.waiting import eventually
 
 A1, A2, B1 = W("a", "10.1.0.1"), W("a", "10.1.0.2"), W("b")
 NODE = {A1: "node-a", A2: "node-a", B1: "node-b"}
@@ -24,10 +26,6 @@ def book(mapping):
 
 def entry(by_workers, total=0, files=0):
     return decode(encode(PathLocations(by_workers=by_workers, total_bytes=total, files=files)))
-
-
-def node(name, ip):
-    return {"metadata": {"name": name}, "status": {"addresses": [{"type": "InternalIP", "address": ip}]}}
 
 
 def test_an_entry_survives_its_encoding():
@@ -52,15 +50,15 @@ def test_workers_the_shared_books_cannot_place_are_placed_by_the_request_once_pe
     placement = Placement([book({B1: "node-b"})])
     path = placement.prepare(entry({(gone,): 7, (B1, gone): 3, (B1,): 1}))
     assert placement.node_bytes([path], ["node-b", "node-c"]) == {"node-b": 4}
-    assert placement.node_bytes([path], ["node-b"], [node("node-b", "10.9.9.9")]) == {"node-b": 11}
-    assert placement.node_bytes([path], ["node-b", "node-c"], [node("node-b", "10.0.0.2"), node("node-c", "10.9.9.9")]) \
+    assert placement.node_bytes([path], ["node-b"], [make_node("node-b", internal_ip="10.9.9.9")]) == {"node-b": 11}
+    assert placement.node_bytes([path], ["node-b", "node-c"], [make_node("node-b", internal_ip="10.0.0.2"), make_node("node-c", internal_ip="10.9.9.9")]) \
         == {"node-b": 4, "node-c": 10}
 
 
 def test_the_shared_books_win_over_the_request():
     placement = Placement([book({B1: "node-b"})])
     path = placement.prepare(entry({(B1,): 1}))
-    assert placement.node_bytes([path], ["b"], [node("b", "10.0.0.1")]) == {"node-b": 1}
+    assert placement.node_bytes([path], ["b"], [make_node("b", internal_ip="10.0.0.1")]) == {"node-b": 1}
 
 
 def test_tables_of_several_paths_add_up():
@@ -133,10 +131,8 @@ def test_the_background_rebuild_follows_the_books():
     try:
         books["watch"] = book({B1: "node-c"})
         placement.books_changed()
-        deadline = time.monotonic() + 5
-        while placement.node_bytes(paths, []) != {"node-c": 4}:
-            assert time.monotonic() < deadline
-            time.sleep(0.01)
+        eventually(lambda: placement.node_bytes(paths, []) == {"node-c": 4}, 5, interval=0.01,
+                   what="the table rebuilt from the new book")
     finally:
         placement.close()
 

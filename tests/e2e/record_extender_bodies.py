@@ -22,8 +22,10 @@ from typing import Any
 from tests.support.kube_versions import KubeVersion, find, newest
 from tests.support.loopback import LoopbackServer, TrackedHandler
 from tests.support.control_plane import ControlPlane, control_plane_binaries
+from tests.support.objects import make_executor, make_node
+from tests.support.paths import DATA
+from tests.support.waiting import eventually
 
-DATA = Path(__file__).resolve().parents[1] / "data"
 FILES = {"prioritize": "prioritize-nodecachecapable-true.json", "filter": "filter-nodecachecapable-false.json"}
 ZONES = {"node-1": "zone-a", "node-2": "zone-a", "node-3": "zone-a", "node-4": "zone-b", "node-5": "zone-b"}
 
@@ -58,26 +60,12 @@ class Recorder(LoopbackServer):
 
 def node(name: str) -> dict[str, Any]:
     """A Ready node as a test creates one: no kubelet, so its status is written with it."""
-    stamp = "2024-01-01T00:00:00Z"
-    return {"apiVersion": "v1", "kind": "Node",
-            "metadata": {"name": name, "labels": {"kubernetes.io/arch": "amd64", "kubernetes.io/hostname": name,
-                                                  "kubernetes.io/os": "linux",
-                                                  "topology.kubernetes.io/zone": ZONES[name]}},
-            "status": {"capacity": {"cpu": "8", "memory": "32Gi", "pods": "110"},
-                       "allocatable": {"cpu": "8", "memory": "32Gi", "pods": "110"},
-                       "conditions": [{"type": "Ready", "status": "True", "lastHeartbeatTime": stamp,
-                                       "lastTransitionTime": stamp, "reason": "KubeletReady",
-                                       "message": "fake node (no kubelet)"}],
-                       "addresses": [{"type": "Hostname", "address": name}]}}
+    return make_node(name, hostname=name, cpu="8", memory="32Gi",
+                     labels={"kubernetes.io/arch": "amd64", "topology.kubernetes.io/zone": ZONES[name]})
 
 
 def executor_pod() -> dict[str, Any]:
-    return {"apiVersion": "v1", "kind": "Pod",
-            "metadata": {"name": "exec-1", "namespace": "default",
-                         "labels": {"spark-role": "executor", "spark-app-selector": "app-1"}},
-            "spec": {"schedulerName": "locality-scheduler",
-                     "containers": [{"name": "executor", "image": "registry.k8s.io/pause:3.10",
-                                     "resources": {"requests": {"cpu": "500m", "memory": "1Gi"}}}]}}
+    return make_executor("exec-1", namespace="default", scheduler="locality-scheduler", cpu="500m", memory="1Gi")
 
 
 def record(version: KubeVersion) -> dict[str, bytes]:
@@ -98,11 +86,11 @@ def record(version: KubeVersion) -> dict[str, bytes]:
                 plane.scheduler_token)
             time.sleep(2)  # the scheduler's informers have listed the nodes
             rest.post("/api/v1/namespaces/default/pods?fieldManager=kubectl-create", executor_pod())
-            deadline = time.monotonic() + 60
-            while set(recorder.bodies) < set(FILES):
-                if time.monotonic() > deadline:
-                    raise RuntimeError(f"got only {sorted(recorder.bodies)}:\n{plane.processes[-1].tail()}")
-                time.sleep(0.1)
+            try:
+                eventually(lambda: set(recorder.bodies) >= set(FILES), 60, interval=0.1, failure=RuntimeError,
+                           what="a body of each verb")
+            except RuntimeError as error:
+                raise RuntimeError(f"{error}:\n{plane.processes[-1].tail()}") from None
             return dict(recorder.bodies)
         finally:
             plane.stop()

@@ -3,6 +3,7 @@ an etcd restart and entries Alluxio cannot read."""
 from __future__ import annotations
 
 import json
+import threading
 import time
 import uuid
 from pathlib import Path
@@ -12,6 +13,7 @@ import pytest
 
 from tests.e2e.alluxio3_cluster import CLUSTER, LoopbackEtcd
 from tests.support.fake_alluxio3 import membership_entry
+from tests.support import waiting
 from tests.support.kube_versions import newest
 from tests.support.control_plane import control_plane_binaries
 from scheduler_extender.locations.alluxio3_etcd import EtcdMembership
@@ -36,16 +38,8 @@ def watcher(etcd: LoopbackEtcd, *, live: bool = True, cluster: str = CLUSTER, id
 
 
 def eventually(check: Callable[[], object], timeout: float = 10) -> None:
-    deadline = time.monotonic() + timeout
-    while True:
-        try:
-            if check():
-                return
-        except MembershipError:
-            pass
-        if time.monotonic() > deadline:
-            raise AssertionError(f"not so after {timeout} s: {check.__doc__ or check}")
-        time.sleep(0.02)
+    """Until `check()` holds, a membership not known yet counting as not yet."""
+    waiting.eventually(check, timeout, ignoring=(MembershipError,))
 
 
 def hosts(members: tuple[Member, ...]) -> list[str]:
@@ -130,13 +124,15 @@ def test_an_entry_alluxio_cannot_read_keeps_the_last_membership(etcd: LoopbackEt
 
 
 def test_close_ends_the_watch_at_once(etcd: LoopbackEtcd) -> None:
+    before = set(threading.enumerate())
     membership = watcher(etcd)
     worker(1, etcd)
     eventually(lambda: membership.members())
+    assert {thread.name for thread in set(threading.enumerate()) - before} == {"etcd-live", "etcd-authorized"}
     started = time.monotonic()
     membership.close()
     assert time.monotonic() - started < 2
-    assert not any(thread.is_alive() for thread in membership._threads)
+    assert set(threading.enumerate()) <= before  # its watch threads have ended
 
 
 def test_no_membership_until_etcd_answers(tmp_path: Path) -> None:

@@ -8,19 +8,24 @@ import ssl
 import subprocess
 import sys
 import tempfile
-import time
 import urllib.error
 import urllib.request
+from collections.abc import Mapping, Sequence
+from pathlib import Path
 from typing import Any
+
+from .metrics import Samples
+from .waiting import eventually
 
 
 def free_port() -> int:
     with socket.socket() as s:
         s.bind(("127.0.0.1", 0))
-        return s.getsockname()[1]
+        port: int = s.getsockname()[1]
+        return port
 
 
-def stop_process(process: subprocess.Popen, timeout: float = 10) -> None:
+def stop_process(process: subprocess.Popen[Any], timeout: float = 10) -> None:
     """SIGTERM, then SIGKILL if it has not exited within `timeout` seconds."""
     if process.poll() is None:
         process.terminate()
@@ -31,34 +36,49 @@ def stop_process(process: subprocess.Popen, timeout: float = 10) -> None:
             process.wait()
 
 
-class Served:
-    """The extender as an operator runs it; `post`/`get` talk HTTP to it."""
+SERVE = (sys.executable, "-m", "scheduler_extender", "serve")
 
-    def __init__(self, *flags: str, wait_ready: bool = True, port: int | None = None,
-                 tls: ssl.SSLContext | None = None) -> None:
-        """`tls`: the client context to speak HTTPS with, for a server given --tls-cert-file."""
+
+class Served:
+    """The extender as an operator runs it; `post`/`get` talk HTTP to it, `metrics()` reads its /metrics."""
+
+    def __init__(self, *flags: str, ready: bool = True, port: int | None = None, tls: ssl.SSLContext | None = None,
+                 command: Sequence[str] = SERVE, env: Mapping[str, str] | None = None) -> None:
+        """Runs `command --bind 127.0.0.1:<port> flags...` and returns once it answers: /readyz 200, or without
+        `ready` /healthz 200 (it may still be unready). `tls`: the client context to speak HTTPS with, for a
+        server given --tls-cert-file. `command`: another server taking --bind (a benchmark's peer); `env`: its
+        environment (default: this one's). Raises RuntimeError, with what the server printed, if it exits or
+        does not answer in 30 s."""
         self.port = port or free_port()
         self.tls = tls
         self.url = f"{'https' if tls else 'http'}://127.0.0.1:{self.port}"
         self._log = tempfile.TemporaryFile()  # a file, not a pipe: a chatty server must never block on it
         self.process = subprocess.Popen(
-            [sys.executable, "-m", "scheduler_extender", "serve", "--bind", f"127.0.0.1:{self.port}", *flags],
-            stdout=self._log, stderr=subprocess.STDOUT, env={**os.environ, "PYTHONUNBUFFERED": "1"})
-        self._wait("/readyz" if wait_ready else "/healthz")
+            [*command, "--bind", f"127.0.0.1:{self.port}", *flags], stdout=self._log, stderr=subprocess.STDOUT,
+            env={**(os.environ if env is None else env), "PYTHONUNBUFFERED": "1"})
+        try:
+            self._wait_for("/readyz" if ready else "/healthz", 30, RuntimeError)
+        except RuntimeError:
+            self.stop()
+            raise
 
-    def _wait(self, path: str) -> None:
-        deadline = time.monotonic() + 30
-        while time.monotonic() < deadline:
+    def wait_ready(self, timeout: float = 30) -> None:
+        """Until /readyz answers 200; fails the test if the server exits or is not ready in `timeout` seconds."""
+        self._wait_for("/readyz", timeout, AssertionError)
+
+    def _wait_for(self, path: str, timeout: float, failure: type[Exception]) -> None:
+        def answered() -> bool:
             if self.process.poll() is not None:
-                raise RuntimeError(f"extender exited {self.process.returncode}:\n{self.output()}")
+                raise failure(f"extender exited {self.process.returncode}")
             try:
-                if self.get(path)[0] == 200:
-                    return
+                return self.get(path)[0] == 200
             except OSError:
-                pass
-            time.sleep(0.05)
-        self.stop()
-        raise RuntimeError(f"extender did not answer {path} in 30s:\n{self.output()}")
+                return False
+
+        try:
+            eventually(answered, timeout, what=f"{path} answering 200", interval=0.05, failure=failure)
+        except failure as error:
+            raise failure(f"{error}\n{self.output()}") from None
 
     def request(self, method: str, path: str, body: bytes | None = None,
                 headers: dict[str, str] | None = None) -> tuple[int, Any, dict[str, str]]:
@@ -74,22 +94,22 @@ class Served:
 
     def post(self, path: str, doc: Any) -> tuple[int, Any]:
         body = doc if isinstance(doc, bytes) else json.dumps(doc).encode()
-        return self.request("POST", path, body)[:2]
+        status, answer, _ = self.request("POST", path, body)
+        return status, answer
 
     def get(self, path: str) -> tuple[int, Any]:
-        return self.request("GET", path)[:2]
+        status, answer, _ = self.request("GET", path)
+        return status, answer
+
+    def metrics(self) -> Samples:
+        """Its /metrics now."""
+        status, text = self.get("/metrics")
+        assert status == 200, f"/metrics answered {status}: {text!r:.300}"
+        return Samples.parse(text)
 
     def worker_pid(self, timeout: float = 10) -> int:
         """The gunicorn worker, the arbiter's one child: a new pid means the worker crashed or was killed."""
-        deadline = time.monotonic() + timeout
-        while time.monotonic() < deadline:
-            pid = self.process.pid
-            with open(f"/proc/{pid}/task/{pid}/children") as file:
-                children = file.read().split()
-            if children:
-                return int(children[0])
-            time.sleep(0.05)
-        raise RuntimeError(f"no gunicorn worker in {timeout}s:\n{self.output()}")
+        return eventually(lambda: children(self.process.pid), timeout, what="a gunicorn worker")[0]
 
     def stop(self) -> None:
         stop_process(self.process)
@@ -99,9 +119,20 @@ class Served:
         self._log.seek(0)
         return self._log.read().decode(errors="replace")
 
-    def __enter__(self) -> "Served":
+    def __enter__(self) -> Served:
         return self
 
     def __exit__(self, *exc: object) -> None:
         self.stop()
         self._log.close()
+
+
+def children(pid: int) -> list[int]:
+    """The child processes of `pid`, whichever of its threads started them."""
+    found = []
+    for task in Path(f"/proc/{pid}/task").iterdir():
+        try:
+            found += [int(child) for child in (task / "children").read_text().split()]
+        except OSError:  # the thread ended meanwhile
+            pass
+    return found
