@@ -22,7 +22,7 @@ from gunicorn.app.base import BaseApplication
 
 from scheduler_extender import scoring
 from scheduler_extender.cli import gunicorn_options
-from scheduler_extender.config import Settings, load_settings
+from scheduler_extender.config import Settings
 from scheduler_extender.entries import decode, encode
 from scheduler_extender.locations.alluxio_rest import AlluxioRestSource
 from scheduler_extender.locations.base import SourceError
@@ -30,6 +30,7 @@ from scheduler_extender.metrics import SourceMetrics
 from scheduler_extender.placement import Placement
 from scheduler_extender.protocol import ProtocolError, parse_args, render_filter, render_priorities
 from scheduler_extender.workload import workload_of
+from tests.support.settings import load_settings
 
 
 def make_app(source: AlluxioRestSource) -> Flask:

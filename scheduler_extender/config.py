@@ -17,7 +17,7 @@ import os
 import re
 from dataclasses import dataclass, field, fields, replace
 from decimal import Decimal
-from typing import Any, Callable, Mapping, NoReturn, Sequence
+from typing import Any, Callable, Mapping
 from urllib.parse import urlsplit
 
 import yaml
@@ -218,7 +218,7 @@ def _setting(name: str, parse: Callable[[str], Any], default: str | None, metava
 
 @dataclass(frozen=True, kw_only=True)
 class Settings:
-    """Everything the extender is configured with. Build it with `load_settings`, which validates; the
+    """Everything the extender is configured with. Build it with `settings_from_args`, which validates; the
     constructor does not, so tests can make one directly."""
 
     bind: str = _setting(
@@ -423,20 +423,6 @@ def settings_from_args(args: argparse.Namespace, env: Mapping[str, str]) -> Sett
     settings = Settings(config=config_path, **{attr: given.value for attr, given in chosen.items()})
     _check_together(settings, chosen)
     return settings
-
-
-def load_settings(argv: Sequence[str], env: Mapping[str, str]) -> Settings:
-    """Settings from `serve`'s flags (without the subcommand) and `env`; raises ConfigError."""
-    parser = _RaisingParser(prog="scheduler-extender serve", allow_abbrev=False)
-    add_arguments(parser)
-    return settings_from_args(parser.parse_args(list(argv)), env)
-
-
-class _RaisingParser(argparse.ArgumentParser):
-    """Turns argparse's usage errors (unknown flag, missing value) into ConfigError instead of exiting."""
-
-    def error(self, message: str) -> NoReturn:
-        raise ConfigError(message)
 
 
 def _read_yaml(path: str) -> dict[str, _Given]:

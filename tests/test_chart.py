@@ -14,7 +14,8 @@ import pytest
 import yaml
 
 from tests.support.chart import CHART, HELMS, MINORS, by_kind, generate, one, render, run_helm
-from scheduler_extender.config import SPECS, load_settings
+from scheduler_extender.config import SPECS
+from tests.support.settings import load_settings
 
 pytestmark = pytest.mark.helm
 

@@ -9,7 +9,8 @@ import pytest
 
 from scheduler_extender import cli
 from scheduler_extender.serve import open_inputs
-from scheduler_extender.config import SPECS, ConfigError, Settings, load_settings
+from scheduler_extender.config import SPECS, ConfigError, Settings
+from tests.support.settings import load_settings
 
 TABLE = [  # flag, attribute, env var: the names operators script against
     ("--bind", "bind", "SCHEDULER_EXTENDER_BIND"),

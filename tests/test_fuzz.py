@@ -32,9 +32,11 @@ class Target:
         self.slowest = 0.0
 
     def check(self, verb: str, sent: bytes | str, got: fuzz_inputs.Exchange) -> None:
+        """The answer is right, and the input crashed no worker (nor made gunicorn kill one as hung)."""
         self.slowest = max(self.slowest, got.seconds)
         wrong = fuzz_inputs.problem(verb, sent, got, LIMIT)
         assert wrong is None, f"{verb} {sent[:300]!r}: {wrong}"
+        assert self.served.worker_pid() == self.worker, f"{verb} {sent[:300]!r}: the worker is a new one"
 
 
 @pytest.fixture(scope="module")
@@ -46,11 +48,6 @@ def target() -> Iterator[Target]:
             target = Target(served)
             yield target
             target.client.close()
-            # After every input: still the same worker process (none crashed or was killed as hung), still
-            # answering promptly, and no answer took anywhere near the client's timeout.
-            assert served.worker_pid() == target.worker
-            assert served.get("/healthz")[0] == 200
-            assert target.slowest < 5, f"slowest answer {target.slowest:.2f}s"
 
 
 @settings(FUZZ, max_examples=1000)
@@ -108,6 +105,14 @@ def test_the_default_body_limit_holds_10000_full_nodes() -> None:
     assert 170 * (1 << 20) < needed < 180 * (1 << 20)  # 18.3 KB a node: tests/support/full_nodes.py
     assert 1.25 * needed < Settings().max_body_bytes < 2 * needed
 
+
+
+def test_after_every_input_the_worker_answers_and_none_took_long(target: Target) -> None:
+    """Last in the module, after all the inputs above: still answering, and no answer came anywhere near the
+    client's timeout."""
+    assert target.served.worker_pid() == target.worker
+    assert target.served.get("/healthz")[0] == 200
+    assert target.slowest < 5, f"slowest answer {target.slowest:.2f}s"
 
 
 def _read_answer(sock: socket.socket) -> bytes:

@@ -24,7 +24,8 @@ import pytest
 import yaml
 
 from tests.support.kube_versions import matrix, newest
-from scheduler_extender.config import SPECS, load_settings
+from scheduler_extender.config import SPECS
+from tests.support.settings import load_settings
 
 
 ROOT = Path(__file__).resolve().parent.parent

@@ -13,7 +13,8 @@ from tests.support.certs import Pki, make_pki
 from tests.support.bodies import names_body
 from tests.support.served import Served
 from scheduler_extender.serve import create_app, open_inputs
-from scheduler_extender.config import ConfigError, load_settings
+from scheduler_extender.config import ConfigError
+from tests.support.settings import load_settings
 
 DEMO = Path(__file__).parent.parent / "examples" / "demo" / "locations.json"
 SOURCE = ("--locations-file", str(DEMO))
@@ -62,8 +63,7 @@ def test_client_ca_requires_a_certificate_for_the_verbs_but_not_for_probes(pki: 
         anonymous.tls = client(pki, pki.client_cert, pki.client_key)
         assert anonymous.post("/prioritize", body) == (200, [{"Host": "node-2", "Score": 10}])
         assert anonymous.post("/filter", body)[1]["NodeNames"] == ["node-2", "node-3"]
-        metrics = anonymous.get("/metrics")[1]
-        assert 'scheduler_extender_requests_total{outcome="refused",verb="prioritize"} 1.0' in metrics
+        assert anonymous.metrics().value("scheduler_extender_requests_total", outcome="refused", verb="prioritize") == 1
         anonymous.tls = client(pki, pki.rogue_cert, pki.rogue_key)
         with pytest.raises((urllib.error.URLError, ConnectionError, ssl.SSLError)):
             anonymous.post("/prioritize", body)
