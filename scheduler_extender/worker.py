@@ -20,7 +20,7 @@ class ExtenderWorker(Worker):  # type: ignore[misc]  # gunicorn has no type hint
     def run(self) -> None:
         settings: Any = self.app.settings
         limits = Limits(read_timeout=settings.read_timeout, keepalive=self.cfg.keepalive,
-                        max_body=settings.max_body_bytes, threads=self.cfg.threads,
+                        max_body=settings.max_body_size, threads=self.cfg.threads,
                         max_connections=self.cfg.worker_connections, graceful_timeout=self.cfg.graceful_timeout)
         ssl_context = gunicorn_sock.ssl_context(self.cfg) if self.cfg.is_ssl else None
         # self.PIPE is the signal wake-up pipe base.Worker set up: a SIGTERM wakes the sweeping thread at once.

@@ -103,7 +103,7 @@ def test_the_default_body_limit_holds_10000_full_nodes() -> None:
     and the limit is not so far above them that it stops meaning anything."""
     needed = nodes_body_size(10_000)
     assert 170 * (1 << 20) < needed < 180 * (1 << 20)  # 18.3 KB a node: tests/support/full_nodes.py
-    assert 1.25 * needed < Settings().max_body_bytes < 2 * needed
+    assert 1.25 * needed < Settings().max_body_size < 2 * needed
 
 
 

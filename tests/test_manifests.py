@@ -410,7 +410,7 @@ def assert_config_mounted(deployment: dict[str, Any], path: str, configmap: str)
 # ------------------------------------------------------------------------------- the extender's settings
 
 SETTINGS_BEING_ADDED = {"kubernetes", "kubeconfig", "worker-selector", "prefetch-selector", "resync-period"}
-"""Keys the ConfigMap may use before config.py knows them; any other unknown key is an error."""
+"""Keys the ConfigMap may use before scheduler_extender.config knows them; any other unknown key is an error."""
 
 
 def test_extender_settings_file_is_accepted_by_the_extender(tmp_path):
