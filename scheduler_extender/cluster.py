@@ -17,7 +17,7 @@ from typing import Any, Callable, Iterable
 from .background import Loop
 from .kube_watch import Reflector
 from .metrics import Metrics
-from .nodes import NODE_ADDRESS_TYPES, AddressBook
+from .nodes import AddressBook, node_addresses
 
 REBUILD_INTERVAL = 0.2
 """Seconds between rebuilds at most: a rolling restart of a worker DaemonSet changes thousands of pods."""
@@ -38,10 +38,7 @@ class WorkerPodSummary:
 
 
 def summarize_node(node: dict[str, Any]) -> NodeSummary:
-    status = node.get("status") or {}
-    addresses = tuple(a["address"] for a in status.get("addresses") or ()
-                      if a.get("type") in NODE_ADDRESS_TYPES and a.get("address"))
-    return NodeSummary(node["metadata"]["name"], addresses)
+    return NodeSummary(node["metadata"]["name"], node_addresses(node))
 
 
 def summarize_worker_pod(pod: dict[str, Any]) -> WorkerPodSummary | None:

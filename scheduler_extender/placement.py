@@ -28,7 +28,7 @@ from cachetools import LRUCache
 from .entries import PathEntry
 from .locations.base import WorkerAddress
 from .background import Loop
-from .nodes import AddressBook, WorkerResolver, book_from_names, node_addresses
+from .nodes import AddressBook, WorkerResolver, address_entries, book_from_names
 
 log = logging.getLogger(__name__)
 
@@ -170,7 +170,7 @@ class Placement:
     def _request_book(self, names: Sequence[str], nodes: Sequence[Mapping[str, Any]] | None,
                       scheduling: bool) -> RequestBook:
         """The request's book from the cache, keyed by what it is made of (names, or names and addresses)."""
-        entries = None if nodes is None else node_addresses(nodes)
+        entries = None if nodes is None else address_entries(nodes)
         key: Hashable = tuple(names) if entries is None else ("nodes", *entries)
         with self._lock:
             found = self._requests.get(key)

@@ -1,4 +1,5 @@
 import json
+import re
 import threading
 import time
 
@@ -6,6 +7,9 @@ import pytest
 import urllib3
 
 from tests.support.fake_alluxio import GET_STATUS, LIST_STATUS, MASTER_INFO, Block, Loc
+from scheduler_extender.locations.alluxio3_etcd import EtcdMembership
+from scheduler_extender.locations.alluxio3_http import JsonHttp
+from scheduler_extender.locations.alluxio3_membership import MasterMembership
 from scheduler_extender.locations.alluxio_rest import AlluxioRestSource
 from scheduler_extender.locations.base import PathLocations, SourceError, worker_address as W
 from scheduler_extender.metrics import SourceMetrics
@@ -292,3 +296,17 @@ def test_array_elements_decodes_one_element_at_a_time(text, expected):
 def test_array_elements_refuses_anything_but_one_well_formed_array(text):
     with pytest.raises((ValueError, RecursionError)):
         list(array_elements(text))
+
+
+@pytest.mark.parametrize("url, says", [
+    ("ftp://alluxio-proxy", "is not an http(s) URL"), ("http://proxy:99999", "is not a valid URL"),
+    ("http://proxy/?a=1", "must not have a query or fragment"),
+])
+def test_every_alluxio_url_is_checked_the_one_way(url, says):
+    """The 2.x proxy and master, Alluxio 3's master and etcd endpoints: the check config makes of the flags."""
+    http = JsonHttp(timeout=1, retries=0, metrics=SourceMetrics())
+    for make in (lambda: AlluxioRestSource(url, None, timeout=1, retries=0, metrics=SourceMetrics()),
+                 lambda: AlluxioRestSource("http://proxy", url, timeout=1, retries=0, metrics=SourceMetrics()),
+                 lambda: MasterMembership(url, http, live_only=True), lambda: EtcdMembership([url], "c", http)):
+        with pytest.raises(ValueError, match=re.escape(says)):
+            make()

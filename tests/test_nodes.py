@@ -1,7 +1,9 @@
 import pytest
 
 from scheduler_extender.locations.base import worker_address as W
-from scheduler_extender.nodes import AddressBook, WorkerResolver, book_from_names, book_from_nodes, load_node_map
+from scheduler_extender.cluster import summarize_node
+from scheduler_extender.nodes import (AddressBook, WorkerResolver, book_from_names, book_from_nodes, load_node_map,
+                                    node_addresses)
 from tests.support.bodies import recorded
 from tests.support.objects import make_node
 
@@ -81,3 +83,15 @@ def test_a_node_map_that_does_not_parse_is_named_with_the_line(tmp_path, name, t
         load_node_map(tmp_path / name)
     assert str(raised.value).startswith(f"{tmp_path / name}, {says}"), str(raised.value)
     assert "\n" not in str(raised.value) and "<unicode string>" not in str(raised.value)
+
+
+def test_node_addresses_are_of_the_types_that_count_and_malformed_entries_are_skipped():
+    node = make_node("n1", internal_ip="10.0.0.1", hostname="h1", other_addresses=[("InternalDNS", "dns-1.internal")])
+    node["status"]["addresses"] += [{"type": "ExternalIP"}, {"type": "ExternalIP", "address": 7}, "3.3.3.3",
+                                    {"type": "Hostname", "address": ""}]
+    assert node_addresses(node) == ("10.0.0.1", "h1")
+    assert node_addresses({"metadata": {"name": "n"}, "status": "?"}) == ()
+    assert node_addresses({"metadata": {"name": "n"}, "status": {"addresses": {"type": "Hostname"}}}) == ()
+    # a request's Node objects and the watch's read them the same way
+    assert summarize_node(node).addresses == node_addresses(node)
+    assert book_from_nodes([node]).node_of("dns-1.internal") is None and book_from_nodes([node]).node_of("h1") == "n1"

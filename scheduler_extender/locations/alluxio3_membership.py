@@ -29,6 +29,7 @@ from typing import Any, Iterable, Protocol
 
 import orjson
 
+from ..urls import base_url
 from .alluxio3_http import JsonHttp
 from .alluxio3_ring import WorkerIdentity
 from .base import SourceError, WorkerAddress, worker_address
@@ -183,7 +184,7 @@ class MasterMembership:
     while the master fails, the last good list is used."""
 
     def __init__(self, master_url: str, http: JsonHttp, *, live_only: bool, refresh: float = 10.0) -> None:
-        self._url = f"{master_url.rstrip('/')}/api/v1/master/info"
+        self._url = f"{base_url(master_url)}/api/v1/master/info"
         self._http, self._live_only, self._refresh = http, live_only, refresh
         self._lock = threading.Lock()
         self._members: tuple[Member, ...] | None = None

@@ -18,6 +18,7 @@ import orjson
 import urllib3
 
 from ..metrics import SourceMetrics
+from ..urls import base_url
 from .base import PathLocations, SourceError
 from .uri_status import aggregate, array_elements
 
@@ -123,11 +124,12 @@ class AlluxioRestSource:
 
 
 def _base_url(url: str, what: str) -> str:
-    """The URL without a trailing slash; a URL that is not http(s)://host is a configuration error, said now."""
-    parsed = urllib3.util.parse_url(url)
-    if parsed.scheme not in ("http", "https") or not parsed.host:
-        raise ValueError(f"Alluxio {what} URL {url!r} is not http(s)://host[:port]")
-    return url.rstrip("/")
+    """The URL without a trailing slash (urls.base_url); a URL that is not http(s)://host is a configuration error,
+    said now."""
+    try:
+        return base_url(url)
+    except ValueError as error:
+        raise ValueError(f"Alluxio {what} URL {url!r} {error}") from None
 
 
 def _transport_failure(err: urllib3.exceptions.HTTPError) -> tuple[str, str]:
