@@ -86,7 +86,7 @@ def main() -> None:
     parser = argparse.ArgumentParser(prog="python -m benchmarks.alluxio3_ring", description=__doc__.split("\n\n")[0])
     parser.add_argument("--repeats", type=int, default=5)
     args = parser.parse_args()
-    results = {"machine": machine.describe(), "lookup": lookups(args.repeats), "build": builds(args.repeats),
+    results: dict[str, Any] = {"machine": machine.describe(), "lookup": lookups(args.repeats), "build": builds(args.repeats),
                "fetch": fetch(args.repeats)}
     OUT.mkdir(parents=True, exist_ok=True)
     (OUT / "alluxio3_ring.json").write_text(json.dumps(results, indent=2) + "\n")

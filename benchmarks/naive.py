@@ -90,7 +90,7 @@ class NaiveServer(BaseApplication):
         for name, value in self.options.items():
             self.cfg.set(name, value)
 
-    def load(self) -> Flask:
+    def load(self) -> Any:  # the Flask app, typed as cli.ExtenderServer.load types it
         return make_app(self.source)
 
 

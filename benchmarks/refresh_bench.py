@@ -60,11 +60,12 @@ def _hot_set(ctx: Context, name: str, workload: str, pods: int, rounds: int, win
     configs = {"ttl 5s": REFRESH_TTL, "ttl 1h (no refresh)": NO_REFRESH}
     with servers.extender(ctx.fake.url, *REFRESH_TTL) as refreshing, \
             servers.extender(ctx.fake.url, *NO_REFRESH) as still:
-        running = dict(zip(configs, (refreshing, still)))
+        running = dict(zip(configs, (refreshing, still), strict=True))
         for server in running.values():
             servers.warm(server, paths, timeout=600)
-        rows = {label: {"latencies": [], "refreshes": 0.0, "late": 0, "calls": 0, "wall": 0.0, "rounds": [],
-                        "cpu": {}} for label in configs}
+        rows: dict[str, dict[str, Any]] = {
+            label: {"latencies": [], "refreshes": 0.0, "late": 0, "calls": 0, "wall": 0.0, "rounds": [], "cpu": {}}
+            for label in configs}
         for _ in range(rounds):
             before = {label: (_refreshes(server), _cpu(server)) for label, server in running.items()}
             calls0, t0 = ctx.fake.calls("list_status"), time.perf_counter()

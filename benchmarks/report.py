@@ -1,7 +1,7 @@
 """The Markdown report of a run: the machine, the issue's targets met or not, then each section's table."""
 from __future__ import annotations
 
-from typing import Any, Iterable
+from typing import Any, Iterable, Sequence
 
 TARGETS = (
     ("prioritize p99 at 1,000 names (over HTTP)", "≤ 2 ms", 2.0, "max"),
@@ -35,11 +35,11 @@ def _find(rows: Iterable[dict[str, Any]], **want: Any) -> list[dict[str, Any]]:
     return [r for r in rows if all(r.get(k) == v for k, v in want.items())]
 
 
-def _worst(values: list[float | None], kind: str) -> float | None:
-    values = [v for v in values if v is not None]
-    if not values:
+def _worst(values: Sequence[float | None], kind: str) -> float | None:
+    known = [v for v in values if v is not None]
+    if not known:
         return None
-    return max(values) if kind == "max" else min(values)
+    return max(known) if kind == "max" else min(known)
 
 
 def target_figures(results: dict[str, Any]) -> list[float | None]:
@@ -54,7 +54,8 @@ def target_figures(results: dict[str, Any]) -> list[float | None]:
         found = _find(rows, verb="prioritize", mode="names", n=1000, workload=workload)
         return found[0]["throughput"]["rps"] if found and "throughput" in found[0] else None
 
-    ratios = [rps(http, w) / rps(naive, w) for w in ("dir", "paths20") if rps(http, w) and rps(naive, w)]
+    ratios = [ours / theirs for w in ("dir", "paths20")
+              if (ours := rps(http, w)) is not None and (theirs := rps(naive, w))]
     memory = results["sections"].get("memory", {})
     rss = memory.get("rss_mib", {}).get("directories")
     sched = results["sections"].get("scheduler", {})

@@ -32,7 +32,7 @@ def _measure_cell(ctx: Context, server: Any, cell: Cell, *, latency_duration: fl
                            "latency_run": {k: lat[k] for k in ("errors", "error_samples", "elapsed_s", "reconnects",
                                                                "body_bytes")},
                            "server_cpu_ms_per_request": (cpu1 - cpu0) * 1000 / lat["count"] if lat["count"] else None}
-    if histogram:
+    if before is not None:
         after = servers.scrape(server)
         delta = histogram_delta(before.by_label(BUCKETS, "le", verb=cell.verb),
                                 after.by_label(BUCKETS, "le", verb=cell.verb))
@@ -88,7 +88,7 @@ def naive(ctx: Context) -> dict[str, Any]:
 
 def inprocess(ctx: Context) -> dict[str, Any]:
     flags = ["--alluxio-proxy", ctx.fake.url, "--alluxio-master", ctx.fake.url, *SERVER_FLAGS]
-    spec = {"flags": flags, "dataset": ctx.spec.__dict__, "warm_timeout": 600,
+    spec: dict[str, Any] = {"flags": flags, "dataset": ctx.spec.__dict__, "warm_timeout": 600,
             "duration": max(ctx.duration / 2, 0.3), "max_count": ctx.max_count,
             "cells": [c.as_dict() for c in cells(ctx.nodes)],
             "profile_dir": str(ctx.out / "profiles") if ctx.profile else None, "profile_count": 50 if ctx.quick else 300}

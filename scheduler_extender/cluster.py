@@ -118,7 +118,7 @@ class ClusterView:
         """Which of `nodes` have a ready worker pod as the API server has it now, not as the watch last said:
         one small list per node, all within `timeout`. Raises when the API fails or is too slow."""
         deadline = time.monotonic() + timeout
-        ready = set()
+        ready: set[str] = set()
         for node in nodes:
             left = deadline - time.monotonic()
             if left <= 0:

@@ -123,7 +123,7 @@ class Reflector(Generic[T]):
         self._synced.set()
         if changed:
             self._on_change()
-        return doc["metadata"]["resourceVersion"]
+        return str(doc["metadata"]["resourceVersion"])
 
     def _watch(self, version: str, resync_at: float, stop: threading.Event) -> str:
         """Apply events until the server ends the watch or the resync is due; returns the last version."""

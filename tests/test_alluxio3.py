@@ -229,7 +229,7 @@ class StaticView:
 
 
 def test_bytes_go_to_each_files_owner_estimated_unless_the_listing_says(tmp_path: Path) -> None:
-    infos = [{"mType": "file", "mPath": f"/d/{i}", "mUfsPath": f"s3://b/d/{i}", "mLength": 1000 + i,
+    infos: list[dict[str, Any]] = [{"mType": "file", "mPath": f"/d/{i}", "mUfsPath": f"s3://b/d/{i}", "mLength": 1000 + i,
               **({"inAlluxioPercentage": 10} if i == 0 else {})} for i in range(50)]
     (tmp_path / "listing.json").write_text(json.dumps(infos))
     view = StaticView(members(4))

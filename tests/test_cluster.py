@@ -109,7 +109,7 @@ def names(reflector):
 
 def test_reflector_lists_then_follows_watch_events(kube):
     kube.add("node", make_node("a", internal_ip="10.0.0.1"))
-    changes = []
+    changes: list[int] = []
     with Running(node_reflector(kube, changes)) as nodes:
         assert nodes.wait_synced(5) and names(nodes) == ["a"]
         kube.wait_watches(1, "nodes")
@@ -124,7 +124,7 @@ def test_reflector_lists_then_follows_watch_events(kube):
 
 def test_unchanged_summary_is_not_a_change(kube):
     kube.add("node", make_node("a", internal_ip="10.0.0.1"))
-    changes = []
+    changes: list[int] = []
     with Running(node_reflector(kube, changes)) as nodes:
         nodes.wait_synced(5)
         kube.wait_watches(1, "nodes")

@@ -530,7 +530,11 @@ def test_cli_serves_with_settings(clean_env: None, monkeypatch: pytest.MonkeyPat
 
 def test_gunicorn_runs_one_worker_of_ours_and_creates_the_app_after_fork(monkeypatch: pytest.MonkeyPatch) -> None:
     created: list[Settings] = []
-    monkeypatch.setattr(cli, "create_app", lambda settings, inputs: created.append(settings) or "wsgi-app")
+    def create_app(settings: Settings, inputs: object) -> str:
+        created.append(settings)
+        return "wsgi-app"
+
+    monkeypatch.setattr(cli, "create_app", create_app)
     settings = Settings(alluxio_proxy=PROXY, bind="[::]:9999", threads=6, log_level="debug")
 
     server = cli.ExtenderServer(settings, open_inputs(settings))

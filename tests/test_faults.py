@@ -33,7 +33,7 @@ ERRORS = "scheduler_extender_alluxio_call_errors_total"
 LOOKUPS = "scheduler_extender_index_lookups_total"
 
 
-def alluxio_fault(served: Served, figure: Figure, start: Callable[[], None], clear: Callable[[], None]) -> None:
+def alluxio_fault(served: Served, figure: Figure, start: Callable[[], object], clear: Callable[[], object]) -> None:
     """The common shape: a warm path keeps its scores through the fault (last good data), a cold one is
     neutral, and once the fault clears the cold one scores."""
     warm = Probe(served, figure, names_body(NODES, WARM))

@@ -136,14 +136,15 @@ def test_the_oracle_flags_every_kind_of_wrong_answer() -> None:
     names = json.dumps({"Pod": {}, "NodeNames": ["a", "b"]}).encode()
 
     def judged(verb: str, status: int, answer: object, content_type: str = "application/json",
-               sent: bytes = names) -> str | None:
+               sent: bytes | str = names) -> str:
+        """What the oracle finds wrong with the answer, "" if nothing."""
         body = answer if isinstance(answer, bytes) else json.dumps(answer).encode()
-        return fuzz_inputs.problem(verb, sent, fuzz_inputs.Exchange(status, content_type, body, 0.0), LIMIT)
+        return fuzz_inputs.problem(verb, sent, fuzz_inputs.Exchange(status, content_type, body, 0.0), LIMIT) or ""
 
-    assert judged("prioritize", 200, [{"Host": "a", "Score": 3}]) is None
-    assert judged("prioritize", 200, []) is None
+    assert judged("prioritize", 200, [{"Host": "a", "Score": 3}]) == ""
+    assert judged("prioritize", 200, []) == ""
     assert judged("filter", 200, {"NodeNames": ["a"], "Nodes": None, "FailedNodes": {},
-                                  "FailedAndUnresolvableNodes": {"b": "no worker"}, "Error": ""}) is None
+                                  "FailedAndUnresolvableNodes": {"b": "no worker"}, "Error": ""}) == ""
     assert judged("prioritize", 500, {"Error": "internal error"}) == "HTTP 500"
     assert "text/html" in judged("prioritize", 400, b"<html>", content_type="text/html")
     assert "without an Error" in judged("filter", 400, {"error": "lower case"})

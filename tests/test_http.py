@@ -19,7 +19,7 @@ M = 1 << 20
 
 def expected_bytes(statuses, prefix):
     """An independent reading of a snapshot: per host, bytes of the blocks beneath `prefix` it caches."""
-    found = {}
+    found: dict[str, int] = {}
     for status in statuses:
         if status["folder"] or not (status["path"] + "/").startswith(prefix.rstrip("/") + "/"):
             continue
@@ -89,7 +89,7 @@ def test_deeply_nested_node_objects_are_echoed_as_they_came(demo):
     """Node objects go back from the bytes they came in, however deep (Go's decoder takes 10,000 levels),
     not through an encoder with a depth limit of its own."""
     body = recorded("filter-nodecachecapable-false")
-    deep = {}
+    deep: dict[str, object] = {}
     for _ in range(600):
         deep = {"x": deep}
     body["Nodes"]["items"][0]["metadata"]["annotations"] = {"deep": "x"}

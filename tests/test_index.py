@@ -1,5 +1,6 @@
 import threading
 import time
+from typing import Any
 
 import pytest
 
@@ -52,8 +53,8 @@ METRICS: dict[int, Samples] = {}
 
 
 def make(source, clock, **kw):
-    options = dict(ttl=10.0, max_staleness=100.0, size=100, budget=1.0, refresh_ahead=0.8, fetch_threads=4,
-                   backoff=(1.0, 8.0))
+    options: dict[str, Any] = dict(ttl=10.0, max_staleness=100.0, size=100, budget=1.0, refresh_ahead=0.8,
+                                   fetch_threads=4, backoff=(1.0, 8.0))
     options.update(kw)
     metrics = Metrics()
     index = LocationIndex(source, metrics=metrics, clock=clock, **options)

@@ -8,7 +8,7 @@ import time
 import pytest
 
 from scheduler_extender.entries import decode, encode, worker_bytes
-from scheduler_extender.locations.base import PathLocations, worker_address as W
+from scheduler_extender.locations.base import PathLocations, WorkerSet, worker_address as W
 from scheduler_extender.locations.uri_status import aggregate
 from scheduler_extender.nodes import AddressBook
 from scheduler_extender.placement import Placement
@@ -78,11 +78,11 @@ def test_bytes_per_node_are_what_each_block_gives_its_nodes():
     names = [f"w{i}" for i, worker in enumerate(workers) if where[worker] == "names"]
     node_of = {**shared, **{worker: worker[0] for worker in workers if where[worker] == "names"}}
     for _ in range(20):
-        by_workers = {}
+        by_workers: dict[WorkerSet, int] = {}
         for _ in range(rng.randint(1, 60)):
             chosen = tuple(sorted(rng.sample(workers, rng.randint(1, 4))))
             by_workers[chosen] = by_workers.get(chosen, 0) + rng.randint(1, 1000)
-        expected = {}
+        expected: dict[str, int] = {}
         for chosen, size in by_workers.items():
             for n in {node_of[w] for w in chosen if w in node_of}:
                 expected[n] = expected.get(n, 0) + size
@@ -110,7 +110,8 @@ def test_a_candidate_list_is_placed_once_and_new_entries_get_the_latest_one_befo
     assert fresh.table.request[1] == {"n2": 5, "n3": 1}  # placed for the latest candidates already
     assert placement.node_bytes([fresh], ["n2", "n3"]) is fresh.table.request[1]
     placement.node_bytes([fresh], ["n1"], scheduling=False)  # an operator's /locality
-    assert placement.prepare(entry({(W("n3"),): 1})).table.request[1] == {"n3": 1}
+    table = placement.prepare(entry({(W("n3"),): 1})).table
+    assert table is not None and table.request is not None and table.request[1] == {"n3": 1}
 
 
 def test_new_books_are_applied_beside_the_requests_which_read_the_previous_tables_meanwhile():
@@ -162,5 +163,6 @@ def test_what_the_index_keeps_is_left_alone_by_the_garbage_collector():
     for _ in range(4):  # CPython untracks a tuple once its items are untracked: a nesting level per pass at worst
         gc.collect()
     table = path.table
+    assert table is not None and table.request is not None
     kept = [path.workers, *path.workers, path.worker_bytes, table.nodes, table.placed, table.request[1]]
     assert not table.complete and not any(map(gc.is_tracked, kept))

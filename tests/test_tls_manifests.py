@@ -26,7 +26,9 @@ pytestmark = pytest.mark.skipif(_kustomize_command(OVERLAY) is None,
 
 @pytest.fixture(scope="module")
 def rendered() -> dict[tuple[str, str], dict[str, Any]]:
-    out = subprocess.run(_kustomize_command(OVERLAY), check=True, capture_output=True, text=True, timeout=60).stdout
+    command = _kustomize_command(OVERLAY)
+    assert command is not None, "neither kustomize nor kubectl is installed"
+    out = subprocess.run(command, check=True, capture_output=True, text=True, timeout=60).stdout
     return {(doc["kind"], doc["metadata"]["name"]): doc for doc in yaml.safe_load_all(out) if doc}
 
 

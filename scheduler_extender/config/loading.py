@@ -155,9 +155,10 @@ def _check_together(settings: Settings, chosen: Mapping[str, _Given]) -> None:
     if master is not None and proxy is None:
         raise ConfigError(f"{master.where}: {_quote(master.text)} is only used with --alluxio-proxy, which is not set")
     cert, key, client_ca = (chosen.get(a) for a in ("tls_cert_file", "tls_private_key_file", "tls_client_ca_file"))
-    if (cert is None) != (key is None):
-        given, missing = (cert, "--tls-private-key-file") if key is None else (key, "--tls-cert-file")
-        raise ConfigError(f"{given.where}: {_quote(given.text)} needs {missing} too")
+    if cert is not None and key is None:
+        raise ConfigError(f"{cert.where}: {_quote(cert.text)} needs --tls-private-key-file too")
+    if key is not None and cert is None:
+        raise ConfigError(f"{key.where}: {_quote(key.text)} needs --tls-cert-file too")
     if client_ca is not None and cert is None:
         raise ConfigError(f"{client_ca.where}: {_quote(client_ca.text)} is only used when serving HTTPS: "
                           f"set --tls-cert-file and --tls-private-key-file")

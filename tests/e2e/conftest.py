@@ -11,7 +11,7 @@ naming the fixtures; tests/e2e/README.md lists them.
 from __future__ import annotations
 
 import time
-from typing import Iterator
+from collections.abc import Generator, Iterator
 
 import pytest
 
@@ -40,7 +40,8 @@ def pytest_runtest_protocol(item: pytest.Item, nextitem: pytest.Item | None) -> 
     try:
         return (yield)
     finally:
-        version = getattr(item, "callspec", None) and item.callspec.params.get("kube_version")
+        callspec = getattr(item, "callspec", None)
+        version = callspec.params.get("kube_version") if callspec is not None else None
         if version is not None:
             run = _RUN.setdefault(version, [0, 0.0])
             run[0] += 1
@@ -48,7 +49,8 @@ def pytest_runtest_protocol(item: pytest.Item, nextitem: pytest.Item | None) -> 
 
 
 @pytest.hookimpl(wrapper=True)
-def pytest_runtest_makereport(item: pytest.Item, call: pytest.CallInfo[None]) -> pytest.TestReport:
+def pytest_runtest_makereport(item: pytest.Item, call: pytest.CallInfo[None]
+                               ) -> Generator[None, pytest.TestReport, pytest.TestReport]:
     """A test during which RBAC refused a scheduler anything fails, naming the refusals (the manifests lack a
     grant that scheduler's version needs)."""
     report: pytest.TestReport = yield

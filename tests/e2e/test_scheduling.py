@@ -94,7 +94,7 @@ def test_require_local_worker_stays_pending_with_a_readable_reason(rest: Rest) -
 
 def test_placement_at_scale_follows_bytes_and_capacity(rest: Rest, layout: Layout, kube_version: KubeVersion) -> None:
     held = layout.blocks["/apps/big"]
-    top = sorted((n for n in held if held[n] > 2), key=held.get, reverse=True)
+    top = sorted((n for n in held if held[n] > 2), key=lambda node: held[node], reverse=True)
     started = time.monotonic()
     placed = [schedule(rest, executor(paths="/apps/big", selector={"group": "scale"})) for _ in range(20)]
     elapsed = time.monotonic() - started

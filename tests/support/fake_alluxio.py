@@ -96,15 +96,15 @@ class FakeAlluxio(LoopbackServer):
 
     def add_file(self, path: str, *blocks: Block | int) -> None:
         """A complete file made of these blocks (an int is an uncached block of that length); parents implied."""
-        blocks = tuple(b if isinstance(b, Block) else Block(b) for b in blocks)
+        made = tuple(b if isinstance(b, Block) else Block(b) for b in blocks)
         with self._lock:
             state = self._state
             container, state.next_container = state.next_container, state.next_container + 1
             base = container << _SEQUENCE_BITS
-            state.files[path] = _File(blocks, base | ((1 << _SEQUENCE_BITS) - 1),
-                                      tuple(base | i for i in range(len(blocks))))
+            state.files[path] = _File(made, base | ((1 << _SEQUENCE_BITS) - 1),
+                                      tuple(base | i for i in range(len(made))))
             state.dirs.update(_ancestors(path))
-            for block in blocks:
+            for block in made:
                 for loc in block.locations:
                     self._register_locked(loc.host, loc.container_host, lost=False)
 
@@ -202,7 +202,7 @@ class FakeAlluxio(LoopbackServer):
         """The AlluxioMasterInfo `GET /api/v1/master/info` answers."""
         with self._lock:
             workers = [(wid, host, ch, lost) for (host, ch), (wid, lost) in self._state.workers.items()]
-        infos = {False: [], True: []}
+        infos: dict[bool, list[dict[str, Any]]] = {False: [], True: []}
         for wid, host, container_host, lost in sorted(workers):
             infos[lost].append({
                 "address": _address(host, container_host), "blockCount": 0, "capacityBytes": 1 << 30,
@@ -288,7 +288,7 @@ def _info(path: str, name: str, *, file_id: int, folder: bool, length: int, bloc
     mode = "rwxr-xr-x" if folder else "rw-r--r--"
     acl = {"owner": "alluxio", "owningGroup": "alluxio",
            "stringEntries": [f"user::{mode[:3]}", f"group::{mode[3:6]}", f"other::{mode[6:]}"]}
-    default_acl = {"owner": "alluxio" if folder else "", "owningGroup": "alluxio" if folder else "",
+    default_acl: dict[str, Any] = {"owner": "alluxio" if folder else "", "owningGroup": "alluxio" if folder else "",
                    "stringEntries": []}
     return {
         "acl": acl, "blockIds": block_ids, "blockSizeBytes": block_size, "cacheable": not folder,

@@ -119,7 +119,7 @@ def resource_of(kind: str) -> str:
 
 def status_object(code: int, message: str, reason: str | None = None, details: dict | None = None) -> dict:
     """A metav1.Status as the apiserver encodes a failure."""
-    status = {"kind": "Status", "apiVersion": "v1", "metadata": {}, "status": "Failure", "message": message,
+    status: dict[str, Any] = {"kind": "Status", "apiVersion": "v1", "metadata": {}, "status": "Failure", "message": message,
               "reason": reason or _REASONS.get(code, "Unknown")}
     if details is not None:
         status["details"] = details
@@ -156,24 +156,22 @@ def parse_label_selector(text: str | None) -> Callable[[dict], bool]:
             if not values:
                 raise SelectorError(f"unable to parse requirement: for 'in', 'notin' operators, values set "
                                     f"can't be empty: {part!r}")
-            if op == "in":
-                requirements.append(lambda labels, k=key, vs=values: k in labels and labels[k] in vs)
-            else:
-                requirements.append(lambda labels, k=key, vs=values: k not in labels or labels[k] not in vs)
+            requirements.append(_label_requirement(key, values, negated=op == "notin"))
         elif m := _OP_REQ.match(part):
-            key, op, value = m[1], m[2], m[3]
-            if op == "!=":
-                requirements.append(lambda labels, k=key, v=value: labels.get(k) != v)
-            else:
-                requirements.append(lambda labels, k=key, v=value: k in labels and labels[k] == v)
+            requirements.append(_label_requirement(m[1], {m[3]}, negated=m[2] == "!="))
         elif m := _EXISTS_REQ.match(part):
-            if m[1]:
-                requirements.append(lambda labels, k=m[2]: k not in labels)
-            else:
-                requirements.append(lambda labels, k=m[2]: k in labels)
+            requirements.append(_label_requirement(m[2], None, negated=bool(m[1])))
         else:
             raise SelectorError(f"unable to parse requirement: {part!r}")
     return lambda labels: all(req(labels) for req in requirements)
+
+
+def _label_requirement(key: str, values: set[str] | None, *, negated: bool) -> Callable[[dict], bool]:
+    """The labels have `key` with one of `values` (None: with any value), or, `negated`, do not: `!=` and
+    `notin` match objects without the key, as in Kubernetes."""
+    if values is None:
+        return lambda labels: (key in labels) != negated
+    return lambda labels: (key in labels and labels[key] in values) != negated
 
 
 def parse_field_selector(text: str | None, resource: str) -> Callable[[dict], bool]:
@@ -189,12 +187,12 @@ def parse_field_selector(text: str | None, resource: str) -> Callable[[dict], bo
         path = _FIELDS[resource].get(field_name)
         if path is None:
             raise SelectorError(f'field label not supported: {field_name}')
-        getter = _field_getter(path)
-        if op == "!=":
-            requirements.append(lambda obj, g=getter, v=value: g(obj) != v)
-        else:
-            requirements.append(lambda obj, g=getter, v=value: g(obj) == v)
+        requirements.append(_field_requirement(_field_getter(path), value, negated=op == "!="))
     return lambda obj: all(req(obj) for req in requirements)
+
+
+def _field_requirement(getter: Callable[[dict], str], value: str, *, negated: bool) -> Callable[[dict], bool]:
+    return lambda obj: (getter(obj) == value) != negated
 
 
 def _field_getter(path: tuple[str, str]) -> Callable[[dict], str]:
@@ -280,7 +278,7 @@ class _Watcher:
             return MODIFIED, event.obj
         if now:
             return ADDED, event.obj
-        if before:
+        if before and event.old is not None:
             gone = copy.deepcopy(event.old)
             gone["metadata"]["resourceVersion"] = str(event.rv)
             return DELETED, gone
@@ -700,7 +698,7 @@ def kube_config(fake: FakeKube) -> Any:
     return configuration
 
 
-__all__: Iterable[str] = (
+__all__ = (
     "FakeKube", "Fault", "Received", "NODES", "PODS", "LIST", "WATCH", "GET", "OTHER", "ADDED", "MODIFIED",
     "DELETED", "BOOKMARK", "ERROR", "kube_config", "kubeconfig_file", "status_object",
     "parse_label_selector", "parse_field_selector", "SelectorError", "resource_of",

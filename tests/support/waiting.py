@@ -8,7 +8,7 @@ from typing import Callable, TypeVar
 T = TypeVar("T")
 
 
-def eventually(check: Callable[[], T], timeout: float = 10.0, *, what: str | None = None, interval: float = 0.02,
+def eventually(check: Callable[[], T | None], timeout: float = 10.0, *, what: str | None = None, interval: float = 0.02,
                ignoring: tuple[type[Exception], ...] = (), failure: type[Exception] = AssertionError) -> T:
     """The first truthy value `check()` returns, asked every `interval` seconds for up to `timeout`. Fails the
     test with `what` (or the check's docstring) and the last value when none comes. An exception from `check`
@@ -47,4 +47,4 @@ def throughout(check: Callable[[], object], seconds: float, *, what: str | None 
 
 
 def _described(check: Callable[..., object], what: str | None) -> str:
-    return what or (check.__doc__ or "").strip() or getattr(check, "__qualname__", repr(check))
+    return what or (check.__doc__ or "").strip() or str(getattr(check, "__qualname__", repr(check)))
