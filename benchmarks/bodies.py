@@ -11,7 +11,7 @@ from __future__ import annotations
 
 import copy
 import json
-from functools import lru_cache
+from functools import cache
 from typing import Any
 
 from .dataset import Spec, candidates, workload_paths
@@ -21,7 +21,7 @@ MODES = ("names", "nodes")
 PATHS_ANNOTATION = "alluxio-locality.io/paths"
 
 
-@lru_cache(maxsize=None)
+@cache
 def _recorded(name: str) -> dict[str, Any]:
     return json.loads((DATA / name).read_text())
 

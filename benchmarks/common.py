@@ -12,12 +12,12 @@ from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
 
+from tests.support.bodies import scores_of
+
 from . import env
 from .bodies import cell_bodies
 from .dataset import Spec, candidates, workload_paths
 from .env import ROOT
-
-from tests.support.bodies import scores_of
 
 
 @dataclass

@@ -113,4 +113,5 @@ def load(spec: Spec) -> tuple[IndexedFakeAlluxio, Truth, dict[str, Any]]:
     fake.start()
     return fake, truth, {"build_s": built - started, **timings, "encoded_bytes": fake.encoded_bytes(),
                          "directory_answer_bytes": fake.answer_size(dir_path(0)),
-                         "file_answer_bytes": fake.answer_size(next(p for p in sorted(wanted) if p in fake.file_answers))}
+                         "file_answer_bytes": fake.answer_size(
+                             next(p for p in sorted(wanted) if p in fake.file_answers))}

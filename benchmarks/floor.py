@@ -9,9 +9,9 @@ from functools import lru_cache
 from pathlib import Path
 from typing import Any
 
-from .env import ROOT
 from tests.support.served import Served
 
+from .env import ROOT
 from .servers import command
 
 

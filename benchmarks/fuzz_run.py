@@ -25,20 +25,21 @@ import socket
 import sys
 import time
 from collections import Counter
+from collections.abc import Callable
 from pathlib import Path
-from typing import Any, Callable
+from typing import Any
 
 from hypothesis import HealthCheck, Phase, given, seed, settings
 from hypothesis import strategies as st
 
-from . import env, machine
-from .stats import summary
-
+from scheduler_extender.config import Settings
 from tests.support import fuzz_inputs
 from tests.support.fake_alluxio import FakeAlluxio
 from tests.support.full_nodes import full_node
 from tests.support.served import Served
-from scheduler_extender.config import Settings
+
+from . import env, machine
+from .stats import summary
 
 OUT = env.ROOT / "benchmarks" / "results-fuzz"
 
@@ -110,7 +111,8 @@ def big_body(served: Served, pid: int, limit: int) -> dict[str, Any]:
     for verb in ("prioritize", "filter"):
         before = process_figures(pid)
         got = client.send("POST", f"/{verb}", body)
-        out[verb] = {"status": got.status, "seconds": round(got.seconds, 2), "answer_mib": round(len(got.body) / 2**20, 1),
+        out[verb] = {"status": got.status, "seconds": round(got.seconds, 2),
+                     "answer_mib": round(len(got.body) / 2**20, 1),
                      "rss_before_mib": round(before["rss_kib"] / 1024), "peak_rss_mib": round(
                          process_figures(pid)["peak_rss_kib"] / 1024)}
     client.close()

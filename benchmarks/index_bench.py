@@ -86,7 +86,8 @@ def index_load(ctx: Context) -> dict[str, Any]:
         samples = servers.scrape(server)
         result = {
             "server": "python -m scheduler_extender serve " + " ".join(flags), "flags": flags,
-            "rss_kib": rss, "all_processes_kib": tree, "vmhwm_kib_after_directories": hwm_dirs, "vmhwm_kib": machine.status_kib(worker, "VmHWM"),
+            "rss_kib": rss, "all_processes_kib": tree, "vmhwm_kib_after_directories": hwm_dirs,
+            "vmhwm_kib": machine.status_kib(worker, "VmHWM"),
             "index_entries": samples.sum("scheduler_extender_index_entries"),
             "index_cached_bytes": samples.sum("scheduler_extender_index_cached_bytes"),
             "directories": dirs, "files": file_load, "blocks": spec.blocks,
@@ -119,7 +120,8 @@ def memory(ctx: Context) -> dict[str, Any]:
         "bytes_per_block_total": (rss["files"] - rss["empty"]) * 1024 / blocks if files_complete else None,
         "files_complete": files_complete,
         "note": ("RSS of the gunicorn worker (/proc/PID/status VmRSS), 1 s after each step settles. 'directories': "
-                 f"the {ctx.spec.dirs} directory entries, which aggregate all {blocks:,} blocks by worker set; 'files': "
+                 f"the {ctx.spec.dirs} directory entries, which aggregate all {blocks:,} blocks by worker set; "
+                 "'files': "
                  f"plus one entry per file ({ctx.spec.files:,}), so every block is then held twice (under its "
                  "file and its directory). Peak = VmHWM of the worker. 'All processes': the arbiter, the worker "
                  "and the sync process (which parses the list-status answers), summed, as RSS (which counts twice "

@@ -20,8 +20,9 @@ import pstats
 import sys
 import time
 import urllib.parse
+from collections.abc import Callable
 from pathlib import Path
-from typing import Any, Callable
+from typing import Any
 
 from .bodies import cell_bodies, pod_body
 from .dataset import Spec, hot_paths

@@ -26,7 +26,7 @@ def describe() -> dict[str, Any]:
                    if line.startswith("MemTotal:"))
     return {"cpu": cpu, "cores": os.cpu_count(), "ram_gib": round(mem_kib / 2**20, 1),
             "kernel": platform.release(), "python": platform.python_version(), "python_executable": sys.executable,
-            "loadavg_at_start": loadavg(), "started_utc": datetime.datetime.now(datetime.timezone.utc)
+            "loadavg_at_start": loadavg(), "started_utc": datetime.datetime.now(datetime.UTC)
             .strftime("%Y-%m-%dT%H:%M:%SZ"), "busiest_other_processes": busiest_processes(), **git()}
 
 

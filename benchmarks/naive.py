@@ -6,8 +6,9 @@ Per /prioritize: parse with `scheduler_extender.protocol`, read the pod's paths 
 `scheduler_extender.workload`, fetch each path in turn with `AlluxioRestSource` (one recursive
 list-status per path, no cache), place workers with the request's own names or Node objects
 (a fresh `scheduler_extender.placement.Placement` per request, over the entries as the sync process would
-send them), and score with `scoring`: the same answer as the real extender's, computed from scratch. /filter passes every candidate, as the real one
-does for pods that do not require a local worker (it needs no Alluxio data). Served by gunicorn with the
+send them), and score with `scoring`: the same answer as the real extender's, computed from scratch. /filter
+passes every candidate, as the real one does for pods that do not require a local worker (it needs no Alluxio
+data). Served by gunicorn with the
 real server's settings (`scheduler_extender.cli.gunicorn_options`: one worker of ours, the same threads and
 keep-alive).
 """

@@ -20,7 +20,6 @@ from scheduler_extender.entries import decode, encode
 from scheduler_extender.locations.base import PathLocations
 from scheduler_extender.placement import Placement
 from scheduler_extender.sync.frames import Channel
-
 from tests.support.served import children
 
 from . import machine, servers

@@ -13,12 +13,14 @@ alternate so drift hits each. Each round also records the CPU every process spen
 """
 from __future__ import annotations
 
+import itertools
 import json
 import random
 import threading
 import time
+from collections.abc import Iterable
 from concurrent.futures import ThreadPoolExecutor
-from typing import Any, Iterable
+from typing import Any
 
 import urllib3
 
@@ -178,7 +180,7 @@ def _round(plane: ControlPlane, rest: Rest, run: str, config: dict[str, Any], po
         process.stop()
     times = sorted(t for t, _ in watch.bound.values())
     span = times[-1] - times[0] if len(times) > 1 else None
-    gaps = [b - a for a, b in zip(times, times[1:])]
+    gaps = [b - a for a, b in itertools.pairwise(times)]
     node_index = {name: i for i, name in enumerate(names)}
     local = sum(1 for pod, (_, node) in watch.bound.items()
                 if held[f"/bench/app-{int(pod.rsplit('-', 1)[1]) % APPS}"].get(node_index[node], 0) > 0)
@@ -191,7 +193,8 @@ def _round(plane: ControlPlane, rest: Rest, run: str, config: dict[str, Any], po
             "create_s": created, "first_bind_after_start_s": times[0] - started if times else None,
             "bind_span_s": span, "pods_per_s": (len(times) - 1) / span if span else None,
             "bind_gap_ms": summary([g * 1000 for g in gaps]),
-            "pods_on_node_caching_input": local, "extender_calls": calls, "extender_server_ms_per_call": server_ms, "cpu": cpu}
+            "pods_on_node_caching_input": local, "extender_calls": calls, "extender_server_ms_per_call": server_ms,
+            "cpu": cpu}
 
 
 def _extender_calls(extender: Served | None) -> dict[str, float]:
@@ -244,8 +247,10 @@ def scheduler(ctx: Context) -> dict[str, Any]:
         plane.stop()
     rate = {label: [r["pods_per_s"] for r in rows if r["config"] == label and r["pods_per_s"]] for label in CONFIGS}
     best = {label: sum(v) / len(v) if v else None for label, v in rate.items()}
-    return {"nodes": nodes, "pods": pods, "rounds": rows, "kube_scheduler": f"{version.kubernetes} (tests/e2e/build-control-plane.sh {version.minor})",
-            "config": "manifests/scheduler-config.yaml, leader election off; 'with' = as shipped; 'without' = minus extenders; 'prioritize-only' = minus filterVerb",
+    return {"nodes": nodes, "pods": pods, "rounds": rows,
+            "kube_scheduler": f"{version.kubernetes} (tests/e2e/build-control-plane.sh {version.minor})",
+            "config": "manifests/scheduler-config.yaml, leader election off; 'with' = as shipped; "
+                      "'without' = minus extenders; 'prioritize-only' = minus filterVerb",
             "pods_per_s_with": best["with"], "pods_per_s_without": best["without"],
             "ratio": best["with"] / best["without"] if best["with"] and best["without"] else None,
             "pods_per_s_prioritize_only": best["prioritize-only"],

@@ -91,12 +91,14 @@ def inprocess(ctx: Context) -> dict[str, Any]:
     spec: dict[str, Any] = {"flags": flags, "dataset": ctx.spec.__dict__, "warm_timeout": 600,
             "duration": max(ctx.duration / 2, 0.3), "max_count": ctx.max_count,
             "cells": [c.as_dict() for c in cells(ctx.nodes)],
-            "profile_dir": str(ctx.out / "profiles") if ctx.profile else None, "profile_count": 50 if ctx.quick else 300}
+            "profile_dir": str(ctx.out / "profiles") if ctx.profile else None,
+            "profile_count": 50 if ctx.quick else 300}
     window = machine.CpuWindow()
     result = run_tool("inprocess", spec, ctx.tmp, timeout=len(spec["cells"]) * (ctx.duration * 3 + 60) + 900,
                       name="inprocess")
     result["cpu"] = window.close()
     for row in result["cells"]:
         ctx.log(f"  in-process {row['verb']}/{row['mode']}/{row['n']}/{row['workload']}: handler p50 "
-                f"{row['handler']['p50']:.3f} p99 {row['handler']['p99']:.3f} ms, flask p50 {row['flask']['p50']:.3f} ms")
+                f"{row['handler']['p50']:.3f} p99 {row['handler']['p99']:.3f} ms, "
+                f"flask p50 {row['flask']['p50']:.3f} ms")
     return result

@@ -4,22 +4,20 @@ index warming."""
 from __future__ import annotations
 
 import json
-import re
-import subprocess
 import sys
-import tempfile
 import time
 import urllib.error
 import urllib.parse
 import urllib.request
-from typing import Any, Iterable
-
-from . import env, machine
-from .bodies import pod_body
-from .env import ROOT
+from collections.abc import Iterable
+from typing import Any
 
 from tests.support.metrics import Samples
 from tests.support.served import Served
+
+from . import env
+from .bodies import pod_body
+
 
 def command(argv: list[str], *, ready: bool = True) -> Served:
     """Like the served extender, any command line that takes `--bind` (the naive peer, the Go floor), in the

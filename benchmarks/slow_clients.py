@@ -13,17 +13,16 @@ from __future__ import annotations
 import json
 import subprocess
 import sys
-import time
 from typing import Any
+
+from scheduler_extender.config import Settings
+from tests.support.waiting import eventually
 
 from . import env, servers
 from .common import Cell, Context, check_answer, loadgen
 from .dataset import workload_paths
 from .served_bench import SERVER_FLAGS
 from .stats import summary
-
-from scheduler_extender.config import Settings
-from tests.support.waiting import eventually
 
 STALLED = 100
 CELL = Cell("prioritize", "names", 1000, "paths20")

@@ -26,15 +26,14 @@ import time
 from pathlib import Path
 from typing import Any
 
+from tests.support.fake_alluxio import Block, FakeAlluxio, Loc
+
 from . import env, machine
 from .bodies import pod_body
 from .common import run_tool
+from .fake import IndexedFakeAlluxio
 from .servers import extender, scrape
 from .stats import summary
-
-from .fake import IndexedFakeAlluxio
-
-from tests.support.fake_alluxio import Block, FakeAlluxio, Loc
 
 OUT = env.ROOT / "benchmarks" / "results-soak"
 NODES = [f"node-{i}" for i in range(100)]

@@ -6,10 +6,11 @@ import ipaddress
 import logging
 import ssl
 import time
+from collections.abc import Callable, Iterable
 from dataclasses import dataclass
 from functools import partial
 from http import HTTPStatus
-from typing import Any, Callable, Iterable
+from typing import Any
 
 import orjson
 from flask import Flask, Response, request

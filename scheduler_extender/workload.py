@@ -2,8 +2,9 @@
 from __future__ import annotations
 
 import re
+from collections.abc import Mapping
 from dataclasses import dataclass
-from typing import Any, Mapping
+from typing import Any
 from urllib.parse import unquote, urlsplit
 
 PATHS_ANNOTATION = "alluxio-locality.io/paths"

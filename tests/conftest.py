@@ -16,8 +16,8 @@ VERSION_ENV = "SCHEDULER_EXTENDER_E2E_VERSION"
 
 def pytest_addoption(parser: pytest.Parser) -> None:
     parser.addoption("--k8s-version", default=os.environ.get(VERSION_ENV, "all"),
-                     help=f"Kubernetes minor(s) of kubernetes-versions.txt the e2e suite runs against, comma-separated, "
-                          f"or 'all' (default: ${VERSION_ENV}, else all)")
+                     help=f"Kubernetes minor(s) of kubernetes-versions.txt the e2e suite runs against, "
+                          f"comma-separated, or 'all' (default: ${VERSION_ENV}, else all)")
 
 
 def pytest_configure(config: pytest.Config) -> None:

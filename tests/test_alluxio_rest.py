@@ -6,14 +6,15 @@ import time
 import pytest
 import urllib3
 
-from tests.support.fake_alluxio import GET_STATUS, LIST_STATUS, MASTER_INFO, Block, Loc
 from scheduler_extender.locations.alluxio3_etcd import EtcdMembership
 from scheduler_extender.locations.alluxio3_http import JsonHttp
 from scheduler_extender.locations.alluxio3_membership import MasterMembership
 from scheduler_extender.locations.alluxio_rest import AlluxioRestSource
-from scheduler_extender.locations.base import PathLocations, SourceError, worker_address as W
-from scheduler_extender.metrics import SourceMetrics
+from scheduler_extender.locations.base import PathLocations, SourceError
+from scheduler_extender.locations.base import worker_address as W
 from scheduler_extender.locations.uri_status import array_elements
+from scheduler_extender.metrics import SourceMetrics
+from tests.support.fake_alluxio import GET_STATUS, LIST_STATUS, MASTER_INFO, Block, Loc
 from tests.support.metrics import Samples
 
 

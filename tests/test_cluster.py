@@ -8,14 +8,19 @@ from pathlib import Path
 import pytest
 from kubernetes import client
 
-from tests.support.fake_kube import FakeKube, kube_config
-from tests.support.objects import make_node, make_pod
-from tests.support.waiting import eventually
-from scheduler_extender.cluster import (ClusterView, address_book, ready_worker_nodes, summarize_node,
-                                        summarize_worker_pod)
+from scheduler_extender.cluster import (
+    ClusterView,
+    address_book,
+    ready_worker_nodes,
+    summarize_node,
+    summarize_worker_pod,
+)
 from scheduler_extender.kube_watch import Reflector
 from scheduler_extender.locations.base import worker_address as W
 from scheduler_extender.nodes import WorkerResolver
+from tests.support.fake_kube import FakeKube, kube_config
+from tests.support.objects import make_node, make_pod
+from tests.support.waiting import eventually
 
 KUBE = Path(__file__).parent / "data" / "kube"
 N11, N12, N13, N14 = (f"ip-10-0-{i}.ec2.internal" for i in ("1-11", "1-12", "2-13", "2-14"))

@@ -8,8 +8,8 @@ from pathlib import Path
 import pytest
 
 from scheduler_extender import cli
-from scheduler_extender.serve import open_inputs
 from scheduler_extender.config import SPECS, ConfigError, Settings
+from scheduler_extender.serve import open_inputs
 from tests.support.settings import load_settings
 
 TABLE = [  # flag, attribute, env var: the names operators script against
@@ -103,7 +103,8 @@ def test_settings_has_exactly_the_table_attributes_and_config() -> None:
 def test_defaults() -> None:
     s = load()
     assert s == Settings(alluxio_proxy=PROXY)
-    assert (s.bind, s.alluxio_master, s.locations_file, s.node_map, s.config) == ("0.0.0.0:8888", None, None, None, None)
+    assert (s.bind, s.alluxio_master, s.locations_file, s.node_map, s.config) == \
+        ("0.0.0.0:8888", None, None, None, None)
     assert (s.index_ttl, s.index_size, s.request_budget, s.max_staleness) == (30.0, 10000, 0.05, 600.0)
     assert (s.refresh_ahead, s.alluxio_timeout, s.alluxio_retries) == (0.8, 5.0, 2)
     assert (s.fetch_threads, s.threads, s.max_body_size, s.log_level) == (4, 4, 256 * 2**20, "info")
@@ -467,7 +468,8 @@ def test_empty_yaml_sets_nothing(tmp_path: Path) -> None:
 def test_yaml_values_must_be_text_or_numbers(tmp_path: Path, line: str, got: str) -> None:
     config = write_yaml(tmp_path, line + "\n")
     key = line.split(":")[0]
-    metavar = {"log-level": "LEVEL", "alluxio-master": "URL", "node-map": "PATH", "bind": "HOST:PORT"}.get(key, "DURATION")
+    metavars = {"log-level": "LEVEL", "alluxio-master": "URL", "node-map": "PATH", "bind": "HOST:PORT"}
+    metavar = metavars.get(key, "DURATION")
     assert error_of("--config", config) == f"{config}: {key}: expected {metavar}, got {got}"
 
 

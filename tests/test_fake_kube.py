@@ -16,8 +16,20 @@ from kubernetes import client, watch
 from kubernetes.client.exceptions import ApiException
 from kubernetes.watch.watch import iter_resp_lines
 
-from tests.support.fake_kube import (ADDED, BOOKMARK, DELETED, ERROR, LIST, MODIFIED, NODES, OTHER, PODS, WATCH,
-                                     FakeKube, kube_config)
+from tests.support.fake_kube import (
+    ADDED,
+    BOOKMARK,
+    DELETED,
+    ERROR,
+    LIST,
+    MODIFIED,
+    NODES,
+    OTHER,
+    PODS,
+    WATCH,
+    FakeKube,
+    kube_config,
+)
 from tests.support.objects import make_node, make_pod
 from tests.support.waiting import eventually
 

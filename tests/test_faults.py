@@ -12,8 +12,9 @@ from __future__ import annotations
 import json
 import shutil
 import time
+from collections.abc import Callable
 from pathlib import Path
-from typing import Any, Callable
+from typing import Any
 
 import pytest
 
@@ -60,7 +61,8 @@ def test_alluxio_answering_500s(seeded_alluxio: FakeAlluxio, fault_figures: list
     with serve(seeded_alluxio) as served:
         alluxio_fault(served, figure, lambda: seeded_alluxio.inject(status=500, endpoint=LIST_STATUS),
                       seeded_alluxio.clear_faults)
-        assert served.metrics().value(ERRORS, operation="list_status", reason="http_500") >= 3  # retried twice per fetch
+        # retried twice per fetch
+        assert served.metrics().value(ERRORS, operation="list_status", reason="http_500") >= 3
     fault_figures.append(figure)
 
 
@@ -224,7 +226,8 @@ def test_kubernetes_watch_dropped_then_410_gone(tmp_path: Path, seeded_alluxio: 
             figure.recovery_s = time.monotonic() - outage
             assert scores.ask() == HEALTHY
             failures = served.metrics()
-            assert failures.value("scheduler_extender_kube_watch_failures_total", reason="expired", watch="worker pods") >= 1
-            assert failures.value("scheduler_extender_kube_watch_failures_total", reason="error", watch="worker pods") >= 1
+            watch_failures = "scheduler_extender_kube_watch_failures_total"
+            assert failures.value(watch_failures, reason="expired", watch="worker pods") >= 1
+            assert failures.value(watch_failures, reason="error", watch="worker pods") >= 1
     figure.notes.append("recovery: API back → a worker added during the outage is seen")
     fault_figures.append(figure)

@@ -5,17 +5,17 @@ from __future__ import annotations
 import json
 import socket
 import time
-from typing import Iterator
+from collections.abc import Iterator
 
 import pytest
 from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 
+from scheduler_extender.config import Settings
 from tests.support import fuzz_inputs
 from tests.support.fake_alluxio import FakeAlluxio
 from tests.support.full_nodes import nodes_body_size
 from tests.support.served import Served
-from scheduler_extender.config import Settings
 
 LIMIT = 1 << 20
 """A 1 MiB body limit here, so that 413s are cheap to provoke."""

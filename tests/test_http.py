@@ -6,8 +6,8 @@ from pathlib import Path
 
 import pytest
 
-from tests.support.fake_alluxio import Block, Loc
 from tests.support.bodies import names_body, recorded, scores_of, with_paths
+from tests.support.fake_alluxio import Block, Loc
 from tests.support.objects import make_node
 from tests.support.served import Served
 from tests.support.waiting import eventually
@@ -53,7 +53,7 @@ def test_nodes_mode_body_from_a_real_scheduler(demo):
     assert status == 200
     # clicks: 4 x 64 MiB on node-3, 4 x 30 MiB on node-5; embeddings: 4 x 64 MiB on node-5
     candidates = [n["metadata"]["name"] for n in body["Nodes"]["items"]]
-    assert dict(zip(candidates, scores_of(ranking, candidates))) == {"node-1": 0, "node-2": 0, "node-3": 7,
+    assert dict(zip(candidates, scores_of(ranking, candidates), strict=True)) == {"node-1": 0, "node-2": 0, "node-3": 7,
                                                                     "node-4": 0, "node-5": 10}
 
 
@@ -160,7 +160,8 @@ NODES = ["n1", "n2", "n3", "n4"]
 
 def nodes_body(paths):
     body = recorded("filter-nodecachecapable-false")
-    body["Nodes"]["items"] = [make_node(name, internal_ip=f"10.0.0.{i}", hostname=name) for i, name in enumerate(NODES, 1)]
+    body["Nodes"]["items"] = [make_node(name, internal_ip=f"10.0.0.{i}", hostname=name)
+                              for i, name in enumerate(NODES, 1)]
     return with_paths(body, paths)
 
 

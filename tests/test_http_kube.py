@@ -4,10 +4,10 @@ import time
 
 import pytest
 
+from tests.support.bodies import names_body
 from tests.support.fake_alluxio import Block, Loc
 from tests.support.fake_kube import FakeKube, kubeconfig_file
 from tests.support.objects import make_node, make_pod
-from tests.support.bodies import names_body
 from tests.support.served import Served
 from tests.support.waiting import eventually
 
@@ -40,7 +40,8 @@ def with_annotations(body, annotations):
 
 
 def test_names_mode_resolves_workers_through_the_watch(tmp_path, kube, fake_alluxio):
-    fake_alluxio.add_file("/d/f", Block(64 * M, Loc("10.0.0.1", "10.244.1.5")), Block(32 * M, Loc("10.0.0.3", "10.244.3.5")))
+    fake_alluxio.add_file("/d/f", Block(64 * M, Loc("10.0.0.1", "10.244.1.5")),
+                          Block(32 * M, Loc("10.0.0.3", "10.244.3.5")))
     with serve(tmp_path, kube, fake_alluxio, "--request-budget", "2s") as served:
         status, ranking = served.post("/prioritize", names_body(["n3", "n2", "n1"], "/d"))
         assert status == 200

@@ -7,13 +7,14 @@ import json
 import socket
 import ssl
 import time
+from collections.abc import Iterator
 from pathlib import Path
-from typing import Any, Iterator
+from typing import Any
 
 import pytest
 
-from tests.support.certs import Pki, make_pki
 from tests.support.bodies import names_body, recorded
+from tests.support.certs import Pki, make_pki
 from tests.support.served import Served
 from tests.support.waiting import eventually
 

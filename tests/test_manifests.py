@@ -1,8 +1,9 @@
 """The deployment files, checked offline: the kustomize base in manifests/, the Dockerfile and the Spark example.
 
 Every resource is validated against the JSON schemas of every Kubernetes minor in kubernetes-versions.txt
-(strict: unknown fields fail) shipped by the kubernetes-validate package; the rest are our own rules: least privilege, non-root containers, and the
-names, ports and paths that tie the scheduler, the extender, the image and Spark together.
+(strict: unknown fields fail) shipped by the kubernetes-validate package; the rest are our own rules: least
+privilege, non-root containers, and the names, ports and paths that tie the scheduler, the extender, the image and
+Spark together.
 """
 from __future__ import annotations
 
@@ -23,10 +24,9 @@ import kubernetes_validate
 import pytest
 import yaml
 
-from tests.support.kube_versions import matrix, newest
 from scheduler_extender.config import SPECS
+from tests.support.kube_versions import matrix, newest
 from tests.support.settings import load_settings
-
 
 ROOT = Path(__file__).resolve().parent.parent
 MANIFESTS = ROOT / "manifests"
@@ -284,7 +284,8 @@ def permissions(rules: list[dict[str, Any]] | None) -> set[tuple[str, str, str, 
     return allowed
 
 
-EXTENDER_PERMISSIONS = {("", resource, verb, "*") for resource in ("nodes", "pods") for verb in ("get", "list", "watch")}
+EXTENDER_PERMISSIONS = {("", resource, verb, "*") for resource in ("nodes", "pods")
+                        for verb in ("get", "list", "watch")}
 
 
 def check_extender_rbac(resources_granted: Granted) -> None:

@@ -13,17 +13,18 @@ import threading
 import time
 import urllib.parse
 import urllib.request
+from collections.abc import Iterator
 from pathlib import Path
-from typing import Any, Iterator
+from typing import Any
 
 import pytest
 import yaml
 
+from tests.support.bodies import names_body, with_paths
 from tests.support.chart import CHART, one, render
 from tests.support.fake_alluxio import Block, FakeAlluxio, Loc
 from tests.support.fake_kube import WATCH, FakeKube, kubeconfig_file
 from tests.support.objects import make_node, make_pod
-from tests.support.bodies import names_body, with_paths
 from tests.support.served import Served, free_port, stop_process
 from tests.support.waiting import eventually
 
@@ -61,7 +62,8 @@ def alert_names() -> list[str]:
 def test_promtool_accepts_the_rule_file_and_the_prometheus_rule(tmp_path):
     checked = promtool("check", "rules", str(RULES))
     assert checked.returncode == 0 and f"SUCCESS: {len(alert_names())} rules found" in checked.stdout, checked.stdout
-    spec = one(render("1.37", "--set", "metrics.prometheusRule.enabled=true", release="spark"), "PrometheusRule")["spec"]
+    chart = render("1.37", "--set", "metrics.prometheusRule.enabled=true", release="spark")
+    spec = one(chart, "PrometheusRule")["spec"]
     (tmp_path / "rules.yaml").write_text(yaml.safe_dump(spec))
     rendered = promtool("check", "rules", str(tmp_path / "rules.yaml"))
     assert rendered.returncode == 0, rendered.stdout + rendered.stderr
@@ -102,8 +104,9 @@ class Prometheus:
         (workdir / "prometheus.yml").write_text(yaml.safe_dump(config))
         self._log = (workdir / "prometheus.log").open("wb")
         self.process = subprocess.Popen(
-            [tool("prometheus"), f"--config.file={workdir / 'prometheus.yml'}", f"--storage.tsdb.path={workdir / 'data'}",
-             f"--web.listen-address={self.url.removeprefix('http://')}", "--log.level=warn"],
+            [tool("prometheus"), f"--config.file={workdir / 'prometheus.yml'}",
+             f"--storage.tsdb.path={workdir / 'data'}", f"--web.listen-address={self.url.removeprefix('http://')}",
+             "--log.level=warn"],
             stdout=self._log, stderr=subprocess.STDOUT)
         self.log = workdir / "prometheus.log"
         eventually(self._ready, 60, what="Prometheus ready", interval=0.25, failure=RuntimeError)

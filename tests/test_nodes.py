@@ -1,9 +1,15 @@
 import pytest
 
-from scheduler_extender.locations.base import worker_address as W
 from scheduler_extender.cluster import summarize_node
-from scheduler_extender.nodes import (AddressBook, WorkerResolver, book_from_names, book_from_nodes, load_node_map,
-                                    node_addresses)
+from scheduler_extender.locations.base import worker_address as W
+from scheduler_extender.nodes import (
+    AddressBook,
+    WorkerResolver,
+    book_from_names,
+    book_from_nodes,
+    load_node_map,
+    node_addresses,
+)
 from tests.support.bodies import recorded
 from tests.support.objects import make_node
 

@@ -3,12 +3,12 @@ sends them (entries.py)."""
 import gc
 import json
 import random
-import time
 
 import pytest
 
 from scheduler_extender.entries import decode, encode, worker_bytes
-from scheduler_extender.locations.base import PathLocations, WorkerSet, worker_address as W
+from scheduler_extender.locations.base import PathLocations, WorkerSet
+from scheduler_extender.locations.base import worker_address as W
 from scheduler_extender.locations.uri_status import aggregate
 from scheduler_extender.nodes import AddressBook
 from scheduler_extender.placement import Placement
@@ -32,7 +32,7 @@ def test_an_entry_survives_its_encoding():
     sent = PathLocations(by_workers={(A1, A2): 100, (A1, B1): 10, (B1,): 5}, total_bytes=200, files=3)
     got = decode(encode(sent))
     assert (got.cached_bytes, got.total_bytes, got.files) == (115, 200, 3)
-    assert dict(zip(got.workers, got.worker_bytes)) == {A1: 110, A2: 100, B1: 15}
+    assert dict(zip(got.workers, got.worker_bytes, strict=True)) == {A1: 110, A2: 100, B1: 15}
     assert sorted((sorted(got.workers[i] for i in members), size) for members, size in got.shared_sets()) == \
         [([A1, A2], 100), ([A1, B1], 10)]
     with pytest.raises(ValueError):
@@ -51,7 +51,8 @@ def test_workers_the_shared_books_cannot_place_are_placed_by_the_request_once_pe
     path = placement.prepare(entry({(gone,): 7, (B1, gone): 3, (B1,): 1}))
     assert placement.node_bytes([path], ["node-b", "node-c"]) == {"node-b": 4}
     assert placement.node_bytes([path], ["node-b"], [make_node("node-b", internal_ip="10.9.9.9")]) == {"node-b": 11}
-    assert placement.node_bytes([path], ["node-b", "node-c"], [make_node("node-b", internal_ip="10.0.0.2"), make_node("node-c", internal_ip="10.9.9.9")]) \
+    assert placement.node_bytes([path], ["node-b", "node-c"], [make_node("node-b", internal_ip="10.0.0.2"),
+                                                               make_node("node-c", internal_ip="10.9.9.9")]) \
         == {"node-b": 4, "node-c": 10}
 
 

@@ -2,8 +2,8 @@
 import re
 from pathlib import Path
 
-from tests.support.kube_versions import matrix, newest
 from scheduler_extender.config import SPECS
+from tests.support.kube_versions import matrix, newest
 
 README = (Path(__file__).parent.parent / "README.md").read_text()
 CI = (Path(__file__).parent.parent / ".ci" / "run").read_text()

@@ -7,8 +7,8 @@ from __future__ import annotations
 import os
 import signal
 import time
+from collections.abc import Callable
 from pathlib import Path
-from typing import Callable
 
 from tests.support.bodies import names_body
 from tests.support.fake_alluxio import FakeAlluxio
@@ -73,7 +73,8 @@ def test_killed_sync_process_is_restarted_while_scores_are_served_stale(seeded_a
     fault_figures.append(figure)
 
 
-def test_hung_sync_process_never_delays_a_call_and_is_replaced(seeded_alluxio: FakeAlluxio, fault_figures: list[Figure]) -> None:
+def test_hung_sync_process_never_delays_a_call_and_is_replaced(seeded_alluxio: FakeAlluxio,
+                                                               fault_figures: list[Figure]) -> None:
     figure = Figure("sync process hung (SIGSTOP)")
     with serve(seeded_alluxio) as served:
         warm = Probe(served, figure, names_body(NODES, WARM))

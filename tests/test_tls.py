@@ -9,11 +9,11 @@ from pathlib import Path
 
 import pytest
 
-from tests.support.certs import Pki, make_pki
-from tests.support.bodies import names_body
-from tests.support.served import Served
-from scheduler_extender.serve import create_app, open_inputs
 from scheduler_extender.config import ConfigError
+from scheduler_extender.serve import create_app, open_inputs
+from tests.support.bodies import names_body
+from tests.support.certs import Pki, make_pki
+from tests.support.served import Served
 from tests.support.settings import load_settings
 
 DEMO = Path(__file__).parent.parent / "examples" / "demo" / "locations.json"
@@ -112,7 +112,8 @@ def test_tls_settings_must_come_together_and_load(pki: Pki, tmp_path: Path) -> N
         load_settings([*SOURCE, "--tls-client-ca-file", ca], {})
     with pytest.raises(ConfigError, match="--metrics-access: \"client-cert\" needs --tls-client-ca-file"):
         load_settings([*SOURCE, "--metrics-access", "client-cert"], {})
-    with pytest.raises(ConfigError, match="--locality-access: \"public\" is not one of open, loopback, client-cert, off"):
+    with pytest.raises(ConfigError,
+                       match="--locality-access: \"public\" is not one of open, loopback, client-cert, off"):
         load_settings([*SOURCE, "--locality-access", "public"], {})
     mismatched = load_settings([*SOURCE, "--tls-cert-file", cert, "--tls-private-key-file",
                                 str(pki.client_key)], {})

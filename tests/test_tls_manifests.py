@@ -1,5 +1,6 @@
 """examples/tls, the HTTPS overlay of manifests/, rendered by kustomize and checked offline: valid on every
-tested Kubernetes minor, the scheduler configuration the base one but for TLS, and every file it names mounted from a Secret."""
+tested Kubernetes minor, the scheduler configuration the base one but for TLS, and every file it names mounted from
+a Secret."""
 from __future__ import annotations
 
 import posixpath

@@ -7,8 +7,19 @@ from dataclasses import dataclass, field, fields, replace
 from typing import Any
 
 from ..urls import base_url
-from .values import (byte_size, duration, host_port, http_urls, integer, label_selector, one_of, open_fraction, port,
-                     readable_file, ufs_uri)
+from .values import (
+    byte_size,
+    duration,
+    host_port,
+    http_urls,
+    integer,
+    label_selector,
+    one_of,
+    open_fraction,
+    port,
+    readable_file,
+    ufs_uri,
+)
 
 ENV_PREFIX = "SCHEDULER_EXTENDER_"
 

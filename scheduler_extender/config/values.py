@@ -17,7 +17,8 @@ from ..urls import base_url
 _DURATION = re.compile(r"(?P<number>[0-9]+(?:\.[0-9]*)?|\.[0-9]+)(?P<unit>ms|s|m|h)?")
 _DURATION_UNITS = {"ms": Decimal("0.001"), "s": Decimal(1), None: Decimal(1), "m": Decimal(60), "h": Decimal(3600)}
 _SIZE = re.compile(r"(?P<number>[0-9]+)(?P<unit>Ki|Mi|Gi|Ti|k|M|G|T)?")
-_SIZE_UNITS = {None: 1, "Ki": 2**10, "Mi": 2**20, "Gi": 2**30, "Ti": 2**40, "k": 10**3, "M": 10**6, "G": 10**9, "T": 10**12}
+_SIZE_UNITS = {None: 1, "Ki": 2**10, "Mi": 2**20, "Gi": 2**30, "Ti": 2**40,
+               "k": 10**3, "M": 10**6, "G": 10**9, "T": 10**12}
 
 
 def duration(*, positive: bool) -> Callable[[str], float]:

@@ -19,8 +19,9 @@ from __future__ import annotations
 import base64
 import logging
 import threading
+from collections.abc import Iterator, Sequence
 from dataclasses import dataclass, field
-from typing import Any, Iterator, Sequence
+from typing import Any
 
 import orjson
 import urllib3

@@ -21,9 +21,10 @@ import time
 import urllib.error
 import urllib.request
 import uuid
+from collections.abc import Callable, Iterable, Mapping
 from dataclasses import dataclass, field
 from pathlib import Path
-from typing import Any, Callable, Iterable, Mapping
+from typing import Any
 from urllib.parse import quote
 
 from tests.support.waiting import eventually
@@ -66,7 +67,7 @@ def fetch(env: Mapping[str, str] = os.environ) -> Path:
     given = env.get(CACHE_ENV)
     if given and (Path(given) / "complete").exists():
         return Path(given)
-    run = subprocess.run(["bash", str(FETCH_SCRIPT)], stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True)
+    run = subprocess.run(["bash", str(FETCH_SCRIPT)], capture_output=True, text=True)
     if run.returncode != 0:
         raise AlluxioError(f"{FETCH_SCRIPT} exited {run.returncode}:\n{run.stderr[-4000:]}")
     return Path(run.stdout.strip().splitlines()[-1])
@@ -256,7 +257,7 @@ class RealAlluxio:
         if self.mem_on_shm:
             shutil.rmtree(self.mem_root, ignore_errors=True)
 
-    def __enter__(self) -> "RealAlluxio":
+    def __enter__(self) -> RealAlluxio:
         self.start()
         return self
 

@@ -28,7 +28,7 @@ CALLS: dict[str, tuple[str, str | None, str | None, dict[str, object] | None]] =
 def answers(cluster: RealAlluxio) -> dict[str, tuple[int, bytes]]:
     """{file name: (HTTP status, body)} of each call, the master info with its OPAQUE maps emptied."""
     found = {}
-    for name, (server, path, action, body) in CALLS.items():
+    for name, (_, path, action, body) in CALLS.items():
         if path is None or action is None:  # the master's info
             status, raw = http("GET", f"{cluster.master_url}/api/v1/master/info")
             info = json.loads(raw)

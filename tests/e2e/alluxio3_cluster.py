@@ -11,8 +11,8 @@ from typing import Any
 
 import urllib3
 
-from tests.support.fake_alluxio3 import FakeWorker3
 from tests.support.control_plane import Process
+from tests.support.fake_alluxio3 import FakeWorker3
 from tests.support.served import free_port
 from tests.support.waiting import eventually
 

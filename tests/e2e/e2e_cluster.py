@@ -3,7 +3,6 @@ pieces the fixtures start (the served extender, the schedulers)."""
 from __future__ import annotations
 
 from dataclasses import dataclass, field
-from typing import Any
 
 from scheduler_extender.workload import REQUIRE_LOCAL_WORKER_ANNOTATION
 from tests.support.control_plane import Process, Rest, create_node, create_worker_pod

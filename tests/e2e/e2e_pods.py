@@ -6,8 +6,8 @@ import itertools
 import time
 from typing import Any
 
-from tests.support.deployment import SCHEDULER
 from tests.support.control_plane import Rest
+from tests.support.deployment import SCHEDULER
 from tests.support.objects import make_executor
 from tests.support.waiting import eventually
 
@@ -19,9 +19,9 @@ def executor(*, paths: str | None = None, require: bool = False, app: str = "app
              selector: dict[str, str] | None = None, scheduler: str = SCHEDULER, namespace: str = NS) -> dict[str, Any]:
     """An executor pod of `app` named and numbered in turn, with our annotations and a 1-CPU request."""
     number = next(_names)
-    return make_executor(f"{app}-exec-{number}", app=app, exec_id=str(number), paths=paths, require_local_worker=require,
-                         namespace=namespace, scheduler=scheduler, node_selector=selector or {"group": "main"},
-                         cpu="1", memory="1Gi")
+    return make_executor(f"{app}-exec-{number}", app=app, exec_id=str(number), paths=paths,
+                         require_local_worker=require, namespace=namespace, scheduler=scheduler,
+                         node_selector=selector or {"group": "main"}, cpu="1", memory="1Gi")
 
 
 def pod_path(name: str, namespace: str = NS) -> str:

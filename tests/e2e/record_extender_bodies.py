@@ -19,9 +19,9 @@ import time
 from pathlib import Path
 from typing import Any
 
+from tests.support.control_plane import ControlPlane, control_plane_binaries
 from tests.support.kube_versions import KubeVersion, find, newest
 from tests.support.loopback import LoopbackServer, TrackedHandler
-from tests.support.control_plane import ControlPlane, control_plane_binaries
 from tests.support.objects import make_executor, make_node
 from tests.support.paths import DATA
 from tests.support.waiting import eventually

@@ -6,20 +6,20 @@ import json
 import threading
 import time
 import uuid
+from collections.abc import Callable, Iterator
 from pathlib import Path
-from typing import Callable, Iterator
 
 import pytest
 
-from tests.e2e.alluxio3_cluster import CLUSTER, LoopbackEtcd
-from tests.support.fake_alluxio3 import membership_entry
-from tests.support import waiting
-from tests.support.kube_versions import newest
-from tests.support.control_plane import control_plane_binaries
 from scheduler_extender.locations.alluxio3_etcd import EtcdMembership
 from scheduler_extender.locations.alluxio3_http import JsonHttp
 from scheduler_extender.locations.alluxio3_membership import Member, MembershipError
 from scheduler_extender.metrics import SourceMetrics
+from tests.e2e.alluxio3_cluster import CLUSTER, LoopbackEtcd
+from tests.support import waiting
+from tests.support.control_plane import control_plane_binaries
+from tests.support.fake_alluxio3 import membership_entry
+from tests.support.kube_versions import newest
 
 
 @pytest.fixture
@@ -136,7 +136,8 @@ def test_close_ends_the_watch_at_once(etcd: LoopbackEtcd) -> None:
 
 
 def test_no_membership_until_etcd_answers(tmp_path: Path) -> None:
-    membership = EtcdMembership(["http://127.0.0.1:9"], CLUSTER, JsonHttp(timeout=1, retries=0, metrics=SourceMetrics()))
+    http = JsonHttp(timeout=1, retries=0, metrics=SourceMetrics())
+    membership = EtcdMembership(["http://127.0.0.1:9"], CLUSTER, http)
     membership.start()
     try:
         with pytest.raises(MembershipError, match="no live Alluxio workers read from etcd"):

@@ -9,9 +9,10 @@ import subprocess
 import sys
 import time
 import uuid
+from collections.abc import Iterator
 from dataclasses import dataclass
 from pathlib import Path
-from typing import Any, Iterator
+from typing import Any
 from urllib.parse import quote
 
 import pytest
@@ -19,8 +20,14 @@ import pytest
 from tests.e2e.alluxio3_cluster import LoopbackEtcd, join
 from tests.e2e.e2e_cluster import Extender, note
 from tests.e2e.e2e_pods import delete_pods, executor, schedule
-from tests.support.control_plane import (ControlPlane, Process, Rest, control_plane_binaries, create_node,
-                                         create_worker_pod)
+from tests.support.control_plane import (
+    ControlPlane,
+    Process,
+    Rest,
+    control_plane_binaries,
+    create_node,
+    create_worker_pod,
+)
 from tests.support.deployment import extender_kubeconfig, scheduler_config, start_scheduler
 from tests.support.fake_alluxio3 import FakeWorker3, Namespace
 from tests.support.kube_versions import KubeVersion
@@ -33,7 +40,7 @@ DATASET = "/datasets/a3"
 NODES = [f"a3-{i:02d}" for i in range(1, 7)]
 IP = {node: f"127.0.5.{i}" for i, node in enumerate(NODES, 1)}
 MIB = 1 << 20
-TOTALS = dict(zip(NODES, (600 * MIB, 420 * MIB, 290 * MIB, 200 * MIB, 130 * MIB, 80 * MIB)))
+TOTALS = dict(zip(NODES, (600 * MIB, 420 * MIB, 290 * MIB, 200 * MIB, 130 * MIB, 80 * MIB), strict=True))
 """Bytes of the dataset on each node: file lengths are chosen, once the ring has said who owns each file, so that
 the nodes are this far apart (scores 10, 7, 5, 3, 2, 1) whatever the ring's draw."""
 

@@ -9,8 +9,6 @@ from typing import Any
 
 import yaml
 
-from .paths import ROOT
-
 from charts import generate  # the repository root's charts/ (a namespace package), as the tests import tests
 
 CHART = generate.CHART

@@ -182,7 +182,7 @@ class FakeAlluxio(LoopbackServer):
             cached = sum(b.length for b in file.blocks if b.locations)
             in_memory = sum(b.length for b in file.blocks if any(loc.tier == "MEM" for loc in b.locations))
             file_block_infos, offset = [], 0
-            for block_id, block in zip(file.block_ids, file.blocks):
+            for block_id, block in zip(file.block_ids, file.blocks, strict=True):
                 file_block_infos.append({
                     "blockInfo": {"blockId": block_id, "length": block.length,
                                   "locations": [self._location_locked(loc) for loc in block.locations]},

@@ -129,7 +129,8 @@ class FakeWorker3(LoopbackServer):
         return f"worker-{self.identity}"
 
 
-def membership_entry(identity: uuid.UUID, host: str, http_port: int = 28080, container_host: str = "") -> dict[str, Any]:
+def membership_entry(identity: uuid.UUID, host: str, http_port: int = 28080,
+                     container_host: str = "") -> dict[str, Any]:
     """A worker's WorkerServiceEntity as Gson writes it, in Gson's field order."""
     return {"Identity": {"version": 1, "identifier": identity.hex},
             "WorkerNetAddress": {"Host": host, "ContainerHost": container_host, "RpcPort": 29999, "DataPort": 29997,

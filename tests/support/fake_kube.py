@@ -62,8 +62,8 @@ proves against this server:
   stream itself and treats `code == 410` in an ERROR event as "list again".
 
 Knobs: `compact()`, `drop_watches()`, `stop()`/`start()` (same port, state kept, like an apiserver restart),
-`send_bookmark()`, `inject(...)` for HTTP error answers (faults.py). Counters: `calls(verb, kind)`; every request's query is
-kept in `received`. `wait_watches(n)` lets a test wait until its watch is really open before it writes.
+`send_bookmark()`, `inject(...)` for HTTP error answers (faults.py). Counters: `calls(verb, kind)`; every request's
+query is kept in `received`. `wait_watches(n)` lets a test wait until its watch is really open before it writes.
 Unknown paths get the real 404 Status ("the server could not find the requested resource").
 """
 from __future__ import annotations
@@ -76,10 +76,11 @@ import socket
 import threading
 import time
 import uuid
+from collections.abc import Callable
 from dataclasses import dataclass
-from datetime import datetime, timezone
+from datetime import UTC, datetime
 from pathlib import Path
-from typing import Any, Callable, Iterable
+from typing import Any
 from urllib.parse import parse_qsl, unquote, urlsplit
 
 from .faults import Fault
@@ -119,8 +120,8 @@ def resource_of(kind: str) -> str:
 
 def status_object(code: int, message: str, reason: str | None = None, details: dict | None = None) -> dict:
     """A metav1.Status as the apiserver encodes a failure."""
-    status: dict[str, Any] = {"kind": "Status", "apiVersion": "v1", "metadata": {}, "status": "Failure", "message": message,
-              "reason": reason or _REASONS.get(code, "Unknown")}
+    status: dict[str, Any] = {"kind": "Status", "apiVersion": "v1", "metadata": {}, "status": "Failure",
+                              "message": message, "reason": reason or _REASONS.get(code, "Unknown")}
     if details is not None:
         status["details"] = details
     status["code"] = code
@@ -526,7 +527,7 @@ def _key(obj: dict) -> tuple[str, str]:
 
 
 def _now() -> str:
-    return datetime.now(timezone.utc).strftime("%Y-%m-%dT%H:%M:%SZ")
+    return datetime.now(UTC).strftime("%Y-%m-%dT%H:%M:%SZ")
 
 
 # -- HTTP -----------------------------------------------------------------------------------------------------
@@ -610,7 +611,8 @@ class _Handler(TrackedHandler):
             self.rfile.read(length)
         url = urlsplit(self.path)
         self.server.fake.faults.count(verb=OTHER, kind=None)
-        self.server.fake.record(Received(OTHER, None, None, url.path, dict(parse_qsl(url.query, keep_blank_values=True))))
+        params = dict(parse_qsl(url.query, keep_blank_values=True))
+        self.server.fake.record(Received(OTHER, None, None, url.path, params))
         if _PATH.match(url.path):
             self._json(405, status_object(405, "the server does not allow this method on the requested resource"))
         else:

@@ -28,7 +28,8 @@ def make_node(name: str, *, internal_ip: str | None = None, hostname: str | None
     status: dict[str, Any] = {
         "conditions": [{"type": "Ready", "status": "True" if ready else "Unknown",
                         "reason": "KubeletReady" if ready else "NodeStatusUnknown",
-                        "message": "kubelet is posting ready status" if ready else "Kubelet stopped posting node status.",
+                        "message": "kubelet is posting ready status" if ready
+                        else "Kubelet stopped posting node status.",
                         "lastHeartbeatTime": STAMP, "lastTransitionTime": STAMP}],
         "addresses": addresses}
     if cpu is not None or memory is not None:

@@ -2,7 +2,6 @@
 JSON shape that lets the fake Alluxio and the live cluster be held to them."""
 from __future__ import annotations
 
-from pathlib import Path
 from typing import Any
 
 import orjson

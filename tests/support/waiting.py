@@ -3,7 +3,8 @@ true within a timeout, or one that stays true for a while. Every wait in the tes
 from __future__ import annotations
 
 import time
-from typing import Callable, TypeVar
+from collections.abc import Callable
+from typing import TypeVar
 
 T = TypeVar("T")
 
