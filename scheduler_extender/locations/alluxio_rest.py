@@ -20,6 +20,7 @@ import urllib3
 from ..metrics import SourceMetrics
 from ..urls import base_url
 from .base import PathLocations, SourceError
+from .transport import transport_failure
 from .uri_status import aggregate, array_elements
 
 _JSON = {"Content-Type": "application/json", "Accept": "application/json"}
@@ -94,7 +95,7 @@ class AlluxioRestSource:
             try:
                 response = self._http.request(method, url, body=body, headers=_JSON)
             except urllib3.exceptions.HTTPError as err:
-                response, (reason, problem) = None, _transport_failure(err)
+                response, (reason, problem) = None, transport_failure(err)
             finally:
                 self._metrics.alluxio_seconds.labels(operation).observe(time.perf_counter() - start)
             if response is not None:
@@ -130,15 +131,6 @@ def _base_url(url: str, what: str) -> str:
         return base_url(url)
     except ValueError as error:
         raise ValueError(f"Alluxio {what} URL {url!r} {error}") from None
-
-
-def _transport_failure(err: urllib3.exceptions.HTTPError) -> tuple[str, str]:
-    """(metric reason, what happened) for an error below HTTP. NewConnectionError subclasses the timeout error."""
-    if isinstance(err, urllib3.exceptions.NewConnectionError):
-        return "connection", f"cannot connect ({err})"
-    if isinstance(err, urllib3.exceptions.TimeoutError):
-        return "timeout", f"timed out ({err})"
-    return "connection", f"{type(err).__name__}: {err}"
 
 
 def _alluxio_error(data: bytes) -> tuple[str | None, str | None]:

@@ -23,6 +23,8 @@ declare -rA ETCD_GIT_SHA=([v3.6.5]=a0614505a [v3.6.8]=4e814e204 [v3.7.0]=4d71f7c
 
 log() { printf 'build-control-plane: %s\n' "$*" >&2; }
 die() { log "ERROR: $*"; exit 1; }
+# shellcheck source=../cache.sh
+source "$(dirname "${BASH_SOURCE[0]}")/../cache.sh"
 
 here="$(cd "$(dirname "${BASH_SOURCE[0]}")" && pwd -P)"
 src="${here}/controlplane"
@@ -81,26 +83,10 @@ up_to_date() {
 	local b
 	for b in "${BINARIES[@]}"; do [[ -x "${bin}/${b}" && -f "${bin}/${b}" ]] || return 1; done
 }
-if up_to_date; then
-	log "up to date: ${bin}"
-	printf '%s\n' "${bin}"
-	exit 0
-fi
+reuse_if_built "up to date"
 
 # --- Build ---------------------------------------------------------------------
-mkdir -p "${bin}" || die "cannot create ${bin}"
-if command -v flock >/dev/null 2>&1; then # serialise concurrent runs (e.g. test workers)
-	exec 9>"${bin}/.build-lock"
-	flock 9
-	if up_to_date; then
-		log "up to date (built by a concurrent run): ${bin}"
-		printf '%s\n' "${bin}"
-		exit 0
-	fi
-fi
-rm -f "${stamp}"
-work="$(mktemp -d "${bin}/.build.XXXXXX")"
-trap 'rm -rf "${work}"' EXIT
+start_build
 
 # The version variables upstream's hack/lib/version.sh sets (for both packages). The
 # module proxy gives the release's commit time (its build date here) but not its

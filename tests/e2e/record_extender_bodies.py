@@ -43,12 +43,7 @@ class _Recorder(TrackedHandler):
         answer: Any = [] if verb == "prioritize" else {
             "Nodes": args["Nodes"], "NodeNames": args["NodeNames"], "FailedNodes": {},
             "FailedAndUnresolvableNodes": {}, "Error": ""}
-        out = json.dumps(answer).encode()
-        self.send_response(200)
-        self.send_header("Content-Type", "application/json")
-        self.send_header("Content-Length", str(len(out)))
-        self.end_headers()
-        self.wfile.write(out)
+        self.send_body(200, json.dumps(answer).encode())
 
 
 class Recorder(LoopbackServer):

@@ -23,7 +23,6 @@ from __future__ import annotations
 import json
 import re
 import threading
-import time
 from dataclasses import dataclass, field
 from typing import Any
 from urllib.parse import unquote
@@ -259,12 +258,8 @@ class _Handler(TrackedHandler):
 
     def _finish(self, endpoint: str, status: int, body: bytes, content_type: str) -> None:
         """Counts the call, applies any fault, and writes the response."""
-        fault = self.fake.faults.take(endpoint=endpoint)
+        fault = self.take_fault(endpoint=endpoint)
         if fault:
-            time.sleep(fault.delay)
-            if fault.drop:
-                self.close_connection = True
-                return
             if fault.status is not None:
                 status, content_type = fault.status, "application/json"
                 body = json.dumps(_error("UNAVAILABLE", "injected failure") if fault.status == 500
@@ -275,11 +270,7 @@ class _Handler(TrackedHandler):
                 body = b"<html>this is not JSON \xff</html>"
             elif fault.body is not None:
                 body, content_type = fault.body, "application/json"
-        self.send_response(status)
-        self.send_header("Content-Type", content_type)
-        self.send_header("Content-Length", str(len(body)))
-        self.end_headers()
-        self.wfile.write(body)
+        self.send_body(status, body, content_type)
 
 
 def _info(path: str, name: str, *, file_id: int, folder: bool, length: int, block_size: int,

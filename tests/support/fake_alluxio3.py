@@ -25,7 +25,6 @@ from __future__ import annotations
 
 import json
 import threading
-import time
 import uuid
 from dataclasses import dataclass, field
 from typing import Any
@@ -88,9 +87,7 @@ class _Handler(TrackedHandler):
         for escape, char in (("%2F", "/"), ("%3A", ":"), ("%3F", "?")):
             path = path.replace(escape, char)
         worker.record(mapping, path)
-        fault = worker.faults.take(mapping=mapping, path=path)
-        if fault is not None:
-            time.sleep(fault.delay)
+        self.take_fault(mapping=mapping, path=path)
         if mapping == "info":
             info = worker.namespace.info(path)
             answer = None if info is None else [info]
@@ -98,7 +95,7 @@ class _Handler(TrackedHandler):
             answer = worker.namespace.children(path)
         else:
             answer = None
-        if answer is None or (fault is not None and fault.drop):
+        if answer is None:
             self.close_connection = True  # what netty does when the handler fails: no answer at all
             return
         _send_json(self, answer)
@@ -177,9 +174,4 @@ def _worker_info(member: Any, state: str) -> dict[str, Any]:
 
 
 def _send_json(handler: TrackedHandler, answer: Any) -> None:
-    body = json.dumps(answer).encode()
-    handler.send_response(200)
-    handler.send_header("Content-Type", "application/json")
-    handler.send_header("Content-Length", str(len(body)))
-    handler.end_headers()
-    handler.wfile.write(body)
+    handler.send_body(200, json.dumps(answer).encode())

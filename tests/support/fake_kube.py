@@ -557,15 +557,10 @@ class _Handler(TrackedHandler):
             return
         verb = GET if name is not None else WATCH if watching in _TRUE else LIST
         fake.record(Received(verb, resource, namespace, url.path, params))
-        fault = fake.faults.take(verb=verb, kind=resource)
-        if fault:
-            time.sleep(fault.delay)
-            if fault.drop:
-                self.close_connection = True
-                return
-            if fault.status is not None:
-                self._json(fault.status, status_object(fault.status, "injected failure"))
-                return
+        fault = self.take_fault(verb=verb, kind=resource)
+        if fault is not None and fault.status is not None:
+            self._json(fault.status, status_object(fault.status, "injected failure"))
+            return
         if verb == GET:
             obj = fake.get(resource, name, namespace) if (resource == NODES) == (namespace is None) else None
             if obj is None:
@@ -670,12 +665,7 @@ class _Handler(TrackedHandler):
 
     def _json(self, status: int, payload: Any) -> None:
         body = json.dumps(payload, separators=(",", ":")).encode() + b"\n"
-        self.send_response(status)
-        self.send_header("Content-Type", "application/json")
-        self.send_header("Cache-Control", "no-cache, private")
-        self.send_header("Content-Length", str(len(body)))
-        self.end_headers()
-        self.wfile.write(body)
+        self.send_body(status, body, headers=(("Cache-Control", "no-cache, private"),))
 
 
 def kubeconfig_file(fake: FakeKube, directory: Path) -> str:

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import socket
 import threading
+import time
 from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
 from typing import Any
 
@@ -35,6 +36,10 @@ class CuttableServer(ThreadingHTTPServer):
         """A client that gave up, or a stop that cut the socket, is expected; stay quiet about it."""
 
 
+class _Dropped(Exception):
+    """A fault's `drop`: the request gets no answer, its connection is closed."""
+
+
 class TrackedHandler(BaseHTTPRequestHandler):
     """HTTP/1.1 (keep-alive and chunked streams, as the real servers) and registered with its server."""
 
@@ -60,6 +65,33 @@ class TrackedHandler(BaseHTTPRequestHandler):
 
     def log_message(self, format: str, *args: Any) -> None:
         pass
+
+    def send_body(self, status: int, body: bytes, content_type: str = "application/json",
+                  headers: tuple[tuple[str, str], ...] = ()) -> None:
+        """One whole answer with a Content-Length."""
+        self.send_response(status)
+        self.send_header("Content-Type", content_type)
+        for name, value in headers:
+            self.send_header(name, value)
+        self.send_header("Content-Length", str(len(body)))
+        self.end_headers()
+        self.wfile.write(body)
+
+    def take_fault(self, **request: Any) -> Fault | None:
+        """The fault this request gets (counted under `request`, see Faults.take), after its delay; a fault that
+        drops the request ends it here, unanswered."""
+        fault: Fault | None = self.server.fake.faults.take(**request)
+        if fault is not None:
+            time.sleep(fault.delay)
+            if fault.drop:
+                raise _Dropped
+        return fault
+
+    def handle_one_request(self) -> None:
+        try:
+            super().handle_one_request()
+        except _Dropped:
+            self.close_connection = True
 
 
 class LoopbackServer:
