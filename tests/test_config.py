@@ -395,7 +395,7 @@ def test_alluxio_master_needs_the_proxy(tmp_path: Path, snapshot: str) -> None:
     assert load("--alluxio-master", "http://master:19999").alluxio_master == "http://master:19999"
 
 
-def test_alluxio3_is_a_source_of_its_own(tmp_path: Path, snapshot: str) -> None:
+def test_alluxio3_is_a_source_of_its_own(snapshot: str) -> None:
     s = load("--alluxio3-etcd", "http://etcd-0:2379, http://etcd-1:2379/", "--alluxio3-ufs-root", "s3://b/data")
     assert s.alluxio3_etcd == ("http://etcd-0:2379", "http://etcd-1:2379") and s.alluxio_proxy is None
     assert (s.alluxio3_cluster_name, s.alluxio3_virtual_nodes, s.alluxio3_hash_ring, s.alluxio3_worker_http_port) == (

@@ -126,7 +126,7 @@ def test_locality_explains_the_ranking(demo):
     assert demo.get("/locality")[0] == 400
 
 
-def test_oversized_body_is_a_413_naming_the_limit_and_the_setting(tmp_path):
+def test_oversized_body_is_a_413_naming_the_limit_and_the_setting():
     with Served("--locations-file", str(DEMO / "locations.json"), "--max-body-size", "1Ki") as served:
         status, answer = served.post("/prioritize", names_body(["n"] * 200, "/data"))
         assert status == 413 and "over 1024 bytes, the limit --max-body-size sets" in answer["Error"]

@@ -135,7 +135,7 @@ def test_close_ends_the_watch_at_once(etcd: LoopbackEtcd) -> None:
     assert set(threading.enumerate()) <= before  # its watch threads have ended
 
 
-def test_no_membership_until_etcd_answers(tmp_path: Path) -> None:
+def test_no_membership_until_etcd_answers() -> None:
     http = JsonHttp(timeout=1, retries=0, metrics=SourceMetrics())
     membership = EtcdMembership(["http://127.0.0.1:9"], CLUSTER, http)
     membership.start()
