@@ -20,18 +20,19 @@ import sys
 import tempfile
 import time
 import traceback
+from collections.abc import Callable
 from pathlib import Path
-from typing import Any, Callable
+from typing import Any
 
-from . import (env, floor_bench, index_bench, machine, refresh_bench, report, scheduler_bench, served_bench,
-               slow_clients)
+from . import env, floor_bench, index_bench, machine, refresh_bench, report, scheduler_bench, served_bench, slow_clients
 from .common import Context
 from .dataset import FULL, QUICK
 
 SECTIONS: dict[str, Callable[[Context], Any]] = {
     "http": served_bench.http, "inprocess": served_bench.inprocess, "naive": served_bench.naive,
     "memory": index_bench.memory, "sync": index_bench.sync, "refresh": refresh_bench.refresh,
-    "floor": floor_bench.floor_section, "slow-clients": slow_clients.slow_clients, "scheduler": scheduler_bench.scheduler,
+    "floor": floor_bench.floor_section, "slow-clients": slow_clients.slow_clients,
+    "scheduler": scheduler_bench.scheduler,
 }
 NEEDS_DATASET = {"http", "inprocess", "naive", "memory", "sync", "refresh", "floor", "slow-clients"}
 

@@ -10,13 +10,15 @@ median of --repeats timed runs in this one process; nothing is asserted.
 from __future__ import annotations
 
 import argparse
+import functools
 import json
 import statistics
 import tempfile
 import time
 import uuid
+from collections.abc import Callable
 from pathlib import Path
-from typing import Any, Callable
+from typing import Any
 
 from scheduler_extender.locations.alluxio3 import Alluxio3Source
 from scheduler_extender.locations.alluxio3_listing import ListingFile
@@ -57,14 +59,20 @@ def lookups(repeats: int) -> list[dict[str, Any]]:
         ring = Ring(members(workers), 5)
         for label, length in PATHS.items():
             batch = keys(length, 20_000 if length <= 1024 else 4_000)
-            seconds = median_seconds(lambda: [ring.owner(key) for key in batch], repeats)
+            seconds = median_seconds(functools.partial(_look_up, ring, batch), repeats)
             rows.append({"workers": workers, "path": label, "us_per_lookup": round(seconds / len(batch) * 1e6, 2),
                          "lookups_per_s": round(len(batch) / seconds)})
     return rows
 
 
+def _look_up(ring: Ring[Member], batch: list[str]) -> None:
+    for key in batch:
+        ring.owner(key)
+
+
 def builds(repeats: int) -> list[dict[str, Any]]:
-    return [{"workers": n, "virtual_nodes": v, "ms": round(median_seconds(lambda: Ring(members(n), v), repeats) * 1e3, 2)}
+    return [{"workers": n, "virtual_nodes": v,
+             "ms": round(median_seconds(functools.partial(Ring, members(n), v), repeats) * 1e3, 2)}
             for n, v in ((100, 5), (1000, 5), (1000, 64))]
 
 
@@ -79,14 +87,16 @@ def fetch(repeats: int) -> dict[str, Any]:
         workers.write_text("".join(f"10.0.0.{i}\n" for i in range(100)))
         source = Alluxio3Source(StaticMembership(workers), ListingFile(listing), virtual_nodes=5)
         seconds = median_seconds(lambda: source.fetch("/sales"), repeats)
-    return {"files": 10_000, "workers": 100, "ms": round(seconds * 1e3, 1), "us_per_file": round(seconds / 1e4 * 1e6, 2)}
+    return {"files": 10_000, "workers": 100, "ms": round(seconds * 1e3, 1),
+            "us_per_file": round(seconds / 1e4 * 1e6, 2)}
 
 
 def main() -> None:
     parser = argparse.ArgumentParser(prog="python -m benchmarks.alluxio3_ring", description=__doc__.split("\n\n")[0])
     parser.add_argument("--repeats", type=int, default=5)
     args = parser.parse_args()
-    results = {"machine": machine.describe(), "lookup": lookups(args.repeats), "build": builds(args.repeats),
+    results: dict[str, Any] = {"machine": machine.describe(), "lookup": lookups(args.repeats),
+                               "build": builds(args.repeats),
                "fetch": fetch(args.repeats)}
     OUT.mkdir(parents=True, exist_ok=True)
     (OUT / "alluxio3_ring.json").write_text(json.dumps(results, indent=2) + "\n")

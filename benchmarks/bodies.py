@@ -11,7 +11,7 @@ from __future__ import annotations
 
 import copy
 import json
-from functools import lru_cache
+from functools import cache
 from typing import Any
 
 from .dataset import Spec, candidates, workload_paths
@@ -21,7 +21,7 @@ MODES = ("names", "nodes")
 PATHS_ANNOTATION = "alluxio-locality.io/paths"
 
 
-@lru_cache(maxsize=None)
+@cache
 def _recorded(name: str) -> dict[str, Any]:
     return json.loads((DATA / name).read_text())
 
@@ -62,9 +62,9 @@ def cell_bodies(spec: Spec, mode: str, n: int, workload: str) -> list[bytes]:
 
 
 def full_nodes_body(spec: Spec, n: int, workload: str, pod_index: int = 0) -> bytes:
-    """The `workload`'s pod with N full-size Node objects (tests/full_nodes.py: 50 images, managedFields,
+    """The `workload`'s pod with N full-size Node objects (tests/support/full_nodes.py: 50 images, managedFields,
     18 KB each) as kube-scheduler sends them with `nodeCacheCapable: false`, compact as Go writes them."""
-    from full_nodes import full_node
+    from tests.support.full_nodes import full_node
 
     items = []
     for i, name in enumerate(candidates(spec, n)):

@@ -12,12 +12,12 @@ from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
 
+from tests.support.bodies import scores_of
+
 from . import env
 from .bodies import cell_bodies
 from .dataset import Spec, candidates, workload_paths
 from .env import ROOT
-
-from helpers import scores_of
 
 
 @dataclass
@@ -109,11 +109,11 @@ def check_answer(ctx: Context, server: Any, cell: Cell, body: bytes | None = Non
     if cell.verb == "prioritize":
         try:
             got = scores_of(answer, candidates(ctx.spec, cell.n))
-        except AssertionError as wrong:
-            return str(wrong)
+        except AssertionError as problem:
+            return str(problem)
         want = expected_scores(ctx, cell)
         if got != want:
-            wrong = sum(g != w for g, w in zip(got, want))
+            wrong = sum(g != w for g, w in zip(got, want, strict=True))
             return f"{wrong} of {len(want)} scores differ from the dataset's"
         if not any(got):
             return "every score 0"

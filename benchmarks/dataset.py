@@ -15,8 +15,8 @@ from __future__ import annotations
 import bisect
 import itertools
 import random
+from collections.abc import Callable, Iterator
 from dataclasses import asdict, dataclass
-from typing import Iterator
 
 MiB = 1 << 20
 BLOCK = 64 * MiB
@@ -66,17 +66,20 @@ FileBlocks = list[tuple[int, tuple[int, ...]]]
 """One file: (length, indexes of the workers caching it) per block."""
 
 
+def _picker(order: list[int], cumulative: list[float], rng: random.Random) -> Callable[[], int]:
+    """Draws a worker of `order`, the one at rank r with weight 1 / (r + 1) ** ZIPF_S (`cumulative` weights)."""
+    total = cumulative[-1]
+    return lambda: order[min(bisect.bisect(cumulative, rng.random() * total), len(order) - 1)]
+
+
 def generate(spec: Spec) -> Iterator[tuple[int, str, FileBlocks]]:
     """(directory index, file path, blocks) for every file, directory by directory, in path order."""
     for d in range(spec.dirs):
         rng = random.Random(spec.seed * 1000 + d)
         order = list(range(spec.workers))
         rng.shuffle(order)
-        cumulative = list(itertools.accumulate(1 / (rank + 1) ** ZIPF_S for rank in range(spec.workers)))
-        total = cumulative[-1]
-
-        def pick() -> int:
-            return order[min(bisect.bisect(cumulative, rng.random() * total), spec.workers - 1)]
+        pick = _picker(order, list(itertools.accumulate(1 / (rank + 1) ** ZIPF_S for rank in range(spec.workers))),
+                       rng)
 
         for i in range(spec.files_per_dir):
             blocks: FileBlocks = []

@@ -1,26 +1,17 @@
-"""Where things are, and the import path the benchmarks need.
+"""Where things are, and the environment of the processes the benchmarks start.
 
-tests/ is not a package: its modules import each other as top-level modules (`fake_alluxio` imports
-`loopback`, tests/e2e's modules import `served` and `fake_alluxio`), the way pytest puts each test
-directory on sys.path. So to reuse the fake Alluxio, the served-extender helper and the e2e control plane
-as they are (without copying or editing them), their directories go on sys.path here, once, before any
-of them is imported. Child processes get the repository root on PYTHONPATH, so `python -m
-scheduler_extender` and `python -m benchmarks.<tool>` import this checkout whatever the interpreter.
+The benchmarks reuse the tests' fakes and harness from the `tests.support` package, importable like
+`benchmarks` itself from the repository root (`python -m benchmarks`). Child processes get the repository
+root on PYTHONPATH, so `python -m scheduler_extender` and `python -m benchmarks.<tool>` import this checkout
+whatever the interpreter.
 """
 from __future__ import annotations
 
 import os
-import sys
-from pathlib import Path
 
-ROOT = Path(__file__).resolve().parents[1]
-TESTS = ROOT / "tests"
-E2E = TESTS / "e2e"
-DATA = TESTS / "data"
+from tests.support.paths import DATA, ROOT
 
-for _dir in (E2E, TESTS):
-    if str(_dir) not in sys.path:
-        sys.path.insert(0, str(_dir))
+__all__ = ["DATA", "ROOT", "child_env", "use_child_env"]
 
 
 def child_env(**extra: str) -> dict[str, str]:
@@ -31,5 +22,5 @@ def child_env(**extra: str) -> dict[str, str]:
 
 
 def use_child_env() -> None:
-    """Make this process's own environment the child environment (tests/served.py copies os.environ)."""
+    """Make this process's own environment the child environment (tests/support/served.py copies os.environ)."""
     os.environ.update(child_env())

@@ -1,75 +1,48 @@
-"""The fake Alluxio of tests/fake_alluxio.py, loaded with the benchmark dataset and made fast enough to serve it.
+"""The fake Alluxio of tests/support/fake_alluxio.py, loaded with the benchmark dataset and made fast enough to
+serve it.
 
 The fake builds each URIStatus as Python dicts and `json.dumps` it on every request, and a recursive
 listing sorts every path it holds: with 1,000,000 blocks one directory answer (10,000 files, ~115 MB of
 JSON) takes seconds, which would measure the fake rather than the extender. `IndexedFakeAlluxio`
-subclasses it, without changing tests/: the dataset goes in through the fake's own `add_file`, each file's
-status is built by the fake's own `_status_locked` and encoded once, and list-status answers for files and
-for directories are served from those bytes. `prepare()` checks that they are byte for byte what the fake
-itself answers (one file and one directory). The handler, its request checks, call counting and faults are
-the fake's; only `_answer` passes pre-encoded bytes through, requests are counted per path (a Counter)
-instead of recorded in a list that would grow by 100,000 entries per index build, and TCP_NODELAY is set
-(see `_Handler.setup`).
+subclasses it: the dataset goes in through the fake's own `add_file`, each file's status is the fake's own
+`status(path)` encoded once, and list-status answers for files and for directories are served from those
+bytes. `prepare()` checks that they are byte for byte what the fake itself answers (one file and one
+directory). The handler, its request checks, call counting and faults are the fake's; it keeps no list of
+the requests, which would grow by 100,000 entries per index build.
 """
 from __future__ import annotations
 
 import json
-import socket
 import time
-from collections import Counter
 from typing import Any
 
-from . import env  # noqa: F401  (puts tests/ on sys.path)
-from .dataset import Spec, dir_path, generate, node_name, workload_paths, WORKLOADS
+from tests.support.fake_alluxio import Block, FakeAlluxio, Loc
 
-import fake_alluxio
-from fake_alluxio import Block, FakeAlluxio, Loc
-
-
-class _Handler(fake_alluxio._Handler):
-    def setup(self) -> None:
-        # The fake writes the status line and headers, then the body, in two sends: with Nagle's algorithm on,
-        # the body waits for the client's delayed ACK of the headers (~40 ms on Linux loopback), which a real
-        # proxy (Jetty) never makes a client wait. Off, so a file answer costs what serving it costs.
-        super().setup()
-        self.connection.setsockopt(socket.IPPROTO_TCP, socket.TCP_NODELAY, 1)
-
-    def _record(self, endpoint: str, path: str | None, options: Any) -> None:
-        fake = self.server.fake
-        with fake._lock:
-            fake.path_calls[path] += 1
-
-    def _answer(self, endpoint: str, status: int, payload: Any) -> None:
-        if isinstance(payload, bytes):
-            self._finish(endpoint, status, payload, "application/json")
-        else:
-            super()._answer(endpoint, status, payload)
+from .dataset import WORKLOADS, Spec, dir_path, generate, node_name, workload_paths
 
 
 class IndexedFakeAlluxio(FakeAlluxio):
     def __init__(self) -> None:
-        super().__init__()
-        self._handler = _Handler  # LoopbackServer.start() serves with this class
-        self.path_calls: Counter[str | None] = Counter()
-        self._file_json: dict[str, bytes] = {}
+        super().__init__(keep_requests=False)
+        self.file_answers: dict[str, bytes] = {}
+        """Each file's URIStatus, encoded."""
         self._answers: dict[str, bytes] = {}
 
     def prepare(self, directories: list[str]) -> dict[str, float]:
         """Encode every file's status, and the recursive listing of `directories`; check both against the
         fake's own answers. Returns timings."""
         started = time.perf_counter()
-        with self._lock:
-            paths = sorted(self._state.files)
-            for path in paths:
-                self._file_json[path] = json.dumps(self._status_locked(path)).encode()
+        paths = self.files()
+        for path in paths:
+            self.file_answers[path] = json.dumps(self.status(path)).encode()
         encoded = time.perf_counter()
-        everything = sorted(self._state.files.keys() | self._state.dirs)
+        everything = sorted(paths + self.directories())
         for directory in directories:
             prefix = directory.rstrip("/") + "/"
             parts = []
             for path in everything:
                 if path.startswith(prefix):
-                    parts.append(self._file_json.get(path) or json.dumps(self._status_locked(path)).encode())
+                    parts.append(self.file_answers.get(path) or json.dumps(self.status(path)).encode())
             self._answers[directory] = b"[" + b", ".join(parts) + b"]"
         joined = time.perf_counter()
         self._check(paths[0], directories[0])
@@ -78,26 +51,26 @@ class IndexedFakeAlluxio(FakeAlluxio):
 
     def _check(self, file: str, directory: str) -> None:
         for path in (file, directory):
-            status, payload = super()._paths(path, "list-status", {"recursive": True})
-            mine = self._paths(path, "list-status", {"recursive": True})
+            status, payload = super().answer_paths(path, "list-status", {"recursive": True})
+            mine = self.answer_paths(path, "list-status", {"recursive": True})
             if status != 200 or mine != (status, json.dumps(payload).encode()):
                 raise AssertionError(f"pre-encoded list-status of {path} differs from the fake's own answer")
 
     def encoded_bytes(self) -> int:
-        return sum(map(len, self._file_json.values())) + sum(map(len, self._answers.values()))
+        return sum(map(len, self.file_answers.values())) + sum(map(len, self._answers.values()))
 
     def answer_size(self, path: str) -> int:
-        return len(self._answers.get(path) or self._file_json.get(path, b"")) + 2
+        return len(self._answers.get(path) or self.file_answers.get(path, b"")) + 2
 
-    def _paths(self, path: str, action: str, options: Any) -> tuple[int, Any]:
+    def answer_paths(self, path: str, action: str, options: Any) -> tuple[int, Any]:
         if action == "list-status" and path.startswith("/"):
             norm = "/" + "/".join(p for p in path.split("/") if p)
             if isinstance(options, dict) and options.get("recursive") is True and norm in self._answers:
                 return 200, self._answers[norm]
-            status = self._file_json.get(norm)
+            status = self.file_answers.get(norm)
             if status is not None:  # a file lists itself, recursive or not
                 return 200, b"[" + status + b"]"
-        return super()._paths(path, action, options)
+        return super().answer_paths(path, action, options)
 
 
 class Truth:
@@ -140,4 +113,5 @@ def load(spec: Spec) -> tuple[IndexedFakeAlluxio, Truth, dict[str, Any]]:
     fake.start()
     return fake, truth, {"build_s": built - started, **timings, "encoded_bytes": fake.encoded_bytes(),
                          "directory_answer_bytes": fake.answer_size(dir_path(0)),
-                         "file_answer_bytes": fake.answer_size(next(p for p in sorted(wanted) if p in fake._file_json))}
+                         "file_answer_bytes": fake.answer_size(
+                             next(p for p in sorted(wanted) if p in fake.file_answers))}

@@ -9,8 +9,10 @@ from functools import lru_cache
 from pathlib import Path
 from typing import Any
 
+from tests.support.served import Served
+
 from .env import ROOT
-from .servers import Command
+from .servers import command
 
 
 @lru_cache(maxsize=1)
@@ -21,11 +23,11 @@ def build() -> Path:
     return Path(done.stdout.strip().splitlines()[-1])
 
 
-def serve(scores: dict[str, dict[str, int]], tmp: Path) -> Command:
+def serve(scores: dict[str, dict[str, int]], tmp: Path) -> Served:
     """The floor serving on a free loopback port, answering `scores` (by paths annotation, then node)."""
     table = tmp / "floor-scores.json"
     table.write_text(json.dumps(scores))
-    return Command([str(build()), "-scores", str(table)], ready_path="/healthz")
+    return command([str(build()), "-scores", str(table)], ready=False)
 
 
 def decode_times(body: bytes, tmp: Path, count: int) -> dict[str, Any]:

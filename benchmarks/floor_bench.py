@@ -5,7 +5,7 @@ generator, alternating, three rounds (two with --quick): throughput over one kee
 loop, as kube-scheduler calls) and over four, p99 of each. A ratio is the median of the rounds' ratios,
 so one round that other load on the machine slowed does not decide it. Every answer of both is checked
 against the dataset.
-Then Nodes mode: one pod with 1,000 full Node objects (tests/full_nodes.py, 18 MB), p50 over HTTP for both,
+Then Nodes mode: one pod with 1,000 full Node objects (tests/support/full_nodes.py, 18 MB), p50 over HTTP for both,
 and Go's typed decode of that body alone (a json.Decoder into the floor's ExtenderArgs: names, addresses).
 """
 from __future__ import annotations
@@ -32,7 +32,7 @@ def _scores(ctx: Context, workloads: tuple[str, ...]) -> dict[str, dict[str, int
     for workload in workloads:
         cell = Cell("prioritize", "names", NAMES, workload)
         for k, paths in enumerate(workload_paths(ctx.spec, workload)):
-            table[",".join(paths)] = {n: s for n, s in zip(names, expected_scores(ctx, cell, k)) if s}
+            table[",".join(paths)] = {n: s for n, s in zip(names, expected_scores(ctx, cell, k), strict=True) if s}
     return table
 
 
@@ -46,7 +46,7 @@ def _run(ctx: Context, server: Any, cell: Cell, window: float) -> dict[str, Any]
 
 def _ratio(ours: list[dict[str, Any]], go: list[dict[str, Any]], conn: str, key: str) -> float | None:
     """Median over the rounds of ours / the floor's."""
-    ratios = sorted(mine[conn][key] / theirs[conn][key] for mine, theirs in zip(ours, go)
+    ratios = sorted(mine[conn][key] / theirs[conn][key] for mine, theirs in zip(ours, go, strict=True)
                     if mine[conn][key] is not None and theirs[conn][key])
     return float(statistics.median(ratios)) if ratios else None
 
@@ -103,7 +103,8 @@ def _nodes_mode(ctx: Context, ours: Any, go: Any) -> dict[str, Any]:
         row["p50_over_go_decode"] = row["ours"]["p50"] / decode if decode and row["ours"]["p50"] else None
         row["p50_over_floor"] = (row["ours"]["p50"] / row["floor"]["p50"]
                                  if row["ours"]["p50"] and row["floor"]["p50"] else None)
-        ctx.log(f"  nodes mode {workload}: ours p50 {row['ours']['p50']:.1f} ms, floor p50 {row['floor']['p50']:.1f} ms, "
+        ctx.log(f"  nodes mode {workload}: ours p50 {row['ours']['p50']:.1f} ms, "
+                f"floor p50 {row['floor']['p50']:.1f} ms, "
                 f"Go decode p50 {decode:.1f} ms; answers {row['ours_answer']} / {row['floor_answer']}")
         out["cells"].append(row)
     return out

@@ -6,6 +6,8 @@ from __future__ import annotations
 import time
 from typing import Any
 
+from tests.support.served import children
+
 from . import machine, servers
 from .bodies import pod_body
 from .common import Context, post
@@ -15,12 +17,12 @@ LOAD_FLAGS = ["--index-ttl", "1h", "--max-staleness", "2h"]
 
 
 def _entries(server: Any) -> float:
-    return servers.metric(servers.scrape(server), "scheduler_extender_index_entries")
+    return servers.scrape(server).sum("scheduler_extender_index_entries")
 
 
 def _server_cpu(worker: int) -> float:
     """CPU seconds of the worker and its sync process."""
-    return machine.cpu_seconds(worker) + sum(machine.cpu_seconds(child) for child in machine.children(worker))
+    return machine.cpu_seconds(worker) + sum(machine.cpu_seconds(child) for child in children(worker))
 
 
 def _settle_rss(pid: int, seconds: float = 1.0) -> int:
@@ -65,7 +67,7 @@ def index_load(ctx: Context) -> dict[str, Any]:
     flags = [*LOAD_FLAGS, "--index-size", str(size)]
     window = machine.CpuWindow()
     with servers.extender(ctx.fake.url, *flags) as server:
-        worker = servers.worker_pid(server)
+        worker = server.worker_pid()
         # Touch every route once (imports, Flask's first-request work) before the baseline.
         post(server.url + "/prioritize", pod_body([], ["node-0"]))
         servers.get(server, "/locality?path=/none-yet")
@@ -84,9 +86,10 @@ def index_load(ctx: Context) -> dict[str, Any]:
         samples = servers.scrape(server)
         result = {
             "server": "python -m scheduler_extender serve " + " ".join(flags), "flags": flags,
-            "rss_kib": rss, "all_processes_kib": tree, "vmhwm_kib_after_directories": hwm_dirs, "vmhwm_kib": machine.status_kib(worker, "VmHWM"),
-            "index_entries": servers.metric(samples, "scheduler_extender_index_entries"),
-            "index_cached_bytes": servers.metric(samples, "scheduler_extender_index_cached_bytes"),
+            "rss_kib": rss, "all_processes_kib": tree, "vmhwm_kib_after_directories": hwm_dirs,
+            "vmhwm_kib": machine.status_kib(worker, "VmHWM"),
+            "index_entries": samples.sum("scheduler_extender_index_entries"),
+            "index_cached_bytes": samples.sum("scheduler_extender_index_cached_bytes"),
             "directories": dirs, "files": file_load, "blocks": spec.blocks,
             "fetch_threads": 4, "cpu": window.close()}
     ctx.results["_index_load"] = result
@@ -117,7 +120,8 @@ def memory(ctx: Context) -> dict[str, Any]:
         "bytes_per_block_total": (rss["files"] - rss["empty"]) * 1024 / blocks if files_complete else None,
         "files_complete": files_complete,
         "note": ("RSS of the gunicorn worker (/proc/PID/status VmRSS), 1 s after each step settles. 'directories': "
-                 f"the {ctx.spec.dirs} directory entries, which aggregate all {blocks:,} blocks by worker set; 'files': "
+                 f"the {ctx.spec.dirs} directory entries, which aggregate all {blocks:,} blocks by worker set; "
+                 "'files': "
                  f"plus one entry per file ({ctx.spec.files:,}), so every block is then held twice (under its "
                  "file and its directory). Peak = VmHWM of the worker. 'All processes': the arbiter, the worker "
                  "and the sync process (which parses the list-status answers), summed, as RSS (which counts twice "

@@ -2,12 +2,11 @@
 
     python -m benchmarks.inprocess SPEC.json OUT.json      (the runner starts it)
 
-The worker builds the app exactly as the served worker does (`config.load_settings` with the same flags,
+The worker builds the app exactly as the served worker does (`load_settings` with the same flags,
 `serve.open_inputs`, `serve.create_app`) against the same fake Alluxio, warms the same paths, then times each cell
 two ways, closed loop, bounded by count and time:
 - `handler`: `protocol.parse_args(body)` and the Extender verb, which renders the answer: what the route does
-  minus Flask and metrics (the Extender instance is the one create_app builds, captured by wrapping the
-  class create_app imports);
+  minus Flask and metrics (the Extender instance is the one create_app builds, `app.extensions[EXTENSION]`);
 - `flask`: the Flask test client POSTing the body (routing, metrics, Response; no socket, no gunicorn).
 A worker process of its own keeps the runner's heap (the fake's dataset) out of the timed process's
 garbage collections, as it is out of the served worker's.
@@ -21,8 +20,9 @@ import pstats
 import sys
 import time
 import urllib.parse
+from collections.abc import Callable
 from pathlib import Path
-from typing import Any, Callable
+from typing import Any
 
 from .bodies import cell_bodies, pod_body
 from .dataset import Spec, hot_paths
@@ -45,21 +45,14 @@ def _time_loop(fn: Callable[[bytes], Any], bodies: list[bytes], duration: float,
 
 
 def worker(spec: dict[str, Any]) -> dict[str, Any]:
-    from scheduler_extender import extender as extender_module, serve
-    from scheduler_extender.config import load_settings
+    from scheduler_extender import serve
+    from scheduler_extender.app import EXTENSION
     from scheduler_extender.protocol import parse_args
+    from tests.support.settings import load_settings
 
-    captured = []
-
-    class CapturingExtender(extender_module.Extender):
-        def __init__(self, *args: Any, **kwargs: Any) -> None:
-            super().__init__(*args, **kwargs)
-            captured.append(self)
-
-    extender_module.Extender = CapturingExtender  # type: ignore[misc]
     settings = load_settings(spec["flags"], {})
     app = serve.create_app(settings, serve.open_inputs(settings))
-    extender = captured[0]
+    extender = app.extensions[EXTENSION]
     client = app.test_client()
     data = Spec(**spec["dataset"])
 

@@ -9,6 +9,8 @@ import sys
 from pathlib import Path
 from typing import Any
 
+from tests.support.served import children
+
 from .env import ROOT
 
 CLK_TCK = os.sysconf("SC_CLK_TCK")
@@ -24,7 +26,7 @@ def describe() -> dict[str, Any]:
                    if line.startswith("MemTotal:"))
     return {"cpu": cpu, "cores": os.cpu_count(), "ram_gib": round(mem_kib / 2**20, 1),
             "kernel": platform.release(), "python": platform.python_version(), "python_executable": sys.executable,
-            "loadavg_at_start": loadavg(), "started_utc": datetime.datetime.now(datetime.timezone.utc)
+            "loadavg_at_start": loadavg(), "started_utc": datetime.datetime.now(datetime.UTC)
             .strftime("%Y-%m-%dT%H:%M:%SZ"), "busiest_other_processes": busiest_processes(), **git()}
 
 
@@ -76,16 +78,6 @@ def cpu_seconds(pid: int, children: bool = False) -> float:
     if children:
         ticks += int(fields[13]) + int(fields[14])
     return ticks / CLK_TCK
-
-
-def children(pid: int) -> list[int]:
-    found: list[int] = []
-    for task in Path(f"/proc/{pid}/task").iterdir():
-        try:
-            found += [int(x) for x in (task / "children").read_text().split()]
-        except OSError:
-            pass
-    return found
 
 
 def descendants(pid: int) -> list[int]:

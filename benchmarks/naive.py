@@ -6,8 +6,9 @@ Per /prioritize: parse with `scheduler_extender.protocol`, read the pod's paths 
 `scheduler_extender.workload`, fetch each path in turn with `AlluxioRestSource` (one recursive
 list-status per path, no cache), place workers with the request's own names or Node objects
 (a fresh `scheduler_extender.placement.Placement` per request, over the entries as the sync process would
-send them), and score with `scoring`: the same answer as the real extender's, computed from scratch. /filter passes every candidate, as the real one
-does for pods that do not require a local worker (it needs no Alluxio data). Served by gunicorn with the
+send them), and score with `scoring`: the same answer as the real extender's, computed from scratch. /filter
+passes every candidate, as the real one does for pods that do not require a local worker (it needs no Alluxio
+data). Served by gunicorn with the
 real server's settings (`scheduler_extender.cli.gunicorn_options`: one worker of ours, the same threads and
 keep-alive).
 """
@@ -22,7 +23,7 @@ from gunicorn.app.base import BaseApplication
 
 from scheduler_extender import scoring
 from scheduler_extender.cli import gunicorn_options
-from scheduler_extender.config import Settings, load_settings
+from scheduler_extender.config import Settings
 from scheduler_extender.entries import decode, encode
 from scheduler_extender.locations.alluxio_rest import AlluxioRestSource
 from scheduler_extender.locations.base import SourceError
@@ -30,6 +31,7 @@ from scheduler_extender.metrics import SourceMetrics
 from scheduler_extender.placement import Placement
 from scheduler_extender.protocol import ProtocolError, parse_args, render_filter, render_priorities
 from scheduler_extender.workload import workload_of
+from tests.support.settings import load_settings
 
 
 def make_app(source: AlluxioRestSource) -> Flask:
@@ -89,7 +91,7 @@ class NaiveServer(BaseApplication):
         for name, value in self.options.items():
             self.cfg.set(name, value)
 
-    def load(self) -> Flask:
+    def load(self) -> Any:  # the Flask app, typed as cli.ExtenderServer.load types it
         return make_app(self.source)
 
 

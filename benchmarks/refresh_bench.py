@@ -20,6 +20,7 @@ from scheduler_extender.entries import decode, encode
 from scheduler_extender.locations.base import PathLocations
 from scheduler_extender.placement import Placement
 from scheduler_extender.sync.frames import Channel
+from tests.support.served import children
 
 from . import machine, servers
 from .common import Cell, Context, loadgen
@@ -34,14 +35,14 @@ HOT_SETS = {"one directory": ("dir", 1), "files": ("paths20", 10)}
 
 
 def _refreshes(server: Any) -> float:
-    return servers.metric(servers.scrape(server), "scheduler_extender_index_refreshes_total", trigger="refresh")
+    return servers.scrape(server).sum("scheduler_extender_index_refreshes_total", trigger="refresh")
 
 
 def _cpu(server: Any) -> dict[str, float]:
     """CPU seconds of the worker and of the sync process (its child) so far."""
-    worker = servers.worker_pid(server)
+    worker = server.worker_pid()
     out = {"worker": machine.cpu_seconds(worker)}
-    for child in machine.children(worker):
+    for child in children(worker):
         out["sync process"] = out.get("sync process", 0.0) + machine.cpu_seconds(child)
     return out
 
@@ -58,11 +59,12 @@ def _hot_set(ctx: Context, name: str, workload: str, pods: int, rounds: int, win
     configs = {"ttl 5s": REFRESH_TTL, "ttl 1h (no refresh)": NO_REFRESH}
     with servers.extender(ctx.fake.url, *REFRESH_TTL) as refreshing, \
             servers.extender(ctx.fake.url, *NO_REFRESH) as still:
-        running = dict(zip(configs, (refreshing, still)))
+        running = dict(zip(configs, (refreshing, still), strict=True))
         for server in running.values():
             servers.warm(server, paths, timeout=600)
-        rows = {label: {"latencies": [], "refreshes": 0.0, "late": 0, "calls": 0, "wall": 0.0, "rounds": [],
-                        "cpu": {}} for label in configs}
+        rows: dict[str, dict[str, Any]] = {
+            label: {"latencies": [], "refreshes": 0.0, "late": 0, "calls": 0, "wall": 0.0, "rounds": [], "cpu": {}}
+            for label in configs}
         for _ in range(rounds):
             before = {label: (_refreshes(server), _cpu(server)) for label, server in running.items()}
             calls0, t0 = ctx.fake.calls("list_status"), time.perf_counter()

@@ -1,7 +1,8 @@
 """The Markdown report of a run: the machine, the issue's targets met or not, then each section's table."""
 from __future__ import annotations
 
-from typing import Any, Iterable
+from collections.abc import Iterable, Sequence
+from typing import Any
 
 TARGETS = (
     ("prioritize p99 at 1,000 names (over HTTP)", "≤ 2 ms", 2.0, "max"),
@@ -16,7 +17,8 @@ TARGETS = (
     ("… the slowest of those calls", "≤ 20 ms", 20.0, "max"),
     ("RSS with the 1M-block index, all processes together (arbiter, worker, sync process)", "≤ 200 MB", 200.0,
      "max"),
-    ("real kube-scheduler as shipped (with `filterVerb`) against the same without the extender", "≥ 0.85×", 0.85, "min"),
+    ("real kube-scheduler as shipped (with `filterVerb`) against the same without the extender", "≥ 0.85×", 0.85,
+     "min"),
     ("100 stalled clients: well-formed calls answered", "all (1.0)", 1.0, "min"),
     ("… slowest call against the unloaded p99", "≤ 2×", 2.0, "max"),
     ("… stalled connections dropped, slowest against the read timeout", "≤ 1.1×", 1.1, "max"),
@@ -35,11 +37,11 @@ def _find(rows: Iterable[dict[str, Any]], **want: Any) -> list[dict[str, Any]]:
     return [r for r in rows if all(r.get(k) == v for k, v in want.items())]
 
 
-def _worst(values: list[float | None], kind: str) -> float | None:
-    values = [v for v in values if v is not None]
-    if not values:
+def _worst(values: Sequence[float | None], kind: str) -> float | None:
+    known = [v for v in values if v is not None]
+    if not known:
         return None
-    return max(values) if kind == "max" else min(values)
+    return max(known) if kind == "max" else min(known)
 
 
 def target_figures(results: dict[str, Any]) -> list[float | None]:
@@ -54,7 +56,8 @@ def target_figures(results: dict[str, Any]) -> list[float | None]:
         found = _find(rows, verb="prioritize", mode="names", n=1000, workload=workload)
         return found[0]["throughput"]["rps"] if found and "throughput" in found[0] else None
 
-    ratios = [rps(http, w) / rps(naive, w) for w in ("dir", "paths20") if rps(http, w) and rps(naive, w)]
+    ratios = [ours / theirs for w in ("dir", "paths20")
+              if (ours := rps(http, w)) is not None and (theirs := rps(naive, w))]
     memory = results["sections"].get("memory", {})
     rss = memory.get("rss_mib", {}).get("directories")
     sched = results["sections"].get("scheduler", {})
@@ -114,7 +117,7 @@ def markdown(results: dict[str, Any]) -> str:
         out += ["**Sections that failed:** " + ", ".join(results["errors"]) + " (tracebacks in results.json)", ""]
     out += ["## Targets", ""]
     rows = []
-    for (what, goal, bound, kind), value in zip(TARGETS, target_figures(results)):
+    for (what, goal, bound, kind), value in zip(TARGETS, target_figures(results), strict=True):
         met = "–" if value is None else ("met" if (value <= bound if kind == "max" else value >= bound) else "not met")
         rows.append([what, goal, _fmt(value), met])
     out += _table(["target", "goal", "measured", ""], rows) + [""]
@@ -243,15 +246,17 @@ def _scheduler(section: dict[str, Any]) -> list[str]:
              " / ".join(_fmt(r.get("extender_server_ms_per_call", {}).get(v)) for v in ("filter", "prioritize"))
              if r["config"] != "without" else "–", _fmt(r["cpu"]["other_cores"])] for r in section["rounds"]]
     return ["## Through a real kube-scheduler", "",
-            f"kube-scheduler {section['kube_scheduler']}, {section['nodes']:,} nodes, {section['pods']:,} executor pods "
-            f"per round; {section['config']}. Pods/s = bound pods / (last bind − first bind); gap = time between "
+            f"kube-scheduler {section['kube_scheduler']}, {section['nodes']:,} nodes, {section['pods']:,} executor "
+            f"pods per round; {section['config']}. Pods/s = bound pods / (last bind − first bind); gap = time between "
             "consecutive binds; extender ms per call = the extender's own handling time (its request histogram).", "",
             *_table(["round", "configuration", "bound", "span s", "pods/s", "gap p50 ms", "gap p99 ms",
                      "on a node caching input", "extender ms per call (filter / prioritize)", "other CPU cores"],
                    rows), "",
-            f"Mean pods/s: with {_fmt(section['pods_per_s_with'], 0)}, without {_fmt(section['pods_per_s_without'], 0)}, "
+            f"Mean pods/s: with {_fmt(section['pods_per_s_with'], 0)}, "
+            f"without {_fmt(section['pods_per_s_without'], 0)}, "
             f"ratio {_fmt(section['ratio'])}; prioritize only (no `filterVerb`) "
-            f"{_fmt(section.get('pods_per_s_prioritize_only'), 0)}, ratio {_fmt(section.get('ratio_prioritize_only'))}.",
+            f"{_fmt(section.get('pods_per_s_prioritize_only'), 0)}, "
+            f"ratio {_fmt(section.get('ratio_prioritize_only'))}.",
             "", *_scheduler_cpu(section["rounds"])]
 
 
@@ -273,9 +278,10 @@ def _floor(section: dict[str, Any]) -> list[str]:
     for c in section["cells"]:
         for who in ("ours", "floor"):
             runs = c["runs"][who]
-            rows.append([c["workload"], who, " / ".join(_fmt(r["one"]["rps"]) for r in runs),
-                         " / ".join(_fmt(r["one"]["p50"]) for r in runs), " / ".join(_fmt(r["one"]["p99"]) for r in runs),
-                         " / ".join(_fmt(r["four"]["rps"]) for r in runs), " / ".join(_fmt(r["four"]["p99"]) for r in runs),
+            rows.append([c["workload"], who,
+                         *(" / ".join(_fmt(r[load][figure]) for r in runs)
+                           for load, figure in (("one", "rps"), ("one", "p50"), ("one", "p99"), ("four", "rps"),
+                                                ("four", "p99"))),
                          c["answer"][who]])
         rows.append([c["workload"], "ours ÷ floor", _fmt(c["rps_ratio_one"]), "", _fmt(c["p99_ratio_one"]),
                      _fmt(c["rps_ratio_four"]), _fmt(c["p99_ratio_four"]), ""])

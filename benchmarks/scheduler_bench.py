@@ -13,32 +13,34 @@ alternate so drift hits each. Each round also records the CPU every process spen
 """
 from __future__ import annotations
 
+import itertools
 import json
 import random
 import threading
 import time
+from collections.abc import Iterable
 from concurrent.futures import ThreadPoolExecutor
-from typing import Any, Iterable
+from typing import Any
 
 import urllib3
 
+from tests.support.control_plane import ControlPlane, Rest, control_plane_binaries, create_node, create_worker_pod
+from tests.support.deployment import apply_access, extender_kubeconfig, scheduler_config
+from tests.support.fake_alluxio import Block, FakeAlluxio, Loc
+from tests.support.kube_versions import newest
+from tests.support.objects import make_executor
+from tests.support.served import Served
+
 from . import env, machine
 from .common import Context
-from .servers import metric, scrape
+from .servers import scrape
 from .stats import summary
-
-from e2e_cluster import MANIFESTS, NAMESPACE, node_object, scheduler_config
-from fake_alluxio import Block, FakeAlluxio, Loc
-from kube_versions import newest
-from loopback_control_plane import ControlPlane, Rest, control_plane_binaries
-from served import Served
 
 APPS = 10
 FILES_PER_APP = 40
 BLOCKS_PER_FILE = 4
 BLOCK = 64 << 20
 PODS_NS = "spark"
-ANNOTATION = "alluxio-locality.io/paths"
 
 
 def _ip(prefix: str, i: int) -> str:
@@ -59,16 +61,9 @@ def create_cluster(rest: Rest, nodes: int) -> list[str]:
 
     def one(i: int) -> None:
         name = names[i]
-        rest.create(node_object(name, _ip("10.2", i), "bench", "2", "8Gi"))
-        pod = f"alluxio-worker-{name}"
-        rest.create({"apiVersion": "v1", "kind": "Pod",
-                     "metadata": {"name": pod, "namespace": "alluxio",
-                                  "labels": {"app": "alluxio", "role": "alluxio-worker"}},
-                     "spec": {"nodeName": name,
-                              "containers": [{"name": "alluxio-worker", "image": "alluxio/alluxio:2.9.3"}]}})
-        rest.set_status("Pod", pod, "alluxio", {
-            "phase": "Running", "hostIP": _ip("10.2", i), "podIP": _ip("10.246", i),
-            "podIPs": [{"ip": _ip("10.246", i)}], "conditions": [{"type": "Ready", "status": "True"}]})
+        create_node(rest, name, _ip("10.2", i), "bench", "2", "8Gi")
+        create_worker_pod(rest, f"alluxio-worker-{name}", "alluxio", name, host_ip=_ip("10.2", i),
+                          pod_ip=_ip("10.246", i), host_network=False, image="alluxio/alluxio:2.9.6")
 
     _parallel(one, range(nodes))
     return names
@@ -96,15 +91,9 @@ def load_alluxio(fake: FakeAlluxio, nodes: int, seed: int = 1000) -> dict[str, d
 
 def executor_pod(name: str, app: int, scheduler: str, run: str) -> dict[str, Any]:
     """An executor pod as Spark creates it (its labels), with the paths annotation and a scheduler name."""
-    return {"apiVersion": "v1", "kind": "Pod",
-            "metadata": {"name": name, "namespace": PODS_NS,
-                         "labels": {"spark-role": "executor", "spark-app-selector": f"spark-app-{app}",
-                                    "spark-exec-id": name.rsplit("-", 1)[1], "bench-run": run},
-                         "annotations": {ANNOTATION: f"/bench/app-{app}"}},
-            "spec": {"schedulerName": scheduler, "restartPolicy": "Never",
-                     "containers": [{"name": "spark-kubernetes-executor", "image": "apache/spark:3.5.0",
-                                     "resources": {"requests": {"cpu": "500m", "memory": "1Gi"},
-                                                   "limits": {"memory": "1Gi"}}}]}}
+    return make_executor(name, app=f"spark-app-{app}", exec_id=name.rsplit("-", 1)[1], paths=f"/bench/app-{app}",
+                         namespace=PODS_NS, labels={"bench-run": run}, scheduler=scheduler, cpu="500m", memory="1Gi",
+                         image="apache/spark:3.5.0")
 
 
 class BindWatch:
@@ -191,7 +180,7 @@ def _round(plane: ControlPlane, rest: Rest, run: str, config: dict[str, Any], po
         process.stop()
     times = sorted(t for t, _ in watch.bound.values())
     span = times[-1] - times[0] if len(times) > 1 else None
-    gaps = [b - a for a, b in zip(times, times[1:])]
+    gaps = [b - a for a, b in itertools.pairwise(times)]
     node_index = {name: i for i, name in enumerate(names)}
     local = sum(1 for pod, (_, node) in watch.bound.items()
                 if held[f"/bench/app-{int(pod.rsplit('-', 1)[1]) % APPS}"].get(node_index[node], 0) > 0)
@@ -204,7 +193,8 @@ def _round(plane: ControlPlane, rest: Rest, run: str, config: dict[str, Any], po
             "create_s": created, "first_bind_after_start_s": times[0] - started if times else None,
             "bind_span_s": span, "pods_per_s": (len(times) - 1) / span if span else None,
             "bind_gap_ms": summary([g * 1000 for g in gaps]),
-            "pods_on_node_caching_input": local, "extender_calls": calls, "extender_server_ms_per_call": server_ms, "cpu": cpu}
+            "pods_on_node_caching_input": local, "extender_calls": calls, "extender_server_ms_per_call": server_ms,
+            "cpu": cpu}
 
 
 def _extender_calls(extender: Served | None) -> dict[str, float]:
@@ -212,7 +202,7 @@ def _extender_calls(extender: Served | None) -> dict[str, float]:
     if extender is None:
         return {}
     samples = scrape(extender)
-    return {f"{verb}_{what}": metric(samples, f"scheduler_extender_request_duration_seconds_{what}", verb=verb)
+    return {f"{verb}_{what}": samples.sum(f"scheduler_extender_request_duration_seconds_{what}", verb=verb)
             for verb in ("filter", "prioritize") for what in ("count", "sum")}
 
 
@@ -229,17 +219,14 @@ def scheduler(ctx: Context) -> dict[str, Any]:
     fake = FakeAlluxio()
     extender = None
     try:
-        for manifest in ("namespace.yaml", "extender-rbac.yaml", "scheduler-rbac.yaml"):
-            plane.apply(MANIFESTS / manifest, {"Namespace", "ServiceAccount", "ClusterRole", "ClusterRoleBinding",
-                                               "Role", "RoleBinding"})
+        apply_access(plane)
         rest = plane.rest()
         t0 = time.perf_counter()
         names = create_cluster(rest, nodes)
         ctx.log(f"  cluster: {nodes} nodes and worker pods in {time.perf_counter() - t0:.1f}s")
         held = load_alluxio(fake, nodes)
         fake.start()
-        token = plane.service_account_token(NAMESPACE, "alluxio-locality-extender")
-        kubeconfig = plane.kubeconfig(token, "alluxio-locality-extender")
+        kubeconfig = extender_kubeconfig(plane, "alluxio-locality-extender")
         extender = Served("--alluxio-proxy", fake.url, "--alluxio-master", fake.url, "--kubernetes", "kubeconfig",
                           "--kubeconfig", str(kubeconfig))
         configs = _scheduler_configs(extender.url, "bench")
@@ -260,8 +247,10 @@ def scheduler(ctx: Context) -> dict[str, Any]:
         plane.stop()
     rate = {label: [r["pods_per_s"] for r in rows if r["config"] == label and r["pods_per_s"]] for label in CONFIGS}
     best = {label: sum(v) / len(v) if v else None for label, v in rate.items()}
-    return {"nodes": nodes, "pods": pods, "rounds": rows, "kube_scheduler": f"{version.kubernetes} (tests/e2e/build-control-plane.sh {version.minor})",
-            "config": "manifests/scheduler-config.yaml, leader election off; 'with' = as shipped; 'without' = minus extenders; 'prioritize-only' = minus filterVerb",
+    return {"nodes": nodes, "pods": pods, "rounds": rows,
+            "kube_scheduler": f"{version.kubernetes} (tests/e2e/build-control-plane.sh {version.minor})",
+            "config": "manifests/scheduler-config.yaml, leader election off; 'with' = as shipped; "
+                      "'without' = minus extenders; 'prioritize-only' = minus filterVerb",
             "pods_per_s_with": best["with"], "pods_per_s_without": best["without"],
             "ratio": best["with"] / best["without"] if best["with"] and best["without"] else None,
             "pods_per_s_prioritize_only": best["prioritize-only"],

@@ -9,6 +9,8 @@ from .common import Cell, Context, cells, check_answer, loadgen, run_tool
 from .dataset import hot_paths, workload_paths
 from .stats import bucket_quantile, histogram_delta, summary
 
+BUCKETS = "scheduler_extender_request_duration_seconds_bucket"
+
 THROUGHPUT_CONNECTIONS = 4
 SERVER_FLAGS = ["--index-ttl", "1h", "--max-staleness", "2h"]
 """Long TTL: the window measures the index hit path; refresh-ahead's cost is measured by the sync section."""
@@ -19,7 +21,7 @@ SERVER_NOTE = ("index warmed with every path of the workloads before measuring; 
 
 def _measure_cell(ctx: Context, server: Any, cell: Cell, *, latency_duration: float, latency_count: int,
                   throughput_duration: float | None, warmup: int, histogram: bool) -> dict[str, Any]:
-    worker = servers.worker_pid(server)
+    worker = server.worker_pid()
     window = machine.CpuWindow()
     before = servers.scrape(server) if histogram else None
     cpu0 = machine.cpu_seconds(worker)
@@ -30,10 +32,10 @@ def _measure_cell(ctx: Context, server: Any, cell: Cell, *, latency_duration: fl
                            "latency_run": {k: lat[k] for k in ("errors", "error_samples", "elapsed_s", "reconnects",
                                                                "body_bytes")},
                            "server_cpu_ms_per_request": (cpu1 - cpu0) * 1000 / lat["count"] if lat["count"] else None}
-    if histogram:
+    if before is not None:
         after = servers.scrape(server)
-        delta = histogram_delta(servers.buckets(before, "scheduler_extender_request_duration_seconds", verb=cell.verb),
-                                servers.buckets(after, "scheduler_extender_request_duration_seconds", verb=cell.verb))
+        delta = histogram_delta(before.by_label(BUCKETS, "le", verb=cell.verb),
+                                after.by_label(BUCKETS, "le", verb=cell.verb))
         row["server_histogram"] = {"p50_le_s": bucket_quantile(delta, 0.5), "p99_le_s": bucket_quantile(delta, 0.99),
                                    "p999_le_s": bucket_quantile(delta, 0.999), "count": delta.get("+Inf", 0)}
     if throughput_duration:
@@ -86,15 +88,17 @@ def naive(ctx: Context) -> dict[str, Any]:
 
 def inprocess(ctx: Context) -> dict[str, Any]:
     flags = ["--alluxio-proxy", ctx.fake.url, "--alluxio-master", ctx.fake.url, *SERVER_FLAGS]
-    spec = {"flags": flags, "dataset": ctx.spec.__dict__, "warm_timeout": 600,
+    spec: dict[str, Any] = {"flags": flags, "dataset": ctx.spec.__dict__, "warm_timeout": 600,
             "duration": max(ctx.duration / 2, 0.3), "max_count": ctx.max_count,
             "cells": [c.as_dict() for c in cells(ctx.nodes)],
-            "profile_dir": str(ctx.out / "profiles") if ctx.profile else None, "profile_count": 50 if ctx.quick else 300}
+            "profile_dir": str(ctx.out / "profiles") if ctx.profile else None,
+            "profile_count": 50 if ctx.quick else 300}
     window = machine.CpuWindow()
     result = run_tool("inprocess", spec, ctx.tmp, timeout=len(spec["cells"]) * (ctx.duration * 3 + 60) + 900,
                       name="inprocess")
     result["cpu"] = window.close()
     for row in result["cells"]:
         ctx.log(f"  in-process {row['verb']}/{row['mode']}/{row['n']}/{row['workload']}: handler p50 "
-                f"{row['handler']['p50']:.3f} p99 {row['handler']['p99']:.3f} ms, flask p50 {row['flask']['p50']:.3f} ms")
+                f"{row['handler']['p50']:.3f} p99 {row['handler']['p99']:.3f} ms, "
+                f"flask p50 {row['flask']['p50']:.3f} ms")
     return result

@@ -1,40 +1,28 @@
 """The servers under test, as subprocesses on loopback: the real `scheduler-extender serve` (through
-tests/served.py, as the integration tests run it) and the naive peer; their gunicorn worker, /metrics, and
+tests/support/served.py, as the integration tests run it) and the naive peer; their gunicorn worker, /metrics, and
 index warming."""
 from __future__ import annotations
 
 import json
-import re
-import subprocess
 import sys
-import tempfile
 import time
 import urllib.error
 import urllib.parse
 import urllib.request
-from typing import Any, Iterable
+from collections.abc import Iterable
+from typing import Any
 
-from . import env, machine
+from tests.support.metrics import Samples
+from tests.support.served import Served
+
+from . import env
 from .bodies import pod_body
-from .env import ROOT
-
-from served import Served, free_port
-
-_SAMPLE = re.compile(r'^([a-zA-Z_:][a-zA-Z0-9_:]*)(\{[^}]*\})?\s+(\S+)$')
-_LABEL = re.compile(r'(\w+)="((?:[^"\\]|\\.)*)"')
 
 
-class Command(Served):
-    """Like Served, for any command line that takes `--bind` (the naive peer)."""
-
-    def __init__(self, argv: list[str], *, port: int | None = None, ready_path: str = "/readyz") -> None:
-        self.port = port or free_port()
-        self.tls = None
-        self.url = f"http://127.0.0.1:{self.port}"
-        self._log = tempfile.TemporaryFile()
-        self.process = subprocess.Popen([*argv, "--bind", f"127.0.0.1:{self.port}"], cwd=ROOT,
-                                        stdout=self._log, stderr=subprocess.STDOUT, env=env.child_env())
-        self._wait(ready_path)
+def command(argv: list[str], *, ready: bool = True) -> Served:
+    """Like the served extender, any command line that takes `--bind` (the naive peer, the Go floor), in the
+    benchmarks' environment."""
+    return Served(command=argv, ready=ready, env=env.child_env())
 
 
 def extender(alluxio_url: str, *flags: str) -> Served:
@@ -43,20 +31,9 @@ def extender(alluxio_url: str, *flags: str) -> Served:
     return Served("--alluxio-proxy", alluxio_url, "--alluxio-master", alluxio_url, *flags)
 
 
-def naive(alluxio_url: str) -> Command:
-    return Command([sys.executable, "-m", "benchmarks.naive", "--alluxio-proxy", alluxio_url,
+def naive(alluxio_url: str) -> Served:
+    return command([sys.executable, "-m", "benchmarks.naive", "--alluxio-proxy", alluxio_url,
                     "--alluxio-master", alluxio_url])
-
-
-def worker_pid(server: Served, timeout: float = 10) -> int:
-    """The gunicorn worker (the one child of the arbiter), where the index lives."""
-    deadline = time.monotonic() + timeout
-    while time.monotonic() < deadline:
-        kids = machine.children(server.process.pid)
-        if kids:
-            return kids[0]
-        time.sleep(0.05)
-    raise RuntimeError("no gunicorn worker process")
 
 
 def get(server: Served, path: str, timeout: float = 300) -> tuple[int, bytes]:
@@ -69,44 +46,12 @@ def get(server: Served, path: str, timeout: float = 300) -> tuple[int, bytes]:
         return err.code, err.read()
 
 
-def scrape(server: Served) -> dict[tuple[str, tuple[tuple[str, str], ...]], float]:
-    """Every sample of /metrics: (name, sorted labels) -> value."""
+def scrape(server: Served) -> Samples:
+    """Every sample of /metrics, read with the long timeout of `get`."""
     status, body = get(server, "/metrics")
     if status != 200:
         raise RuntimeError(f"/metrics answered {status}")
-    samples = {}
-    for line in body.decode().splitlines():
-        match = _SAMPLE.match(line)
-        if match:
-            labels = tuple(sorted(_LABEL.findall(match[2] or "")))
-            samples[(match[1], labels)] = float(match[3])
-    return samples
-
-
-def metric(samples: dict, name: str, **labels: str) -> float:
-    """Sum of the samples of `name` whose labels include `labels`."""
-    want = set(labels.items())
-    return sum(v for (n, ls), v in samples.items() if n == name and want <= set(ls))
-
-
-def buckets(samples: dict, name: str, **labels: str) -> dict[str, float]:
-    want = set(labels.items())
-    out: dict[str, float] = {}
-    for (n, ls), v in samples.items():
-        if n == name + "_bucket" and want <= set(ls):
-            le = dict(ls)["le"]
-            out[le] = out.get(le, 0.0) + v
-    return out
-
-
-def counters(samples: dict, name: str, *keys: str) -> dict[str, float]:
-    """A labelled counter as {"k1=v1,k2=v2": value}."""
-    out = {}
-    for (n, ls), v in samples.items():
-        if n == name:
-            d = dict(ls)
-            out[",".join(f"{k}={d.get(k, '')}" for k in keys)] = v
-    return out
+    return Samples.parse(body.decode())
 
 
 def warm(server: Served, paths: Iterable[str], *, timeout: float, per_request: int = 1000) -> dict[str, Any]:

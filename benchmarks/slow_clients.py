@@ -13,16 +13,16 @@ from __future__ import annotations
 import json
 import subprocess
 import sys
-import time
 from typing import Any
+
+from scheduler_extender.config import Settings
+from tests.support.waiting import eventually
 
 from . import env, servers
 from .common import Cell, Context, check_answer, loadgen
 from .dataset import workload_paths
 from .served_bench import SERVER_FLAGS
 from .stats import summary
-
-from scheduler_extender.config import Settings
 
 STALLED = 100
 CELL = Cell("prioritize", "names", 1000, "paths20")
@@ -43,9 +43,8 @@ def slow_clients(ctx: Context) -> dict[str, Any]:
         staller = subprocess.Popen([sys.executable, "-m", "benchmarks.stall", str(stall_spec), str(out)],
                                    cwd=env.ROOT, env=env.child_env())
         try:
-            deadline = time.monotonic() + 60
-            while not ready.exists() and time.monotonic() < deadline and staller.poll() is None:
-                time.sleep(0.05)
+            eventually(lambda: ready.exists() or staller.poll() is not None, 60, interval=0.05, failure=RuntimeError,
+                       what="the stalled clients connected")
             stalled = _calls(ctx, server, window)
             staller.wait(timeout=window + read_timeout + 120)
         finally:
@@ -55,15 +54,15 @@ def slow_clients(ctx: Context) -> dict[str, Any]:
         calm.append(_calls(ctx, server, window))
         answer = check_answer(ctx, server, CELL)
         after = servers.scrape(server)
-    dropped_before = servers.counters(before, DROPPED, "reason")
+    dropped_before = before.by_label(DROPPED, "reason")
     unloaded_p99 = max(run["latency"]["p99"] for run in calm)
     result = {
         "server": "python -m scheduler_extender serve " + " ".join(SERVER_FLAGS), "read_timeout_s": read_timeout,
         "stalled_clients": STALLED, "window_s": window, "cell": CELL.key, "unloaded": calm, "stalled": stalled,
         "stalls": stalls, "answer": answer,
         "slowest_over_unloaded_p99": stalled["latency"]["max"] / unloaded_p99 if unloaded_p99 else None,
-        "dropped_by_server": {reason.removeprefix("reason="): value - dropped_before.get(reason, 0.0)
-                              for reason, value in servers.counters(after, DROPPED, "reason").items()},
+        "dropped_by_server": {reason: value - dropped_before.get(reason, 0.0)
+                              for reason, value in after.by_label(DROPPED, "reason").items()},
         "drop_delay_over_read_timeout": stalls["drop_delay_s"]["max"] / read_timeout
         if stalls["drop_delay_s"]["max"] else None,
     }

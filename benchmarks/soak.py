@@ -26,15 +26,14 @@ import time
 from pathlib import Path
 from typing import Any
 
+from tests.support.fake_alluxio import Block, FakeAlluxio, Loc
+
 from . import env, machine
 from .bodies import pod_body
 from .common import run_tool
-from .servers import extender, metric, scrape, worker_pid
-from .stats import summary
-
 from .fake import IndexedFakeAlluxio
-
-from fake_alluxio import Block, FakeAlluxio, Loc
+from .servers import extender, scrape
+from .stats import summary
 
 OUT = env.ROOT / "benchmarks" / "results-soak"
 NODES = [f"node-{i}" for i in range(100)]
@@ -67,9 +66,9 @@ def sample(server: Any, pid: int, started: float) -> dict[str, Any]:
         "rss_mib": round(machine.status_kib(pid, "VmRSS") / 1024, 1),
         "threads": int(next(line.split()[1] for line in status if line.startswith("Threads:"))),
         "fds": len(os.listdir(f"/proc/{pid}/fd")),
-        "index_entries": metric(samples, "scheduler_extender_index_entries"),
-        "fetches": metric(samples, "scheduler_extender_index_refreshes_total"),
-        "requests": metric(samples, "scheduler_extender_requests_total", verb="prioritize"),
+        "index_entries": samples.sum("scheduler_extender_index_entries"),
+        "fetches": samples.sum("scheduler_extender_index_refreshes_total"),
+        "requests": samples.sum("scheduler_extender_requests_total", verb="prioritize"),
     }
 
 
@@ -97,7 +96,7 @@ def main(argv: list[str] | None = None) -> int:
         server = extender(fake.url, "--index-size", str(args.index_size), "--index-ttl", "10s",
                           "--max-staleness", "1m", "--log-level", "error")
         with server:
-            pid = worker_pid(server)
+            pid = server.worker_pid()
             started = time.monotonic()
             samples = [sample(server, pid, started)]
             results: list[dict[str, Any]] = []
@@ -114,7 +113,7 @@ def main(argv: list[str] | None = None) -> int:
             for generator in generators:
                 generator.join()
             samples.append(sample(server, pid, started))
-            survived = worker_pid(server) == pid
+            survived = server.worker_pid() == pid
         fake.stop()
     latencies = [x for r in results for x in r["latencies_ms"]]
     warm = next((s for s in samples if s["t_s"] >= 60), samples[-1])

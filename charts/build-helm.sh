@@ -15,6 +15,8 @@ readonly HELM3_KUBE_MAJOR=1 HELM3_KUBE_MINOR=37
 
 log() { printf 'build-helm: %s\n' "$*" >&2; }
 die() { log "ERROR: $*"; exit 1; }
+# shellcheck source=../tests/cache.sh
+source "$(dirname "${BASH_SOURCE[0]}")/../tests/cache.sh"
 
 script="$(cd "$(dirname "${BASH_SOURCE[0]}")" && pwd -P)/$(basename "${BASH_SOURCE[0]}")"
 bin="${SCHEDULER_EXTENDER_HELM_BIN:-${XDG_CACHE_HOME:-${HOME:?HOME is not set; set SCHEDULER_EXTENDER_HELM_BIN}/.cache}/scheduler-extender-helm/helm-${HELM4}-${HELM3}}"
@@ -26,23 +28,8 @@ go_version="$(go env GOVERSION)"
 want="$({ sha256sum "${script}" | cut -d' ' -f1; printf '%s %s/%s\n' "${go_version}" "$(go env GOOS)" "$(go env GOARCH)"; } | sha256sum | cut -d' ' -f1)"
 stamp="${bin}/.build-stamp"
 up_to_date() { [[ -f "${stamp}" && "$(cat "${stamp}")" == "${want}" && -x "${bin}/helm4" && -x "${bin}/helm3" ]]; }
-if up_to_date; then
-	log "up to date: ${bin}"
-	printf '%s\n' "${bin}"
-	exit 0
-fi
-
-mkdir -p "${bin}" || die "cannot create ${bin}"
-exec 9>"${bin}/.build-lock"
-flock 9 # concurrent runs (test workers, parallel checkouts) build once
-if up_to_date; then
-	log "up to date (built by a concurrent run): ${bin}"
-	printf '%s\n' "${bin}"
-	exit 0
-fi
-rm -f "${stamp}"
-work="$(mktemp -d "${bin}/.build.XXXXXX")"
-trap 'rm -rf "${work}"' EXIT
+reuse_if_built "up to date"
+start_build
 
 # build MAJOR VERSION [extra -X flags...]: `go install` of cmd/helm at that version, with the version
 # variables upstream's Makefile sets for a tagged release.

@@ -53,7 +53,8 @@ def helm_dir() -> Path:
 
 def render(helm: Path, minor: str, *values: str, release: str = RELEASE, namespace: str = NAMESPACE) -> str:
     """`helm template` of the chart for a cluster of this Kubernetes minor."""
-    argv = [str(helm), "template", release, str(CHART), "--namespace", namespace, "--kube-version", f"{minor}.0", *values]
+    argv = [str(helm), "template", release, str(CHART), "--namespace", namespace, "--kube-version", f"{minor}.0",
+            *values]
     result = subprocess.run(argv, capture_output=True, text=True, timeout=120)
     if result.returncode != 0:
         raise RuntimeError(f"{' '.join(argv)} failed:\n{result.stderr}")
@@ -86,7 +87,8 @@ def kustomization(files: list[str], images: list[tuple[str, str]], minor: str) -
         "resources:",
         *[f"  - {name}" for name in files],
         "images:",
-        "  # Retarget: edit newName/newTag here, or `kustomize edit set image scheduler-extender=REGISTRY/scheduler-extender:TAG`.",
+        "  # Retarget: edit newName/newTag here, or "
+        "`kustomize edit set image scheduler-extender=REGISTRY/scheduler-extender:TAG`.",
         "  # Keep the second scheduler at your cluster's minor (kube-scheduler supports the API server's minor and",
         f"  # one older); the tested patches: {versions}.",
     ]

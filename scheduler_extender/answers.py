@@ -6,7 +6,8 @@ from __future__ import annotations
 import io
 import logging
 import sys
-from typing import Any, Callable, Iterable, Protocol, runtime_checkable
+from collections.abc import Callable, Iterable
+from typing import Any, Protocol, runtime_checkable
 from urllib.parse import unquote_to_bytes
 
 from . import http11

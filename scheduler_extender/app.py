@@ -6,10 +6,11 @@ import ipaddress
 import logging
 import ssl
 import time
+from collections.abc import Callable, Iterable
 from dataclasses import dataclass
 from functools import partial
 from http import HTTPStatus
-from typing import Any, Callable, Iterable
+from typing import Any
 
 import orjson
 from flask import Flask, Response, request
@@ -21,6 +22,9 @@ from .metrics import Metrics
 from .protocol import ExtenderArgs, ProtocolError, parse_args
 
 log = logging.getLogger(__name__)
+
+EXTENSION = "scheduler_extender"
+"""The key of the app's Extender in `Flask.extensions`."""
 
 
 @dataclass(frozen=True)
@@ -99,8 +103,10 @@ _STATUS = {code: f"{code} {HTTPStatus(code).phrase}" for code in (200, 400, 500)
 
 def make_app(extender: Extender, readiness: Callable[[], str | None], metrics: Metrics, *,
              max_body_bytes: int, access: Access = Access()) -> Flask:
-    """`readiness` says why the replica should not get calls yet, None once it should."""
+    """`readiness` says why the replica should not get calls yet, None once it should. The Extender is
+    `app.extensions[EXTENSION]`, for what drives it without HTTP (benchmarks/inprocess.py)."""
     app = Flask(__name__)
+    app.extensions[EXTENSION] = extender
     app.config["MAX_CONTENT_LENGTH"] = max_body_bytes
     verb_access = "client-cert" if access.client_cert else "open"
 

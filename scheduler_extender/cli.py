@@ -7,15 +7,16 @@ import os
 import socket
 import ssl
 import sys
+from collections.abc import Sequence
 from importlib.metadata import version
-from typing import Any, Sequence
+from typing import Any
 
 from gunicorn.app.base import BaseApplication
 
 from . import config
-from .serve import Inputs, create_app, open_inputs
 from .config import ConfigError, Settings
 from .locate import members_from_file, owners
+from .serve import Inputs, create_app, open_inputs
 
 PROG = "scheduler-extender"
 

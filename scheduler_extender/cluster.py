@@ -11,13 +11,14 @@ from __future__ import annotations
 
 import threading
 import time
+from collections.abc import Callable, Iterable
 from dataclasses import dataclass
-from typing import Any, Callable, Iterable
+from typing import Any
 
 from .background import Loop
 from .kube_watch import Reflector
 from .metrics import Metrics
-from .nodes import NODE_ADDRESS_TYPES, AddressBook
+from .nodes import AddressBook, node_addresses
 
 REBUILD_INTERVAL = 0.2
 """Seconds between rebuilds at most: a rolling restart of a worker DaemonSet changes thousands of pods."""
@@ -38,10 +39,7 @@ class WorkerPodSummary:
 
 
 def summarize_node(node: dict[str, Any]) -> NodeSummary:
-    status = node.get("status") or {}
-    addresses = tuple(a["address"] for a in status.get("addresses") or ()
-                      if a.get("type") in NODE_ADDRESS_TYPES and a.get("address"))
-    return NodeSummary(node["metadata"]["name"], addresses)
+    return NodeSummary(node["metadata"]["name"], node_addresses(node))
 
 
 def summarize_worker_pod(pod: dict[str, Any]) -> WorkerPodSummary | None:
@@ -121,7 +119,7 @@ class ClusterView:
         """Which of `nodes` have a ready worker pod as the API server has it now, not as the watch last said:
         one small list per node, all within `timeout`. Raises when the API fails or is too slow."""
         deadline = time.monotonic() + timeout
-        ready = set()
+        ready: set[str] = set()
         for node in nodes:
             left = deadline - time.monotonic()
             if left <= 0:

@@ -13,7 +13,8 @@ from __future__ import annotations
 
 import marshal
 from array import array
-from typing import TYPE_CHECKING, Iterable, Iterator
+from collections.abc import Iterable, Iterator
+from typing import TYPE_CHECKING
 
 from .locations.base import PathLocations, WorkerAddress
 
@@ -101,7 +102,7 @@ def decode(data: bytes) -> PathEntry:
     worker_bytes.frombytes(per_worker)
     if len(_INTERNED) > _INTERN_LIMIT:
         _INTERNED.clear()
-    workers = tuple(_INTERNED.setdefault(address, address) for address in zip(hosts, containers))
+    workers = tuple(_INTERNED.setdefault(address, address) for address in zip(hosts, containers, strict=True))
     return PathEntry(workers, tuple(worker_bytes.tolist()), members, sizes, cached, total, files)
 
 
@@ -109,6 +110,6 @@ def worker_bytes(entries: Iterable[PathEntry]) -> dict[WorkerAddress, int]:
     """Bytes of the entries' blocks cached on each worker."""
     totals: dict[WorkerAddress, int] = {}
     for entry in entries:
-        for worker, size in zip(entry.workers, entry.worker_bytes):
+        for worker, size in zip(entry.workers, entry.worker_bytes, strict=True):
             totals[worker] = totals.get(worker, 0) + size
     return totals

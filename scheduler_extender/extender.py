@@ -2,8 +2,9 @@
 from __future__ import annotations
 
 import logging
+from collections.abc import Sequence
 from dataclasses import replace
-from typing import TYPE_CHECKING, Any, Sequence
+from typing import TYPE_CHECKING, Any
 
 from . import scoring
 from .entries import PathEntry, worker_bytes
@@ -93,10 +94,10 @@ class Extender:
         names = list(nodes) or sorted({host for host, _ in per_worker})
         by_node = self._placement.node_bytes(entries, names, scheduling=False)
         candidates = list(nodes) or sorted(by_node)
-        ranked = sorted(zip(candidates, scoring.scores(candidates, by_node)),
+        ranked = sorted(zip(candidates, scoring.scores(candidates, by_node), strict=True),
                         key=lambda ns: (-ns[1], -by_node.get(ns[0], 0), ns[0]))
         return {
-            "paths": [_path_report(path, entry) for path, entry in zip(paths, found)],
+            "paths": [_path_report(path, entry) for path, entry in zip(paths, found, strict=True)],
             "rejected": [{"entry": r.entry, "reason": r.reason} for r in rejected],
             "nodes": [{"node": n, "cachedBytes": by_node.get(n, 0), "score": s} for n, s in ranked],
             "unresolvedWorkers": [{"host": host, "containerHost": container_host, "cachedBytes": b}

@@ -20,7 +20,7 @@ import socket
 import ssl
 import threading
 import time
-from typing import Callable
+from collections.abc import Callable
 
 from . import answers, http11
 from .connection import BUSY, CLOSED, HANDSHAKE, IDLE, LINGER, READING, WRITING, Connection, Limits

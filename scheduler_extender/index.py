@@ -20,9 +20,10 @@ import logging
 import math
 import threading
 import time
+from collections.abc import Callable, Sequence
 from concurrent.futures import Future, ThreadPoolExecutor, wait
 from dataclasses import dataclass
-from typing import Any, Callable, Generic, Protocol, Sequence, TypeVar
+from typing import Any, Generic, Protocol, TypeVar
 
 from cachetools import TTLCache
 
@@ -124,6 +125,7 @@ class LocationIndex(Generic[E]):
                             every=min(5.0, max(0.05, (self._ttl - self._refresh_at) / 2)))
         metrics.index_entries.set_function(lambda: self.stats()[0])
         metrics.index_bytes.set_function(lambda: self.stats()[1])
+        metrics.index_fetching.set_function(lambda: len(self._inflight))  # started, the entry not stored yet
         metrics.sync_age.set_function(self.sync_age)
 
     @property

@@ -16,7 +16,8 @@ import json
 import logging
 import threading
 import time
-from typing import Any, Callable, Generic, Hashable, TypeVar
+from collections.abc import Callable, Hashable
+from typing import Any, Generic, TypeVar
 
 from kubernetes.client.exceptions import ApiException
 from kubernetes.watch.watch import iter_resp_lines
@@ -123,7 +124,7 @@ class Reflector(Generic[T]):
         self._synced.set()
         if changed:
             self._on_change()
-        return doc["metadata"]["resourceVersion"]
+        return str(doc["metadata"]["resourceVersion"])
 
     def _watch(self, version: str, resync_at: float, stop: threading.Event) -> str:
         """Apply events until the server ends the watch or the resync is due; returns the last version."""

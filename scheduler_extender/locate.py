@@ -1,8 +1,8 @@
 """`scheduler-extender locate`: the Alluxio 3 worker each path's reads go through, for operators and checks."""
 from __future__ import annotations
 
+from collections.abc import Iterator, Sequence
 from pathlib import Path
-from typing import Iterator, Sequence
 
 import orjson
 

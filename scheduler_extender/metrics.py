@@ -37,6 +37,10 @@ class Metrics:
             "Path lookups by result: hit, stale (served while refreshing), miss (fetched in time), "
             "late (fetch outlived the request budget), error (fetch failed, no data).",
             ["result"], registry=r)
+        self.index_fetching = Gauge(
+            "scheduler_extender_index_fetches_in_flight",
+            "Fetches from the location source started and not finished (one per path at most); a number that stays "
+            "up is a source that does not answer.", registry=r)
         self.index_refreshes = Counter(
             "scheduler_extender_index_refreshes_total", "Fetches from the location source, by trigger and outcome.",
             ["trigger", "outcome"], registry=r)

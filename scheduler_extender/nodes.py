@@ -8,14 +8,16 @@ in order, so an operator's static map wins over what a request says.
 from __future__ import annotations
 
 import json
+from collections.abc import Iterable, Mapping, Sequence
 from pathlib import Path
-from typing import Any, Iterable, Mapping, Sequence
+from typing import Any
 
 import yaml
 
 from .locations.base import WorkerAddress
 
 NODE_ADDRESS_TYPES = ("InternalIP", "Hostname", "ExternalIP")
+"""The Node status addresses a worker may call its node by; InternalDNS and ExternalDNS are not among them."""
 
 
 class AddressBook:
@@ -85,24 +87,25 @@ def book_from_names(names: Iterable[str]) -> AddressBook:
 
 
 def book_from_nodes(nodes: Iterable[Mapping[str, Any]]) -> AddressBook:
-    """Each Node object under its name and its InternalIP, Hostname and ExternalIP addresses."""
-    return AddressBook(node_addresses(nodes))
+    """Each Node object under its name and its addresses (node_addresses)."""
+    return AddressBook(address_entries(nodes))
 
 
-def node_addresses(nodes: Iterable[Mapping[str, Any]]) -> list[tuple[str, str]]:
-    """(address, node name) for each Node object's name and its InternalIP, Hostname and ExternalIP."""
-    entries: list[tuple[str, str]] = []
-    for node in nodes:
-        name = node["metadata"]["name"]
-        entries.append((name, name))
-        status = node.get("status")
-        addresses = status.get("addresses") if isinstance(status, dict) else None
-        for address in addresses if isinstance(addresses, list) else ():
-            if isinstance(address, dict) and address.get("type") in NODE_ADDRESS_TYPES:
-                value = address.get("address")
-                if isinstance(value, str):
-                    entries.append((value, name))
-    return entries
+def address_entries(nodes: Iterable[Mapping[str, Any]]) -> list[tuple[str, str]]:
+    """(address, node name) for each Node object's name and each of its addresses (node_addresses)."""
+    return [(address, node["metadata"]["name"]) for node in nodes
+            for address in (node["metadata"]["name"], *node_addresses(node))]
+
+
+def node_addresses(node: Mapping[str, Any]) -> tuple[str, ...]:
+    """The addresses a worker may call a Node object by, in its order: the status addresses of the types of
+    NODE_ADDRESS_TYPES. The one reading of them, for request bodies and the watch alike; entries of another
+    shape than Kubernetes writes are skipped."""
+    status = node.get("status")
+    addresses = status.get("addresses") if isinstance(status, Mapping) else None
+    return tuple(address["address"] for address in (addresses if isinstance(addresses, list) else ())
+                 if isinstance(address, Mapping) and address.get("type") in NODE_ADDRESS_TYPES
+                 and isinstance(address.get("address"), str) and address["address"])
 
 
 def load_node_map(path: str | Path) -> AddressBook:

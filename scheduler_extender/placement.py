@@ -21,14 +21,15 @@ import logging
 import threading
 import weakref
 from collections import Counter
-from typing import Any, Callable, Hashable, Iterable, Mapping, Sequence
+from collections.abc import Callable, Hashable, Iterable, Mapping, Sequence
+from typing import Any
 
 from cachetools import LRUCache
 
+from .background import Loop
 from .entries import PathEntry
 from .locations.base import WorkerAddress
-from .background import Loop
-from .nodes import AddressBook, WorkerResolver, book_from_names, node_addresses
+from .nodes import AddressBook, WorkerResolver, address_entries, book_from_names
 
 log = logging.getLogger(__name__)
 
@@ -170,7 +171,7 @@ class Placement:
     def _request_book(self, names: Sequence[str], nodes: Sequence[Mapping[str, Any]] | None,
                       scheduling: bool) -> RequestBook:
         """The request's book from the cache, keyed by what it is made of (names, or names and addresses)."""
-        entries = None if nodes is None else node_addresses(nodes)
+        entries = None if nodes is None else address_entries(nodes)
         key: Hashable = tuple(names) if entries is None else ("nodes", *entries)
         with self._lock:
             found = self._requests.get(key)
@@ -189,7 +190,8 @@ def _with_request(entry: PathEntry, table: Table, request: RequestBook) -> dict[
     if cached is not None and cached[0] is request:
         return cached[1]
     resolve = request.resolve
-    nodes = [node if node is not None else resolve(worker) for node, worker in zip(table.nodes, entry.workers)]
+    nodes = [node if node is not None else resolve(worker)
+             for node, worker in zip(table.nodes, entry.workers, strict=True)]
     placed = _by_node(entry, nodes)
     table.request = (request, placed)
     return placed
@@ -199,7 +201,7 @@ def _by_node(entry: PathEntry, nodes: Sequence[str | None]) -> dict[str, int]:
     """Bytes per node with each worker on `nodes[i]` (None: nowhere). Worker bytes add up per node, except
     that a block held by several workers of one node counts once for it: only then are the entry's
     worker sets read."""
-    placed = [(node, size) for node, size in zip(nodes, entry.worker_bytes) if node is not None]
+    placed = [(node, size) for node, size in zip(nodes, entry.worker_bytes, strict=True) if node is not None]
     totals = dict(placed)
     if len(totals) == len(placed):  # one worker per node, the usual case: nothing can count twice
         return totals

@@ -7,7 +7,8 @@ that wait to be scheduled are kept warm by refresh-ahead until they are bound.
 from __future__ import annotations
 
 import threading
-from typing import Any, Callable
+from collections.abc import Callable
+from typing import Any
 
 from .background import Loop
 from .index import LocationIndex

@@ -14,8 +14,9 @@ not an object). /filter echoes Node objects from the bytes they came in.
 from __future__ import annotations
 
 import threading
+from collections.abc import Mapping, Sequence
 from dataclasses import dataclass
-from typing import Any, Mapping, Sequence, TypedDict
+from typing import Any, TypedDict
 
 import msgspec
 import orjson
@@ -156,7 +157,8 @@ def render_priorities(node_names: Sequence[str], scores: Sequence[int]) -> bytes
     if len(scores) != len(node_names):
         raise ValueError(f"{len(scores)} scores for {len(node_names)} candidates")
     heads = _host_heads(node_names)
-    return b"[" + b",".join([head + _SCORE_TAILS[score] for head, score in zip(heads, scores) if score]) + b"]"
+    listed = [head + _SCORE_TAILS[score] for head, score in zip(heads, scores, strict=True) if score]
+    return b"[" + b",".join(listed) + b"]"
 
 
 _SCORE_TAILS = [b"%d}" % score for score in range(MAX_SCORE + 1)]

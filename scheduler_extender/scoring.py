@@ -2,8 +2,8 @@
 from __future__ import annotations
 
 from bisect import bisect_right
+from collections.abc import Mapping, Sequence
 from itertools import repeat
-from typing import Mapping, Sequence
 
 from .protocol import MAX_SCORE
 

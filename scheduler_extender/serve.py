@@ -148,7 +148,7 @@ def create_app(settings: Settings, inputs: Inputs) -> Flask:
                         recheck_timeout=settings.request_budget)
     access = Access(locality=settings.locality_access, metrics=settings.metrics_access,
                     client_cert=settings.tls_client_ca_file is not None)
-    app = make_app(extender, readiness, metrics, max_body_bytes=settings.max_body_bytes, access=access)
+    app = make_app(extender, readiness, metrics, max_body_bytes=settings.max_body_size, access=access)
     sync.start()
     placement.start()
     closing = [sync.close, placement.close, index.close]

@@ -3,7 +3,7 @@ and it serves with http_server.Server, which reads whole requests without a thre
 from __future__ import annotations
 
 import os
-from typing import Any
+from typing import TYPE_CHECKING, cast
 
 from gunicorn import sock as gunicorn_sock
 from gunicorn.workers.base import Worker
@@ -11,21 +11,26 @@ from gunicorn.workers.base import Worker
 from .connection import Limits
 from .http_server import Server
 
+if TYPE_CHECKING:
+    from .cli import ExtenderServer
 
-class ExtenderWorker(Worker):  # type: ignore[misc]  # gunicorn has no type hints
+
+class ExtenderWorker(Worker):
     """`self.app` is the gunicorn application (cli.ExtenderServer): its `settings` give --read-timeout and
     --max-body-size; gunicorn's `threads`, `keepalive`, `worker_connections`, `graceful_timeout` and TLS
     settings apply as they would to its threaded worker."""
 
     def run(self) -> None:
-        settings: Any = self.app.settings
+        settings = cast("ExtenderServer", self.app).settings
         limits = Limits(read_timeout=settings.read_timeout, keepalive=self.cfg.keepalive,
-                        max_body=settings.max_body_bytes, threads=self.cfg.threads,
+                        max_body=settings.max_body_size, threads=self.cfg.threads,
                         max_connections=self.cfg.worker_connections, graceful_timeout=self.cfg.graceful_timeout)
         ssl_context = gunicorn_sock.ssl_context(self.cfg) if self.cfg.is_ssl else None
         # self.PIPE is the signal wake-up pipe base.Worker set up: a SIGTERM wakes the sweeping thread at once.
-        server = Server([listener.sock for listener in self.sockets], self.wsgi, limits, ssl_context=ssl_context,
-                        wake=self.PIPE[0])
+        # gunicorn's listeners are its sock.BaseSocket objects, the socket in `.sock`; types-gunicorn calls them
+        # sockets.
+        listeners = [listener.sock for listener in self.sockets]  # type: ignore[attr-defined]
+        server = Server(listeners, self.wsgi, limits, ssl_context=ssl_context, wake=self.PIPE[0])
         server.serve(running=self._running, beat=self.notify)
 
     def _running(self) -> bool:

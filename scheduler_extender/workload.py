@@ -2,8 +2,9 @@
 from __future__ import annotations
 
 import re
+from collections.abc import Mapping
 from dataclasses import dataclass
-from typing import Any, Mapping
+from typing import Any
 from urllib.parse import unquote, urlsplit
 
 PATHS_ANNOTATION = "alluxio-locality.io/paths"
@@ -50,9 +51,9 @@ def workload_of(pod: Mapping[str, Any]) -> Workload:
     name = f"{metadata.get('namespace') or ''}/{metadata.get('name') or ''}"
     annotations = metadata.get("annotations")
     if not isinstance(annotations, dict):
-        bad = () if annotations is None else (
+        unreadable: tuple[Rejected, ...] = () if annotations is None else (
             Rejected(repr(annotations)[:100], "metadata.annotations is not an object", "annotations_not_object"),)
-        return Workload(pod=name, paths=(), rejected=bad)
+        return Workload(pod=name, paths=(), rejected=unreadable)
     # A misspelt key of ours (alluxio-locality.io/pathz) would otherwise silently read nothing.
     rejected = [Rejected(f"{key}={value!r:.80}", f"{key} is not an annotation this extender knows "
                          f"({', '.join(_KNOWN)})", "unknown_annotation")

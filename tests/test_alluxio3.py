@@ -13,17 +13,23 @@ from urllib.parse import quote
 
 import pytest
 
-from fake_alluxio3 import FakeMaster3, FakeWorker3, Namespace, membership_entry
-from served import Served
 from scheduler_extender.locations.alluxio3 import Alluxio3Source
 from scheduler_extender.locations.alluxio3_http import JsonHttp
 from scheduler_extender.locations.alluxio3_listing import FileEntry, ListingFile, WorkerApiListing
-from scheduler_extender.locations.alluxio3_membership import (Member, MembershipError, MasterMembership,
-                                                              etcd_members, java_hash_set_order, static_members)
+from scheduler_extender.locations.alluxio3_membership import (
+    MasterMembership,
+    Member,
+    MembershipError,
+    etcd_members,
+    java_hash_set_order,
+    static_members,
+)
 from scheduler_extender.locations.alluxio3_ring import Ring, WorkerIdentity, key_hash, murmur3_32, signed32
 from scheduler_extender.locations.alluxio3_uri import ufs_key
 from scheduler_extender.locations.base import SourceError
 from scheduler_extender.metrics import SourceMetrics
+from tests.support.fake_alluxio3 import FakeMaster3, FakeWorker3, Namespace, membership_entry
+from tests.support.served import Served
 
 MURMUR3_VECTORS = [  # (data, seed, MurmurHash3_x86_32), the vectors published with the algorithm's ports
     (b"", 0, 0), (b"", 1, 0x514E28B7), (b"", 0xFFFFFFFF, 0x81F16F39), (b"\xff\xff\xff\xff", 0, 0x76293B50),
@@ -180,7 +186,7 @@ def test_the_worker_api_is_walked_through_each_directorys_owner(workers: list[Fa
     assert sorted(found, key=lambda e: e.ufs_path) == sorted(
         (FileEntry(namespace.ufs_path(p), n) for p, n in namespace.files.items() if p.startswith("/sales/")),
         key=lambda e: e.ufs_path)
-    asked = {key: w.host for w in workers for key in w.calls}
+    asked = {key: w.host for w in workers for key in w.received}
     for action, path in asked:
         assert asked[(action, path)] == ring.owner(ufs_key(path, namespace.ufs_root)).host, path
     assert ("files", "/sales/2026/sub/deep") in asked  # nested directories are walked
@@ -229,7 +235,8 @@ class StaticView:
 
 
 def test_bytes_go_to_each_files_owner_estimated_unless_the_listing_says(tmp_path: Path) -> None:
-    infos = [{"mType": "file", "mPath": f"/d/{i}", "mUfsPath": f"s3://b/d/{i}", "mLength": 1000 + i,
+    infos: list[dict[str, Any]] = [{"mType": "file", "mPath": f"/d/{i}", "mUfsPath": f"s3://b/d/{i}",
+                                    "mLength": 1000 + i,
               **({"inAlluxioPercentage": 10} if i == 0 else {})} for i in range(50)]
     (tmp_path / "listing.json").write_text(json.dumps(infos))
     view = StaticView(members(4))

@@ -7,12 +7,13 @@ import orjson
 import pytest
 import urllib3
 
-from fake_alluxio import GET_STATUS, LIST_STATUS, MASTER_INFO, Block, Loc
-from recorded_alluxio import RECORDED, recorded, recorded_json, shape
 from scheduler_extender.locations.alluxio_rest import AlluxioRestSource
-from scheduler_extender.locations.base import PathLocations, worker_address as W
+from scheduler_extender.locations.base import PathLocations
+from scheduler_extender.locations.base import worker_address as W
 from scheduler_extender.locations.snapshot import SnapshotSource
 from scheduler_extender.metrics import SourceMetrics
+from tests.support.fake_alluxio import GET_STATUS, LIST_STATUS, MASTER_INFO, Block, Loc
+from tests.support.recorded_alluxio import RECORDED, recorded, recorded_json, shape
 
 A, B = W("127.0.0.1"), W("localhost", "127.0.0.2")
 """The recording's two workers: B's containerHost is set, as a worker pod's IP is."""

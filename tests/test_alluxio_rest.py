@@ -1,15 +1,21 @@
 import json
+import re
 import threading
 import time
 
 import pytest
 import urllib3
 
-from fake_alluxio import GET_STATUS, LIST_STATUS, MASTER_INFO, Block, Loc
+from scheduler_extender.locations.alluxio3_etcd import EtcdMembership
+from scheduler_extender.locations.alluxio3_http import JsonHttp
+from scheduler_extender.locations.alluxio3_membership import MasterMembership
 from scheduler_extender.locations.alluxio_rest import AlluxioRestSource
-from scheduler_extender.locations.base import PathLocations, SourceError, worker_address as W
-from scheduler_extender.metrics import SourceMetrics
+from scheduler_extender.locations.base import PathLocations, SourceError
+from scheduler_extender.locations.base import worker_address as W
 from scheduler_extender.locations.uri_status import array_elements
+from scheduler_extender.metrics import SourceMetrics
+from tests.support.fake_alluxio import GET_STATUS, LIST_STATUS, MASTER_INFO, Block, Loc
+from tests.support.metrics import Samples
 
 
 def source(fake, *, master=True, timeout=2.0, retries=2, metrics=None):
@@ -18,13 +24,13 @@ def source(fake, *, master=True, timeout=2.0, retries=2, metrics=None):
 
 
 def errors(metrics, operation, reason):
-    return metrics.registry.get_sample_value(
-        "scheduler_extender_alluxio_call_errors_total", {"operation": operation, "reason": reason}) or 0
+    return Samples(metrics.registry).value("scheduler_extender_alluxio_call_errors_total", operation=operation,
+                                           reason=reason)
 
 
 def observed(metrics, operation):
-    return metrics.registry.get_sample_value(
-        "scheduler_extender_alluxio_call_duration_seconds_count", {"operation": operation}) or 0
+    return Samples(metrics.registry).value("scheduler_extender_alluxio_call_duration_seconds_count",
+                                           operation=operation)
 
 
 def raw_list_status(fake, path):
@@ -291,3 +297,17 @@ def test_array_elements_decodes_one_element_at_a_time(text, expected):
 def test_array_elements_refuses_anything_but_one_well_formed_array(text):
     with pytest.raises((ValueError, RecursionError)):
         list(array_elements(text))
+
+
+@pytest.mark.parametrize("url, says", [
+    ("ftp://alluxio-proxy", "is not an http(s) URL"), ("http://proxy:99999", "is not a valid URL"),
+    ("http://proxy/?a=1", "must not have a query or fragment"),
+])
+def test_every_alluxio_url_is_checked_the_one_way(url, says):
+    """The 2.x proxy and master, Alluxio 3's master and etcd endpoints: the check config makes of the flags."""
+    http = JsonHttp(timeout=1, retries=0, metrics=SourceMetrics())
+    for make in (lambda: AlluxioRestSource(url, None, timeout=1, retries=0, metrics=SourceMetrics()),
+                 lambda: AlluxioRestSource("http://proxy", url, timeout=1, retries=0, metrics=SourceMetrics()),
+                 lambda: MasterMembership(url, http, live_only=True), lambda: EtcdMembership([url], "c", http)):
+        with pytest.raises(ValueError, match=re.escape(says)):
+            make()

@@ -13,8 +13,9 @@ import kubernetes_validate
 import pytest
 import yaml
 
-from chart import CHART, HELMS, MINORS, by_kind, generate, one, render, run_helm
-from scheduler_extender.config import SPECS, load_settings
+from scheduler_extender.config import SPECS
+from tests.support.chart import CHART, HELMS, MINORS, by_kind, generate, one, render, run_helm
+from tests.support.settings import load_settings
 
 pytestmark = pytest.mark.helm
 
@@ -84,7 +85,8 @@ def test_manifests_are_rendered_for_the_newest_minor_and_list_every_file():
     kustomization = yaml.safe_load((generate.MANIFESTS / "kustomization.yaml").read_text())
     images = {entry["name"]: entry["newTag"] for entry in kustomization["images"]}
     assert images["registry.k8s.io/kube-scheduler"] == PATCH[NEWEST]
-    assert set(kustomization["resources"]) == {p.name for p in generate.MANIFESTS.glob("*.yaml")} - {"kustomization.yaml"}
+    shipped = {p.name for p in generate.MANIFESTS.glob("*.yaml")} - {"kustomization.yaml"}
+    assert set(kustomization["resources"]) == shipped
 
 
 def test_the_charts_app_version_is_the_packages():
@@ -272,10 +274,12 @@ def test_tls_serves_https_from_the_secrets_and_the_scheduler_presents_its_certif
     deployment = one(docs, "Deployment", EXTENDER)
     settings = settings_file(docs)
     tls_settings = {k: v for k, v in settings.items() if k.startswith("tls-")}
-    assert set(tls_settings) == {"tls-cert-file", "tls-private-key-file"} | ({"tls-client-ca-file"} if client_auth else set())
+    client_ca = {"tls-client-ca-file"} if client_auth else set()
+    assert set(tls_settings) == {"tls-cert-file", "tls-private-key-file"} | client_ca
     assert {secret_files(deployment)[path] for path in tls_settings.values()} == {f"{EXTENDER}-tls"}
     (container,) = pod_spec(deployment)["containers"]
-    assert container["readinessProbe"]["httpGet"]["scheme"] == container["livenessProbe"]["httpGet"]["scheme"] == "HTTPS"
+    probes = container["readinessProbe"]["httpGet"], container["livenessProbe"]["httpGet"]
+    assert [probe["scheme"] for probe in probes] == ["HTTPS", "HTTPS"]
     assert pod_spec(deployment)["securityContext"]["fsGroup"] == 10001
 
 
@@ -298,7 +302,8 @@ def test_the_network_policy_admits_only_the_scheduler_and_the_scrapers(values):
     assert rule["ports"] == [{"port": container_port["name"], "protocol": "TCP"}]
     first, *others = rule["from"]
     assert first == {"podSelector": {"matchLabels": {"app.kubernetes.io/name": SCHEDULER}}}
-    assert selects(first["podSelector"], pod_labels(scheduler)) and not selects(first["podSelector"], pod_labels(extender))
+    assert selects(first["podSelector"], pod_labels(scheduler))
+    assert not selects(first["podSelector"], pod_labels(extender))
     extra = [{"namespaceSelector": {"matchLabels": {"kubernetes.io/metadata.name": "kube-system"}}}] \
         if values == "everything" else []
     assert others == extra + chart_values["metrics"]["scrapers"]

@@ -8,12 +8,19 @@ from pathlib import Path
 import pytest
 from kubernetes import client
 
-from fake_kube import FakeKube, kube_config, make_node, make_pod
-from scheduler_extender.cluster import (ClusterView, address_book, ready_worker_nodes, summarize_node,
-                                        summarize_worker_pod)
+from scheduler_extender.cluster import (
+    ClusterView,
+    address_book,
+    ready_worker_nodes,
+    summarize_node,
+    summarize_worker_pod,
+)
 from scheduler_extender.kube_watch import Reflector
 from scheduler_extender.locations.base import worker_address as W
 from scheduler_extender.nodes import WorkerResolver
+from tests.support.fake_kube import FakeKube, kube_config
+from tests.support.objects import make_node, make_pod
+from tests.support.waiting import eventually
 
 KUBE = Path(__file__).parent / "data" / "kube"
 N11, N12, N13, N14 = (f"ip-10-0-{i}.ec2.internal" for i in ("1-11", "1-12", "2-13", "2-14"))
@@ -81,15 +88,6 @@ def core(fake):
     return client.CoreV1Api(client.ApiClient(kube_config(fake)))
 
 
-def eventually(check, timeout=10.0):
-    deadline = time.monotonic() + timeout
-    while time.monotonic() < deadline:
-        if check():
-            return
-        time.sleep(0.02)
-    assert check()
-
-
 class Running:
     """A Reflector on its own thread, stopped at exit."""
 
@@ -116,7 +114,7 @@ def names(reflector):
 
 def test_reflector_lists_then_follows_watch_events(kube):
     kube.add("node", make_node("a", internal_ip="10.0.0.1"))
-    changes = []
+    changes: list[int] = []
     with Running(node_reflector(kube, changes)) as nodes:
         assert nodes.wait_synced(5) and names(nodes) == ["a"]
         kube.wait_watches(1, "nodes")
@@ -131,7 +129,7 @@ def test_reflector_lists_then_follows_watch_events(kube):
 
 def test_unchanged_summary_is_not_a_change(kube):
     kube.add("node", make_node("a", internal_ip="10.0.0.1"))
-    changes = []
+    changes: list[int] = []
     with Running(node_reflector(kube, changes)) as nodes:
         nodes.wait_synced(5)
         kube.wait_watches(1, "nodes")

@@ -8,8 +8,9 @@ from pathlib import Path
 import pytest
 
 from scheduler_extender import cli
+from scheduler_extender.config import SPECS, ConfigError, Settings
 from scheduler_extender.serve import open_inputs
-from scheduler_extender.config import SPECS, ConfigError, Settings, load_settings
+from tests.support.settings import load_settings
 
 TABLE = [  # flag, attribute, env var: the names operators script against
     ("--bind", "bind", "SCHEDULER_EXTENDER_BIND"),
@@ -27,7 +28,7 @@ TABLE = [  # flag, attribute, env var: the names operators script against
     ("--fetch-threads", "fetch_threads", "SCHEDULER_EXTENDER_FETCH_THREADS"),
     ("--threads", "threads", "SCHEDULER_EXTENDER_THREADS"),
     ("--max-paths-per-pod", "max_paths_per_pod", "SCHEDULER_EXTENDER_MAX_PATHS_PER_POD"),
-    ("--max-body-size", "max_body_bytes", "SCHEDULER_EXTENDER_MAX_BODY_SIZE"),
+    ("--max-body-size", "max_body_size", "SCHEDULER_EXTENDER_MAX_BODY_SIZE"),
     ("--read-timeout", "read_timeout", "SCHEDULER_EXTENDER_READ_TIMEOUT"),
     ("--log-level", "log_level", "SCHEDULER_EXTENDER_LOG_LEVEL"),
     ("--kubernetes", "kubernetes", "SCHEDULER_EXTENDER_KUBERNETES"),
@@ -91,6 +92,10 @@ def test_specs_keep_the_documented_flag_attribute_and_env_names() -> None:
     assert [(s.flag, s.attr, s.env) for s in SPECS] == TABLE
 
 
+def test_each_attribute_is_its_flag_with_underscores() -> None:
+    assert [s.attr for s in SPECS] == [s.name.replace("-", "_") for s in SPECS]
+
+
 def test_settings_has_exactly_the_table_attributes_and_config() -> None:
     assert [f.name for f in dataclasses.fields(Settings)] == [attr for _, attr, _ in TABLE] + ["config"]
 
@@ -98,10 +103,11 @@ def test_settings_has_exactly_the_table_attributes_and_config() -> None:
 def test_defaults() -> None:
     s = load()
     assert s == Settings(alluxio_proxy=PROXY)
-    assert (s.bind, s.alluxio_master, s.locations_file, s.node_map, s.config) == ("0.0.0.0:8888", None, None, None, None)
+    assert (s.bind, s.alluxio_master, s.locations_file, s.node_map, s.config) == \
+        ("0.0.0.0:8888", None, None, None, None)
     assert (s.index_ttl, s.index_size, s.request_budget, s.max_staleness) == (30.0, 10000, 0.05, 600.0)
     assert (s.refresh_ahead, s.alluxio_timeout, s.alluxio_retries) == (0.8, 5.0, 2)
-    assert (s.fetch_threads, s.threads, s.max_body_bytes, s.log_level) == (4, 4, 256 * 2**20, "info")
+    assert (s.fetch_threads, s.threads, s.max_body_size, s.log_level) == (4, 4, 256 * 2**20, "info")
     assert s.read_timeout == 5.0
     assert (s.kubernetes, s.kubeconfig, s.worker_selector, s.prefetch_selector, s.resync_period) == \
         ("off", None, "role=alluxio-worker", "spark-role", 300.0)
@@ -141,7 +147,7 @@ def test_settings_are_frozen() -> None:
     ("log-level", "debug", "warning", "error", "log_level", ("debug", "warning", "error")),
     ("bind", "127.0.0.1:9000", "[::]:9001", "0.0.0.0:9002", "bind",
      ("127.0.0.1:9000", "[::]:9001", "0.0.0.0:9002")),
-    ("max-body-size", "1Mi", "2Mi", "3Mi", "max_body_bytes", (2**20, 2 * 2**20, 3 * 2**20)),
+    ("max-body-size", "1Mi", "2Mi", "3Mi", "max_body_size", (2**20, 2 * 2**20, 3 * 2**20)),
 ])
 def test_yaml_beats_default_env_beats_yaml_flag_beats_env(
         tmp_path: Path, key: str, yaml_value: str, env_value: str, flag_value: str, attr: str,
@@ -274,7 +280,7 @@ def test_bad_refresh_ahead(text: str, reason: str) -> None:
     ("4096", 4096), ("1024", 1024), ("3M", 3 * 10**6),
 ])
 def test_byte_sizes(text: str, size: int) -> None:
-    assert load("--max-body-size", text).max_body_bytes == size
+    assert load("--max-body-size", text).max_body_size == size
 
 
 @pytest.mark.parametrize("text", ["64MB", "1.5Mi", "abc", "-1", "", "64 Mi", "1K"])
@@ -389,7 +395,7 @@ def test_alluxio_master_needs_the_proxy(tmp_path: Path, snapshot: str) -> None:
     assert load("--alluxio-master", "http://master:19999").alluxio_master == "http://master:19999"
 
 
-def test_alluxio3_is_a_source_of_its_own(tmp_path: Path, snapshot: str) -> None:
+def test_alluxio3_is_a_source_of_its_own(snapshot: str) -> None:
     s = load("--alluxio3-etcd", "http://etcd-0:2379, http://etcd-1:2379/", "--alluxio3-ufs-root", "s3://b/data")
     assert s.alluxio3_etcd == ("http://etcd-0:2379", "http://etcd-1:2379") and s.alluxio_proxy is None
     assert (s.alluxio3_cluster_name, s.alluxio3_virtual_nodes, s.alluxio3_hash_ring, s.alluxio3_worker_http_port) == (
@@ -425,7 +431,7 @@ def test_alluxio3_settings_are_checked(snapshot: str) -> None:
 def test_yaml_numbers_are_read_as_written(tmp_path: Path) -> None:
     config = write_yaml(tmp_path, "index-ttl: 45\nrefresh-ahead: 0.5\nindex-size: 20\nmax-body-size: 2048\n")
     s = load("--config", config)
-    assert (s.index_ttl, s.refresh_ahead, s.index_size, s.max_body_bytes) == (45.0, 0.5, 20, 2048)
+    assert (s.index_ttl, s.refresh_ahead, s.index_size, s.max_body_size) == (45.0, 0.5, 20, 2048)
 
 
 def test_yaml_unknown_key(tmp_path: Path) -> None:
@@ -462,7 +468,8 @@ def test_empty_yaml_sets_nothing(tmp_path: Path) -> None:
 def test_yaml_values_must_be_text_or_numbers(tmp_path: Path, line: str, got: str) -> None:
     config = write_yaml(tmp_path, line + "\n")
     key = line.split(":")[0]
-    metavar = {"log-level": "LEVEL", "alluxio-master": "URL", "node-map": "PATH", "bind": "HOST:PORT"}.get(key, "DURATION")
+    metavars = {"log-level": "LEVEL", "alluxio-master": "URL", "node-map": "PATH", "bind": "HOST:PORT"}
+    metavar = metavars.get(key, "DURATION")
     assert error_of("--config", config) == f"{config}: {key}: expected {metavar}, got {got}"
 
 
@@ -525,7 +532,11 @@ def test_cli_serves_with_settings(clean_env: None, monkeypatch: pytest.MonkeyPat
 
 def test_gunicorn_runs_one_worker_of_ours_and_creates_the_app_after_fork(monkeypatch: pytest.MonkeyPatch) -> None:
     created: list[Settings] = []
-    monkeypatch.setattr(cli, "create_app", lambda settings, inputs: created.append(settings) or "wsgi-app")
+    def create_app(settings: Settings, inputs: object) -> str:
+        created.append(settings)
+        return "wsgi-app"
+
+    monkeypatch.setattr(cli, "create_app", create_app)
     settings = Settings(alluxio_proxy=PROXY, bind="[::]:9999", threads=6, log_level="debug")
 
     server = cli.ExtenderServer(settings, open_inputs(settings))

@@ -16,12 +16,32 @@ from kubernetes import client, watch
 from kubernetes.client.exceptions import ApiException
 from kubernetes.watch.watch import iter_resp_lines
 
-from fake_kube import (ADDED, BOOKMARK, DELETED, ERROR, LIST, MODIFIED, NODES, OTHER, PODS, WATCH, FakeKube,
-                       kube_config, make_node, make_pod)
+from tests.support.fake_kube import (
+    ADDED,
+    BOOKMARK,
+    DELETED,
+    ERROR,
+    LIST,
+    MODIFIED,
+    NODES,
+    OTHER,
+    PODS,
+    WATCH,
+    FakeKube,
+    kube_config,
+)
+from tests.support.objects import make_node, make_pod
+from tests.support.waiting import eventually
 
 KUBE_DATA = Path(__file__).parent / "data" / "kube"
 WORKER_FILES = ("workers-hostnetwork.json", "workers-nodeip.json", "workers-podip.json")
 EXPIRED = re.compile(r"^too old resource version: (\d+) \((\d+)\)$")
+
+
+def status_of(error: ApiException) -> Any:
+    """The Status object an ApiException carries as its body."""
+    assert error.body is not None, error
+    return json.loads(error.body)
 
 
 @pytest.fixture
@@ -89,10 +109,10 @@ def test_list_answers_the_real_wire_format(kube, api):
 def test_the_client_deserializes_every_data_file(kube, api):
     load_all(kube)
     nodes = api.list_node()
-    assert isinstance(nodes, client.V1NodeList)
+    assert isinstance(nodes, client.V1NodeList) and nodes.metadata is not None
     assert nodes.metadata.resource_version == str(kube.resource_version)
     first = nodes.items[0]
-    assert isinstance(first, client.V1Node)
+    assert isinstance(first, client.V1Node) and first.status is not None and first.status.addresses is not None
     assert {(a.type, a.address) for a in first.status.addresses} >= {
         ("InternalIP", "10.0.1.11"), ("ExternalIP", "54.210.33.17"), ("Hostname", "ip-10-0-1-11.ec2.internal")}
     pods = api.list_namespaced_pod("alluxio")
@@ -127,11 +147,11 @@ def test_a_bad_selector_is_a_400_status(kube, api):
     with pytest.raises(ApiException) as err:
         api.list_pod_for_all_namespaces(label_selector="app in ()")
     assert err.value.status == 400
-    assert json.loads(err.value.body)["reason"] == "BadRequest"
+    assert status_of(err.value)["reason"] == "BadRequest"
     with pytest.raises(ApiException) as err:
         api.list_pod_for_all_namespaces(field_selector="spec.nope=x")
     assert err.value.status == 400
-    assert json.loads(err.value.body)["message"] == "field label not supported: spec.nope"
+    assert status_of(err.value)["message"] == "field label not supported: spec.nope"
 
 
 def test_field_selectors(kube, api):
@@ -164,7 +184,7 @@ def test_get_one_object_and_not_found(kube, api):
     with pytest.raises(ApiException) as err:
         api.read_node("ip-10-9-9-9.ec2.internal")
     assert err.value.status == 404
-    assert json.loads(err.value.body) == {
+    assert status_of(err.value) == {
         "kind": "Status", "apiVersion": "v1", "metadata": {}, "status": "Failure",
         "message": 'nodes "ip-10-9-9-9.ec2.internal" not found', "reason": "NotFound",
         "details": {"name": "ip-10-9-9-9.ec2.internal", "kind": "nodes"}, "code": 404}
@@ -174,7 +194,7 @@ def test_unknown_paths_get_the_real_404_status(kube, api):
     with pytest.raises(ApiException) as err:
         api.list_namespace()
     assert err.value.status == 404
-    assert json.loads(err.value.body) == {
+    assert status_of(err.value) == {
         "kind": "Status", "apiVersion": "v1", "metadata": {}, "status": "Failure",
         "message": "the server could not find the requested resource", "reason": "NotFound", "details": {},
         "code": 404}
@@ -300,10 +320,7 @@ def test_drop_watches_cuts_the_stream_mid_way(kube, api):
             seen.append(json.loads(line)["object"]["metadata"]["name"])
     response.release_conn()
     assert seen == ["b"] and time.monotonic() - started < 5
-    deadline = time.monotonic() + 2
-    while kube.open_watches() and time.monotonic() < deadline:
-        time.sleep(0.01)
-    assert kube.open_watches() == 0
+    eventually(lambda: kube.open_watches() == 0, 2, what="the cut watch closed on the server")
 
 
 def test_stop_and_start_keep_the_port_and_the_objects(kube, api):
@@ -360,7 +377,8 @@ def test_an_expired_version_gets_http_200_and_one_error_event(kube):
     assert json.loads(lines[0]) == {"type": ERROR, "object": {
         "kind": "Status", "apiVersion": "v1", "metadata": {}, "status": "Failure",
         "message": f"too old resource version: {old} ({floor})", "reason": "Expired", "code": 410}}
-    assert EXPIRED.match(json.loads(lines[0])["object"]["message"]).groups() == (str(old), str(floor))
+    expired = EXPIRED.match(json.loads(lines[0])["object"]["message"])
+    assert expired is not None and expired.groups() == (str(old), str(floor))
 
 
 def test_python_client_watch_deserialize_false_raises_keyerror_on_410(kube, api):
@@ -429,7 +447,7 @@ def test_history_limit_expires_old_versions_like_a_ring_buffer():
 
 
 def test_writes_stamp_versions_and_keep_uids(kube):
-    added = kube.add("Node", {"kind": "Node", "apiVersion": "v1", **make_node("a")})
+    added = kube.add("Node", make_node("a"))  # with kind and apiVersion, as a client sends it
     assert "kind" not in added and added["metadata"]["uid"]
     changed = kube.modify("node", make_node("a", internal_ip="10.0.0.9"))
     assert changed["metadata"]["uid"] == added["metadata"]["uid"]
@@ -488,7 +506,7 @@ def test_injected_faults(kube, api):
     kube.inject(status=503, verb=LIST, kind="Node", times=1)
     with pytest.raises(ApiException) as err:
         api.list_node()
-    assert err.value.status == 503 and json.loads(err.value.body)["reason"] == "ServiceUnavailable"
+    assert err.value.status == 503 and status_of(err.value)["reason"] == "ServiceUnavailable"
     assert [n.metadata.name for n in api.list_node().items] == ["a"]
     kube.inject(status=500, verb=WATCH)
     with pytest.raises(ApiException) as err:

@@ -5,17 +5,17 @@ from __future__ import annotations
 import json
 import socket
 import time
-from typing import Iterator
+from collections.abc import Iterator
 
 import pytest
 from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 
-import fuzz_inputs
-from fake_alluxio import FakeAlluxio
-from full_nodes import nodes_body_size
-from served import Served
 from scheduler_extender.config import Settings
+from tests.support import fuzz_inputs
+from tests.support.fake_alluxio import FakeAlluxio
+from tests.support.full_nodes import nodes_body_size
+from tests.support.served import Served
 
 LIMIT = 1 << 20
 """A 1 MiB body limit here, so that 413s are cheap to provoke."""
@@ -32,9 +32,11 @@ class Target:
         self.slowest = 0.0
 
     def check(self, verb: str, sent: bytes | str, got: fuzz_inputs.Exchange) -> None:
+        """The answer is right, and the input crashed no worker (nor made gunicorn kill one as hung)."""
         self.slowest = max(self.slowest, got.seconds)
         wrong = fuzz_inputs.problem(verb, sent, got, LIMIT)
         assert wrong is None, f"{verb} {sent[:300]!r}: {wrong}"
+        assert self.served.worker_pid() == self.worker, f"{verb} {sent[:300]!r}: the worker is a new one"
 
 
 @pytest.fixture(scope="module")
@@ -46,11 +48,6 @@ def target() -> Iterator[Target]:
             target = Target(served)
             yield target
             target.client.close()
-            # After every input: still the same worker process (none crashed or was killed as hung), still
-            # answering promptly, and no answer took anywhere near the client's timeout.
-            assert served.worker_pid() == target.worker
-            assert served.get("/healthz")[0] == 200
-            assert target.slowest < 5, f"slowest answer {target.slowest:.2f}s"
 
 
 @settings(FUZZ, max_examples=1000)
@@ -105,9 +102,17 @@ def test_the_default_body_limit_holds_10000_full_nodes() -> None:
     """The arithmetic behind --max-body-size's default: 10,000 full Node objects fit with room to spare,
     and the limit is not so far above them that it stops meaning anything."""
     needed = nodes_body_size(10_000)
-    assert 170 * (1 << 20) < needed < 180 * (1 << 20)  # 18.3 KB a node: tests/full_nodes.py
-    assert 1.25 * needed < Settings().max_body_bytes < 2 * needed
+    assert 170 * (1 << 20) < needed < 180 * (1 << 20)  # 18.3 KB a node: tests/support/full_nodes.py
+    assert 1.25 * needed < Settings().max_body_size < 2 * needed
 
+
+
+def test_after_every_input_the_worker_answers_and_none_took_long(target: Target) -> None:
+    """Last in the module, after all the inputs above: still answering, and no answer came anywhere near the
+    client's timeout."""
+    assert target.served.worker_pid() == target.worker
+    assert target.served.get("/healthz")[0] == 200
+    assert target.slowest < 5, f"slowest answer {target.slowest:.2f}s"
 
 
 def _read_answer(sock: socket.socket) -> bytes:
@@ -131,14 +136,15 @@ def test_the_oracle_flags_every_kind_of_wrong_answer() -> None:
     names = json.dumps({"Pod": {}, "NodeNames": ["a", "b"]}).encode()
 
     def judged(verb: str, status: int, answer: object, content_type: str = "application/json",
-               sent: bytes = names) -> str | None:
+               sent: bytes | str = names) -> str:
+        """What the oracle finds wrong with the answer, "" if nothing."""
         body = answer if isinstance(answer, bytes) else json.dumps(answer).encode()
-        return fuzz_inputs.problem(verb, sent, fuzz_inputs.Exchange(status, content_type, body, 0.0), LIMIT)
+        return fuzz_inputs.problem(verb, sent, fuzz_inputs.Exchange(status, content_type, body, 0.0), LIMIT) or ""
 
-    assert judged("prioritize", 200, [{"Host": "a", "Score": 3}]) is None
-    assert judged("prioritize", 200, []) is None
+    assert judged("prioritize", 200, [{"Host": "a", "Score": 3}]) == ""
+    assert judged("prioritize", 200, []) == ""
     assert judged("filter", 200, {"NodeNames": ["a"], "Nodes": None, "FailedNodes": {},
-                                  "FailedAndUnresolvableNodes": {"b": "no worker"}, "Error": ""}) is None
+                                  "FailedAndUnresolvableNodes": {"b": "no worker"}, "Error": ""}) == ""
     assert judged("prioritize", 500, {"Error": "internal error"}) == "HTTP 500"
     assert "text/html" in judged("prioritize", 400, b"<html>", content_type="text/html")
     assert "without an Error" in judged("filter", 400, {"error": "lower case"})

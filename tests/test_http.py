@@ -6,9 +6,11 @@ from pathlib import Path
 
 import pytest
 
-from fake_alluxio import Block, Loc
-from helpers import names_body, recorded, scores_of, with_paths
-from served import Served
+from tests.support.bodies import names_body, recorded, scores_of, with_paths
+from tests.support.fake_alluxio import Block, Loc
+from tests.support.objects import make_node
+from tests.support.served import Served
+from tests.support.waiting import eventually
 
 ROOT = Path(__file__).parent.parent
 DEMO = ROOT / "examples" / "demo"
@@ -17,7 +19,7 @@ M = 1 << 20
 
 def expected_bytes(statuses, prefix):
     """An independent reading of a snapshot: per host, bytes of the blocks beneath `prefix` it caches."""
-    found = {}
+    found: dict[str, int] = {}
     for status in statuses:
         if status["folder"] or not (status["path"] + "/").startswith(prefix.rstrip("/") + "/"):
             continue
@@ -51,7 +53,7 @@ def test_nodes_mode_body_from_a_real_scheduler(demo):
     assert status == 200
     # clicks: 4 x 64 MiB on node-3, 4 x 30 MiB on node-5; embeddings: 4 x 64 MiB on node-5
     candidates = [n["metadata"]["name"] for n in body["Nodes"]["items"]]
-    assert dict(zip(candidates, scores_of(ranking, candidates))) == {"node-1": 0, "node-2": 0, "node-3": 7,
+    assert dict(zip(candidates, scores_of(ranking, candidates), strict=True)) == {"node-1": 0, "node-2": 0, "node-3": 7,
                                                                     "node-4": 0, "node-5": 10}
 
 
@@ -87,7 +89,7 @@ def test_deeply_nested_node_objects_are_echoed_as_they_came(demo):
     """Node objects go back from the bytes they came in, however deep (Go's decoder takes 10,000 levels),
     not through an encoder with a depth limit of its own."""
     body = recorded("filter-nodecachecapable-false")
-    deep = {}
+    deep: dict[str, object] = {}
     for _ in range(600):
         deep = {"x": deep}
     body["Nodes"]["items"][0]["metadata"]["annotations"] = {"deep": "x"}
@@ -105,12 +107,12 @@ def test_health_readiness_and_metrics(demo):
     assert demo.get("/healthz") == (200, {"status": "ok"})
     assert demo.get("/readyz") == (200, {"status": "ready"})
     demo.post("/prioritize", b"{")
-    status, text = demo.get("/metrics")
-    assert status == 200
-    assert 'scheduler_extender_requests_total{outcome="bad_request",verb="prioritize"}' in text
-    assert "scheduler_extender_request_duration_seconds_bucket" in text
-    assert "scheduler_extender_sync_age_seconds" in text and "scheduler_extender_index_entries" in text
-    assert "process_resident_memory_bytes" in text and "process_open_fds" in text  # the serving process
+    metrics = demo.metrics()
+    assert metrics.value("scheduler_extender_requests_total", outcome="bad_request", verb="prioritize") >= 1
+    assert metrics.sum("scheduler_extender_request_duration_seconds_count", verb="prioritize") >= 1
+    assert metrics.value("scheduler_extender_sync_age_seconds") >= 0  # exported (a name it lacks fails)
+    assert metrics.value("scheduler_extender_index_entries") >= 0
+    assert metrics.value("process_resident_memory_bytes") > 0 and metrics.value("process_open_fds") > 0  # serving
 
 
 def test_locality_explains_the_ranking(demo):
@@ -124,7 +126,7 @@ def test_locality_explains_the_ranking(demo):
     assert demo.get("/locality")[0] == 400
 
 
-def test_oversized_body_is_a_413_naming_the_limit_and_the_setting(tmp_path):
+def test_oversized_body_is_a_413_naming_the_limit_and_the_setting():
     with Served("--locations-file", str(DEMO / "locations.json"), "--max-body-size", "1Ki") as served:
         status, answer = served.post("/prioritize", names_body(["n"] * 200, "/data"))
         assert status == 413 and "over 1024 bytes, the limit --max-body-size sets" in answer["Error"]
@@ -153,17 +155,13 @@ def alluxio_dataset(fake):
     fake.add_file("/data/a/sub/f3", Block(32 * M, Loc("10.0.0.2"), Loc("10.0.0.3")))
 
 
-def node(name, ip):
-    return {"metadata": {"name": name}, "status": {"addresses": [{"type": "InternalIP", "address": ip},
-                                                                 {"type": "Hostname", "address": name}]}}
-
-
 NODES = ["n1", "n2", "n3", "n4"]
 
 
 def nodes_body(paths):
     body = recorded("filter-nodecachecapable-false")
-    body["Nodes"]["items"] = [node(name, f"10.0.0.{i}") for i, name in enumerate(NODES, 1)]
+    body["Nodes"]["items"] = [make_node(name, internal_ip=f"10.0.0.{i}", hostname=name)
+                              for i, name in enumerate(NODES, 1)]
     return with_paths(body, paths)
 
 
@@ -194,27 +192,24 @@ def test_alluxio_down_gives_neutral_scores_within_the_budget_then_recovers(fake_
     alluxio_dataset(fake_alluxio)
     fake_alluxio.stop()
     with Served("--alluxio-proxy", fake_alluxio.url, "--alluxio-master", fake_alluxio.url,
-                "--request-budget", "100ms", wait_ready=False) as served:
+                "--request-budget", "100ms", ready=False) as served:
         assert served.get("/readyz")[0] == 503
         start = time.monotonic()
         status, ranking = served.post("/prioritize", nodes_body("/data/a"))
         assert time.monotonic() - start < 1.0
         assert status == 200 and ranking == []
-        failed = 'scheduler_extender_alluxio_call_errors_total{operation="list_status",reason="connection"}'
-        deadline = time.monotonic() + 10  # the fetch is made once the sync process has started
-        while failed not in served.get("/metrics")[1]:
-            assert time.monotonic() < deadline
-            time.sleep(0.05)
+
+        def failed() -> float:
+            return served.metrics().value("scheduler_extender_alluxio_call_errors_total", operation="list_status",
+                                          reason="connection")
+
+        eventually(failed, what="a failed list_status counted")  # once the sync process has started
         fake_alluxio.start()
-        served._wait("/readyz")
-        deadline = time.monotonic() + 10  # the path backs off after its failure, then is fetched again
-        while time.monotonic() < deadline:
-            ranking = served.post("/prioritize", nodes_body("/data/a"))[1]
-            if ranking and ranking[0]["Score"] == 10:
-                break
-            time.sleep(0.2)
-        assert scores_of(ranking, NODES) == [10, 8, 3, 0]
-        assert failed in served.get("/metrics")[1]
+        served.wait_ready()
+        # the path backs off after its failure, then is fetched again
+        eventually(lambda: scores_of(served.post("/prioritize", nodes_body("/data/a"))[1], NODES) == [10, 8, 3, 0],
+                   interval=0.2, what="the scores once Alluxio is back")
+        assert failed() > 0
 
 
 def test_slow_alluxio_answers_within_the_budget_and_fills_in_the_background(fake_alluxio):
@@ -240,5 +235,4 @@ def test_a_pod_listing_too_many_paths_is_read_up_to_the_limit_and_counted(fake_a
         assert status == 200
         assert scores_of(ranking, [f"n{i}" for i in range(5)]) == [10, 10, 0, 0, 0]
         assert fake_alluxio.calls("list_status") == 2
-        metrics = served.get("/metrics")[1]
-        assert 'scheduler_extender_annotation_errors_total{reason="too_many_paths"} 1.0' in metrics
+        assert served.metrics().value("scheduler_extender_annotation_errors_total", reason="too_many_paths") == 1

@@ -4,26 +4,16 @@ import time
 
 import pytest
 
-from fake_alluxio import Block, Loc
-from fake_kube import FakeKube, make_node, make_pod
-from helpers import names_body
-from served import Served
+from tests.support.bodies import names_body
+from tests.support.fake_alluxio import Block, Loc
+from tests.support.fake_kube import FakeKube, kubeconfig_file
+from tests.support.objects import make_node, make_pod
+from tests.support.served import Served
+from tests.support.waiting import eventually
 
 M = 1 << 20
 WORKER = {"role": "alluxio-worker"}
 REQUIRE = {"alluxio-locality.io/require-local-worker": "true"}
-
-
-def kubeconfig(tmp_path, kube):
-    path = tmp_path / "kubeconfig"
-    path.write_text(f"""apiVersion: v1
-kind: Config
-clusters: [{{name: fake, cluster: {{server: "{kube.url}"}}}}]
-users: [{{name: nobody, user: {{}}}}]
-contexts: [{{name: fake, context: {{cluster: fake, user: nobody}}}}]
-current-context: fake
-""")
-    return str(path)
 
 
 @pytest.fixture
@@ -41,7 +31,7 @@ def kube():
 
 def serve(tmp_path, kube, alluxio, *flags):
     return Served("--alluxio-proxy", alluxio.url, "--kubernetes", "kubeconfig",
-                  "--kubeconfig", kubeconfig(tmp_path, kube), *flags)
+                  "--kubeconfig", kubeconfig_file(kube, tmp_path), *flags)
 
 
 def with_annotations(body, annotations):
@@ -50,7 +40,8 @@ def with_annotations(body, annotations):
 
 
 def test_names_mode_resolves_workers_through_the_watch(tmp_path, kube, fake_alluxio):
-    fake_alluxio.add_file("/d/f", Block(64 * M, Loc("10.0.0.1", "10.244.1.5")), Block(32 * M, Loc("10.0.0.3", "10.244.3.5")))
+    fake_alluxio.add_file("/d/f", Block(64 * M, Loc("10.0.0.1", "10.244.1.5")),
+                          Block(32 * M, Loc("10.0.0.3", "10.244.3.5")))
     with serve(tmp_path, kube, fake_alluxio, "--request-budget", "2s") as served:
         status, ranking = served.post("/prioritize", names_body(["n3", "n2", "n1"], "/d"))
         assert status == 200
@@ -69,13 +60,8 @@ def test_require_local_worker_keeps_pods_on_nodes_with_a_ready_worker(tmp_path, 
         # a worker becoming ready on n3 lets pods there
         kube.modify("pod", make_pod("alluxio-worker-3", namespace="alluxio", node="n3", pod_ip="10.244.3.5",
                                     host_ip="10.0.0.3", labels=WORKER))
-        deadline = time.monotonic() + 10
-        while time.monotonic() < deadline:
-            result = served.post("/filter", with_annotations(names_body(["n1", "n2", "n3"]), REQUIRE))[1]
-            if result["NodeNames"] == ["n1", "n3"]:
-                break
-            time.sleep(0.1)
-        assert result["NodeNames"] == ["n1", "n3"]
+        eventually(lambda: served.post("/filter", with_annotations(names_body(["n1", "n2", "n3"]), REQUIRE))[1][
+            "NodeNames"] == ["n1", "n3"], interval=0.1, what="n3 passing once its worker is ready")
 
 
 def rechecks(kube):
@@ -117,14 +103,14 @@ def test_recheck_failing_keeps_the_watchs_answer(tmp_path, kube, fake_alluxio):
 def test_kubernetes_down_at_start_is_not_ready_and_never_blocks(tmp_path, kube, fake_alluxio):
     kube.stop()
     with Served("--alluxio-proxy", fake_alluxio.url, "--kubernetes", "kubeconfig",
-                "--kubeconfig", kubeconfig(tmp_path, kube), wait_ready=False) as served:
+                "--kubeconfig", kubeconfig_file(kube, tmp_path), ready=False) as served:
         time.sleep(0.5)
         assert served.get("/readyz")[0] == 503
         status, result = served.post("/filter", with_annotations(names_body(["n1", "n2"]), REQUIRE))
         assert status == 200 and result["NodeNames"] == ["n1", "n2"]  # unknown: pass, never block
-        assert "scheduler_extender_local_worker_unchecked_total 1.0" in served.get("/metrics")[1]
+        assert served.metrics().value("scheduler_extender_local_worker_unchecked_total") == 1
         kube.start()
-        served._wait("/readyz")
+        served.wait_ready()
         assert served.post("/filter", with_annotations(names_body(["n1", "n2"]), REQUIRE))[1]["NodeNames"] == ["n1"]
 
 
@@ -135,9 +121,7 @@ def test_driver_pod_prefetches_its_paths_before_any_scheduling_call(tmp_path, ku
         driver = make_pod("spark-pi-driver", namespace="spark", labels={"spark-role": "driver"})
         driver["metadata"]["annotations"] = {"alluxio-locality.io/paths": "/sales"}
         kube.add("pod", driver)
-        deadline = time.monotonic() + 10
-        while fake_alluxio.calls("list_status") == 0 and time.monotonic() < deadline:
-            time.sleep(0.05)
+        eventually(lambda: fake_alluxio.calls("list_status"), what="the driver's paths fetched")
         assert fake_alluxio.calls("list_status") == 1
         time.sleep(0.3)
         # a zero budget never waits, so only a prefetched path can score on the very first call

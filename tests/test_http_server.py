@@ -7,14 +7,16 @@ import json
 import socket
 import ssl
 import time
+from collections.abc import Iterator
 from pathlib import Path
-from typing import Any, Iterator
+from typing import Any
 
 import pytest
 
-from certs import Pki, make_pki
-from helpers import names_body, recorded
-from served import Served
+from tests.support.bodies import names_body, recorded
+from tests.support.certs import Pki, make_pki
+from tests.support.served import Served
+from tests.support.waiting import eventually
 
 DEMO = Path(__file__).parent.parent / "examples" / "demo" / "locations.json"
 READ_TIMEOUT = 1.0
@@ -71,9 +73,7 @@ def closed_by_server(sock: socket.socket, within: float) -> bytes | None:
 
 
 def dropped(served: Served, reason: str) -> float:
-    text = served.get("/metrics")[1]
-    line = f'scheduler_extender_connections_dropped_total{{reason="{reason}"}} '
-    return next((float(row[len(line):]) for row in text.splitlines() if row.startswith(line)), 0.0)
+    return served.metrics().value("scheduler_extender_connections_dropped_total", reason=reason)
 
 
 def test_100_stalled_clients_do_not_delay_a_well_formed_call(served: Served) -> None:
@@ -182,9 +182,8 @@ def test_a_client_that_does_not_read_its_answer_holds_no_thread(served: Served) 
     with connect(served) as sock:
         sock.sendall(request())
         assert json.loads(read_answer(sock)[2]) == RANKING
-    deadline = time.monotonic() + READ_TIMEOUT + 30
-    while dropped(served, "write_timeout") - before < 4 and time.monotonic() < deadline:
-        time.sleep(0.2)
+    eventually(lambda: dropped(served, "write_timeout") - before >= 4, READ_TIMEOUT + 30, interval=0.2,
+               what="the four readers dropped")
     assert dropped(served, "write_timeout") - before == 4
     for sock in readers:
         sock.close()

@@ -1,11 +1,14 @@
 import threading
 import time
+from typing import Any
 
 import pytest
 
 from scheduler_extender.index import LocationIndex
 from scheduler_extender.locations.base import PathLocations, SourceError, worker_address
 from scheduler_extender.metrics import Metrics
+from tests.support.metrics import Samples
+from tests.support.waiting import eventually
 
 W1 = (worker_address("w1"),)
 
@@ -45,11 +48,17 @@ class Source:
         return []
 
 
+METRICS: dict[int, Samples] = {}
+"""The samples of each index's metrics, by the index's id."""
+
+
 def make(source, clock, **kw):
-    options = dict(ttl=10.0, max_staleness=100.0, size=100, budget=1.0, refresh_ahead=0.8, fetch_threads=4,
-                   backoff=(1.0, 8.0))
+    options: dict[str, Any] = dict(ttl=10.0, max_staleness=100.0, size=100, budget=1.0, refresh_ahead=0.8,
+                                   fetch_threads=4, backoff=(1.0, 8.0))
     options.update(kw)
-    index = LocationIndex(source, metrics=Metrics(), clock=clock, **options)
+    metrics = Metrics()
+    index = LocationIndex(source, metrics=metrics, clock=clock, **options)
+    METRICS[id(index)] = Samples(metrics.registry)
     return index
 
 
@@ -58,15 +67,13 @@ def cached(found):
 
 
 def settle(index):
-    """Wait for background fetches started by the last call to finish."""
-    deadline = time.monotonic() + 5
-    while index._inflight and time.monotonic() < deadline:
-        time.sleep(0.005)
-    assert not index._inflight
+    """Wait for background fetches started by the last call to finish: their entries are stored."""
+    eventually(lambda: METRICS[id(index)].value("scheduler_extender_index_fetches_in_flight") == 0, 5,
+               interval=0.005, what="no fetch in flight")
 
 
 def lookups(index, result):
-    return index._metrics.index_lookups.labels(result)._value.get()
+    return METRICS[id(index)].value("scheduler_extender_index_lookups_total", result=result)
 
 
 def test_miss_fetches_then_hits():
@@ -151,12 +158,18 @@ def test_request_waits_no_longer_than_the_budget():
 
 
 def test_zero_budget_never_waits():
+    """A miss with no budget answers at once though its fetch is held up (a gate the test keeps shut), and the
+    fetch still lands in the background."""
     source, clock = Source(), Clock()
     source.gate.clear()
     index = make(source, clock, budget=0.0)
-    assert cached(index.lookup(["/a"])) == [None]
+    start = time.monotonic()
+    assert cached(index.lookup(["/a", "/b"])) == [None, None]
+    assert time.monotonic() - start < 0.5  # where a wait would be for the gate, up to 10 s
+    assert lookups(index, "late") == 2
     source.gate.set()
     settle(index)
+    assert cached(index.lookup(["/a", "/b"])) == [1, 1] and lookups(index, "hit") == 2
 
 
 def test_last_good_data_is_served_until_max_staleness():
@@ -208,10 +221,8 @@ def test_syncer_probes_until_the_source_answers():
         time.sleep(0.3)
         assert not index.ready
         source.fail = False
-        deadline = time.monotonic() + 5
-        while not index.ready and time.monotonic() < deadline:
-            time.sleep(0.01)
-        assert index.ready and index.sync_age() < 1
+        eventually(lambda: index.ready, 5, interval=0.01, what="the index ready")
+        assert index.sync_age() < 1
     finally:
         index.close()
 
@@ -270,10 +281,17 @@ def test_stats_follow_entries_added_replaced_evicted_and_expired():
     the entries themselves after each way an entry can come or go."""
     source, clock = Source(), Clock()
     index = make(source, clock, size=3)
+    paths = [f"/p{i}" for i in range(4)]
 
     def summed():
-        with index._lock:
-            return sum(entry.cached_bytes for entry in index._entries.values())
+        """The bytes of the entries the index holds, read through lookups that cannot change them: the source
+        fails, so a missing path stays missing and a stale one keeps its entry."""
+        source.fail = True
+        try:
+            return sum(found.by_workers[W1] for found in index.lookup(paths) if found is not None)
+        finally:
+            settle(index)
+            source.fail = False
 
     for i, size in enumerate((5, 7, 11)):  # added
         source.bytes = size
@@ -284,7 +302,8 @@ def test_stats_follow_entries_added_replaced_evicted_and_expired():
     index.lookup(["/p0"])  # stale: replaced by its refresh
     settle(index)
     assert index.stats() == (3, 118) == (3, summed())
+    clock.now += 30  # past every backoff of the failed lookups
     index.lookup(["/p3"])  # evicted one to make room
-    assert index.stats() == (3, summed()) and summed() in (7 + 11 + 100, 100 + 11 + 100, 100 + 7 + 100)
+    assert index.stats() == (3, summed()) and index.stats()[1] in (7 + 11 + 100, 100 + 11 + 100, 100 + 7 + 100)
     clock.now += 101  # past max staleness: expired
     assert index.stats() == (0, 0)

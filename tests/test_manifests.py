@@ -1,8 +1,9 @@
 """The deployment files, checked offline: the kustomize base in manifests/, the Dockerfile and the Spark example.
 
 Every resource is validated against the JSON schemas of every Kubernetes minor in kubernetes-versions.txt
-(strict: unknown fields fail) shipped by the kubernetes-validate package; the rest are our own rules: least privilege, non-root containers, and the
-names, ports and paths that tie the scheduler, the extender, the image and Spark together.
+(strict: unknown fields fail) shipped by the kubernetes-validate package; the rest are our own rules: least
+privilege, non-root containers, and the names, ports and paths that tie the scheduler, the extender, the image and
+Spark together.
 """
 from __future__ import annotations
 
@@ -23,9 +24,9 @@ import kubernetes_validate
 import pytest
 import yaml
 
-from kube_versions import matrix, newest
-from scheduler_extender.config import SPECS, load_settings
-
+from scheduler_extender.config import SPECS
+from tests.support.kube_versions import matrix, newest
+from tests.support.settings import load_settings
 
 ROOT = Path(__file__).resolve().parent.parent
 MANIFESTS = ROOT / "manifests"
@@ -135,7 +136,9 @@ def _kustomize_command(directory: Path = MANIFESTS) -> list[str] | None:
 
 @pytest.mark.skipif(_kustomize_command() is None, reason="neither kustomize nor kubectl is installed")
 def test_kustomize_renders_every_resource_unchanged_in_name_and_namespace():
-    rendered = subprocess.run(_kustomize_command(), check=True, capture_output=True, text=True, timeout=60).stdout
+    command = _kustomize_command()
+    assert command is not None
+    rendered = subprocess.run(command, check=True, capture_output=True, text=True, timeout=60).stdout
     docs = [doc for doc in yaml.safe_load_all(rendered) if doc]
     assert sorted(map(_id, docs)) == sorted(map(_id, RESOURCES))
     for doc in docs:
@@ -249,9 +252,13 @@ def test_scheduler_name_is_the_one_spark_is_told_to_use():
 
 # -------------------------------------------------------------------------------------------------- RBAC
 
-def rules_granted_to(service_account: str) -> dict[tuple[str, str], list[dict[str, Any]]]:
-    """(binding namespace or '*', role name) -> the rules of every role bound to this ServiceAccount."""
-    granted: dict[tuple[str, str], list[dict[str, Any]]] = {}
+Granted = dict[tuple[str, str], list[dict[str, Any]] | None]
+
+
+def rules_granted_to(service_account: str) -> Granted:
+    """(binding namespace or '*', role name) -> the rules of every role bound to this ServiceAccount (None: a binding
+    to a role the manifests lack)."""
+    granted: Granted = {}
     for binding in of_kind("RoleBinding", "ClusterRoleBinding"):
         if not any(s.get("kind") == "ServiceAccount" and s.get("name") == service_account
                    and s.get("namespace") == NAMESPACE for s in binding.get("subjects", [])):
@@ -264,10 +271,10 @@ def rules_granted_to(service_account: str) -> dict[tuple[str, str], list[dict[st
     return granted
 
 
-def permissions(rules: list[dict[str, Any]]) -> set[tuple[str, str, str, str]]:
-    """Every (apiGroup, resource, verb, resourceName or '*') a list of rules allows."""
+def permissions(rules: list[dict[str, Any]] | None) -> set[tuple[str, str, str, str]]:
+    """Every (apiGroup, resource, verb, resourceName or '*') a list of rules allows (None: a missing role's)."""
     allowed = set()
-    for rule in rules:
+    for rule in rules or ():
         assert "nonResourceURLs" not in rule
         for group in rule.get("apiGroups", []):
             for resource in rule.get("resources", []):
@@ -277,10 +284,11 @@ def permissions(rules: list[dict[str, Any]]) -> set[tuple[str, str, str, str]]:
     return allowed
 
 
-EXTENDER_PERMISSIONS = {("", resource, verb, "*") for resource in ("nodes", "pods") for verb in ("get", "list", "watch")}
+EXTENDER_PERMISSIONS = {("", resource, verb, "*") for resource in ("nodes", "pods")
+                        for verb in ("get", "list", "watch")}
 
 
-def check_extender_rbac(resources_granted: dict[tuple[str, str], list[dict[str, Any]]]) -> None:
+def check_extender_rbac(resources_granted: Granted) -> None:
     assert list(resources_granted) == [("*", f"ClusterRole/{EXTENDER}")], resources_granted
     assert permissions(resources_granted[("*", f"ClusterRole/{EXTENDER}")]) == EXTENDER_PERMISSIONS
 
@@ -295,11 +303,15 @@ def test_extender_rbac_check_can_fail():
     granted = rules_granted_to(EXTENDER)
     (key,) = granted
     wider = copy.deepcopy(granted)
-    wider[key][0]["verbs"].append("patch")
+    wider_rules = wider[key]
+    assert wider_rules is not None
+    wider_rules[0]["verbs"].append("patch")
     with pytest.raises(AssertionError):
         check_extender_rbac(wider)
     more = copy.deepcopy(granted)
-    more[key].append({"apiGroups": [""], "resources": ["secrets"], "verbs": ["get"]})
+    more_rules = more[key]
+    assert more_rules is not None
+    more_rules.append({"apiGroups": [""], "resources": ["secrets"], "verbs": ["get"]})
     with pytest.raises(AssertionError):
         check_extender_rbac(more)
 
@@ -409,7 +421,7 @@ def assert_config_mounted(deployment: dict[str, Any], path: str, configmap: str)
 # ------------------------------------------------------------------------------- the extender's settings
 
 SETTINGS_BEING_ADDED = {"kubernetes", "kubeconfig", "worker-selector", "prefetch-selector", "resync-period"}
-"""Keys the ConfigMap may use before config.py knows them; any other unknown key is an error."""
+"""Keys the ConfigMap may use before scheduler_extender.config knows them; any other unknown key is an error."""
 
 
 def test_extender_settings_file_is_accepted_by_the_extender(tmp_path):

@@ -13,18 +13,20 @@ import threading
 import time
 import urllib.parse
 import urllib.request
+from collections.abc import Iterator
 from pathlib import Path
-from typing import Any, Callable, Iterator
+from typing import Any
 
 import pytest
 import yaml
 
-from chart import CHART, one, render
-from fake_alluxio import Block, FakeAlluxio, Loc
-from fake_kube import WATCH, FakeKube, make_node, make_pod
-from helpers import names_body, with_paths
-from served import Served, free_port, stop_process
-from test_http_kube import kubeconfig
+from tests.support.bodies import names_body, with_paths
+from tests.support.chart import CHART, one, render
+from tests.support.fake_alluxio import Block, FakeAlluxio, Loc
+from tests.support.fake_kube import WATCH, FakeKube, kubeconfig_file
+from tests.support.objects import make_node, make_pod
+from tests.support.served import Served, free_port, stop_process
+from tests.support.waiting import eventually
 
 ROOT = Path(__file__).resolve().parent.parent
 RULES = CHART / "files" / "alerts.yaml"
@@ -60,7 +62,8 @@ def alert_names() -> list[str]:
 def test_promtool_accepts_the_rule_file_and_the_prometheus_rule(tmp_path):
     checked = promtool("check", "rules", str(RULES))
     assert checked.returncode == 0 and f"SUCCESS: {len(alert_names())} rules found" in checked.stdout, checked.stdout
-    spec = one(render("1.37", "--set", "metrics.prometheusRule.enabled=true", release="spark"), "PrometheusRule")["spec"]
+    chart = render("1.37", "--set", "metrics.prometheusRule.enabled=true", release="spark")
+    spec = one(chart, "PrometheusRule")["spec"]
     (tmp_path / "rules.yaml").write_text(yaml.safe_dump(spec))
     rendered = promtool("check", "rules", str(tmp_path / "rules.yaml"))
     assert rendered.returncode == 0, rendered.stdout + rendered.stderr
@@ -101,11 +104,12 @@ class Prometheus:
         (workdir / "prometheus.yml").write_text(yaml.safe_dump(config))
         self._log = (workdir / "prometheus.log").open("wb")
         self.process = subprocess.Popen(
-            [tool("prometheus"), f"--config.file={workdir / 'prometheus.yml'}", f"--storage.tsdb.path={workdir / 'data'}",
-             f"--web.listen-address={self.url.removeprefix('http://')}", "--log.level=warn"],
+            [tool("prometheus"), f"--config.file={workdir / 'prometheus.yml'}",
+             f"--storage.tsdb.path={workdir / 'data'}", f"--web.listen-address={self.url.removeprefix('http://')}",
+             "--log.level=warn"],
             stdout=self._log, stderr=subprocess.STDOUT)
         self.log = workdir / "prometheus.log"
-        wait_for(lambda: self._ready(), 60, "Prometheus to be ready")
+        eventually(self._ready, 60, what="Prometheus ready", interval=0.25, failure=RuntimeError)
 
     def _ready(self) -> bool:
         if self.process.poll() is not None:
@@ -138,28 +142,18 @@ class Prometheus:
 
     def wait_firing(self, names: set[str], timeout: float) -> dict[str, list[dict[str, str]]]:
         """The firing alerts once every one of `names` is among them."""
-        deadline = time.monotonic() + timeout
-        while True:
-            firing = self.firing()
-            if names <= set(firing):
-                return firing
-            if time.monotonic() > deadline:
-                raise AssertionError(f"after {timeout}s, {sorted(names - set(firing))} not firing; firing: {firing}")
-            time.sleep(0.25)
+        def firing() -> dict[str, list[dict[str, str]]] | None:
+            alerts = self.firing()
+            return alerts if names <= set(alerts) else None
+
+        try:
+            return eventually(firing, timeout, interval=0.25, what=f"{sorted(names)} firing")
+        except AssertionError as error:
+            raise AssertionError(f"{error}; firing: {self.firing()}") from None
 
     def stop(self) -> None:
         stop_process(self.process)
         self._log.close()
-
-
-def wait_for(condition: Callable[[], Any], timeout: float, what: str) -> Any:
-    deadline = time.monotonic() + timeout
-    while time.monotonic() < deadline:
-        result = condition()
-        if result:
-            return result
-        time.sleep(0.25)
-    raise AssertionError(f"timed out after {timeout}s waiting for {what}")
 
 
 def without_waiting(rules: Path, out: Path) -> Path:
@@ -227,7 +221,7 @@ def cluster(tmp_path: Path) -> Iterator[tuple[FakeAlluxio, FakeKube, str]]:
         kube.add("pod", make_pod("alluxio-worker-1", namespace="alluxio", node="n1", pod_ip="10.244.1.5",
                                  host_ip="10.0.0.1", labels=worker))
         alluxio.add_file("/data/sales/part-0", Block(64 << 20, Loc("10.0.0.1", "10.244.1.5")), 32 << 20)
-        yield alluxio, kube, kubeconfig(tmp_path, kube)
+        yield alluxio, kube, kubeconfig_file(kube, tmp_path)
 
 
 def test_a_real_prometheus_alerts_on_the_served_extender_and_answers_every_dashboard_query(tmp_path, cluster):
@@ -241,7 +235,7 @@ def test_a_real_prometheus_alerts_on_the_served_extender_and_answers_every_dashb
     load = Load(served)
     try:
         # Failed watches of pods, once Prometheus scrapes: a counter's first value shows no increase to rate().
-        wait_for(lambda: prometheus.query(f'up{{job="{JOB}"}} == 1'), 30, "the first scrape")
+        eventually(lambda: prometheus.query(f'up{{job="{JOB}"}} == 1'), 30, interval=0.25, what="the first scrape")
         kube.inject(status=500, verb=WATCH, kind="Pod", times=3)
         kube.drop_watches()
         # Healthy, but for the faults brought on purpose: a bad_request in every round of the load (over 1% of

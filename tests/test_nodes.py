@@ -1,13 +1,17 @@
 import pytest
 
+from scheduler_extender.cluster import summarize_node
 from scheduler_extender.locations.base import worker_address as W
-from scheduler_extender.nodes import AddressBook, WorkerResolver, book_from_names, book_from_nodes, load_node_map
-from helpers import recorded
-
-
-def node(name, **addresses):
-    return {"metadata": {"name": name},
-            "status": {"addresses": [{"type": t, "address": a} for t, a in addresses.items()]}}
+from scheduler_extender.nodes import (
+    AddressBook,
+    WorkerResolver,
+    book_from_names,
+    book_from_nodes,
+    load_node_map,
+    node_addresses,
+)
+from tests.support.bodies import recorded
+from tests.support.objects import make_node
 
 
 def test_worker_host_is_a_node_name():
@@ -35,8 +39,8 @@ def test_ip_addresses_are_not_shortened():
 
 
 def test_node_objects_map_their_addresses():
-    book = book_from_nodes([node("n1", InternalIP="10.0.0.1", Hostname="ip-10-0-0-1", ExternalIP="3.3.3.3",
-                                 InternalDNS="ignored.internal")])
+    book = book_from_nodes([make_node("n1", internal_ip="10.0.0.1", hostname="ip-10-0-0-1", external_ip="3.3.3.3",
+                                      other_addresses=[("InternalDNS", "ignored.internal")])])
     resolve = WorkerResolver([book])
     assert [resolve(W(h)) for h in ("10.0.0.1", "ip-10-0-0-1", "3.3.3.3", "n1", "ignored.internal")] == \
         ["n1", "n1", "n1", "n1", None]
@@ -49,7 +53,7 @@ def test_container_host_is_tried_after_host():
 
 def test_books_are_asked_in_order():
     static = AddressBook([("10.0.0.1", "from-map")])
-    request = book_from_nodes([node("n1", InternalIP="10.0.0.1")])
+    request = book_from_nodes([make_node("n1", internal_ip="10.0.0.1")])
     assert WorkerResolver([static, request])(W("10.0.0.1")) == "from-map"
 
 
@@ -85,3 +89,15 @@ def test_a_node_map_that_does_not_parse_is_named_with_the_line(tmp_path, name, t
         load_node_map(tmp_path / name)
     assert str(raised.value).startswith(f"{tmp_path / name}, {says}"), str(raised.value)
     assert "\n" not in str(raised.value) and "<unicode string>" not in str(raised.value)
+
+
+def test_node_addresses_are_of_the_types_that_count_and_malformed_entries_are_skipped():
+    node = make_node("n1", internal_ip="10.0.0.1", hostname="h1", other_addresses=[("InternalDNS", "dns-1.internal")])
+    node["status"]["addresses"] += [{"type": "ExternalIP"}, {"type": "ExternalIP", "address": 7}, "3.3.3.3",
+                                    {"type": "Hostname", "address": ""}]
+    assert node_addresses(node) == ("10.0.0.1", "h1")
+    assert node_addresses({"metadata": {"name": "n"}, "status": "?"}) == ()
+    assert node_addresses({"metadata": {"name": "n"}, "status": {"addresses": {"type": "Hostname"}}}) == ()
+    # a request's Node objects and the watch's read them the same way
+    assert summarize_node(node).addresses == node_addresses(node)
+    assert book_from_nodes([node]).node_of("dns-1.internal") is None and book_from_nodes([node]).node_of("h1") == "n1"

@@ -3,15 +3,17 @@ sends them (entries.py)."""
 import gc
 import json
 import random
-import time
 
 import pytest
 
 from scheduler_extender.entries import decode, encode, worker_bytes
-from scheduler_extender.locations.base import PathLocations, worker_address as W
+from scheduler_extender.locations.base import PathLocations, WorkerSet
+from scheduler_extender.locations.base import worker_address as W
 from scheduler_extender.locations.uri_status import aggregate
 from scheduler_extender.nodes import AddressBook
 from scheduler_extender.placement import Placement
+from tests.support.objects import make_node
+from tests.support.waiting import eventually
 
 A1, A2, B1 = W("a", "10.1.0.1"), W("a", "10.1.0.2"), W("b")
 NODE = {A1: "node-a", A2: "node-a", B1: "node-b"}
@@ -26,15 +28,11 @@ def entry(by_workers, total=0, files=0):
     return decode(encode(PathLocations(by_workers=by_workers, total_bytes=total, files=files)))
 
 
-def node(name, ip):
-    return {"metadata": {"name": name}, "status": {"addresses": [{"type": "InternalIP", "address": ip}]}}
-
-
 def test_an_entry_survives_its_encoding():
     sent = PathLocations(by_workers={(A1, A2): 100, (A1, B1): 10, (B1,): 5}, total_bytes=200, files=3)
     got = decode(encode(sent))
     assert (got.cached_bytes, got.total_bytes, got.files) == (115, 200, 3)
-    assert dict(zip(got.workers, got.worker_bytes)) == {A1: 110, A2: 100, B1: 15}
+    assert dict(zip(got.workers, got.worker_bytes, strict=True)) == {A1: 110, A2: 100, B1: 15}
     assert sorted((sorted(got.workers[i] for i in members), size) for members, size in got.shared_sets()) == \
         [([A1, A2], 100), ([A1, B1], 10)]
     with pytest.raises(ValueError):
@@ -52,15 +50,16 @@ def test_workers_the_shared_books_cannot_place_are_placed_by_the_request_once_pe
     placement = Placement([book({B1: "node-b"})])
     path = placement.prepare(entry({(gone,): 7, (B1, gone): 3, (B1,): 1}))
     assert placement.node_bytes([path], ["node-b", "node-c"]) == {"node-b": 4}
-    assert placement.node_bytes([path], ["node-b"], [node("node-b", "10.9.9.9")]) == {"node-b": 11}
-    assert placement.node_bytes([path], ["node-b", "node-c"], [node("node-b", "10.0.0.2"), node("node-c", "10.9.9.9")]) \
+    assert placement.node_bytes([path], ["node-b"], [make_node("node-b", internal_ip="10.9.9.9")]) == {"node-b": 11}
+    assert placement.node_bytes([path], ["node-b", "node-c"], [make_node("node-b", internal_ip="10.0.0.2"),
+                                                               make_node("node-c", internal_ip="10.9.9.9")]) \
         == {"node-b": 4, "node-c": 10}
 
 
 def test_the_shared_books_win_over_the_request():
     placement = Placement([book({B1: "node-b"})])
     path = placement.prepare(entry({(B1,): 1}))
-    assert placement.node_bytes([path], ["b"], [node("b", "10.0.0.1")]) == {"node-b": 1}
+    assert placement.node_bytes([path], ["b"], [make_node("b", internal_ip="10.0.0.1")]) == {"node-b": 1}
 
 
 def test_tables_of_several_paths_add_up():
@@ -80,11 +79,11 @@ def test_bytes_per_node_are_what_each_block_gives_its_nodes():
     names = [f"w{i}" for i, worker in enumerate(workers) if where[worker] == "names"]
     node_of = {**shared, **{worker: worker[0] for worker in workers if where[worker] == "names"}}
     for _ in range(20):
-        by_workers = {}
+        by_workers: dict[WorkerSet, int] = {}
         for _ in range(rng.randint(1, 60)):
             chosen = tuple(sorted(rng.sample(workers, rng.randint(1, 4))))
             by_workers[chosen] = by_workers.get(chosen, 0) + rng.randint(1, 1000)
-        expected = {}
+        expected: dict[str, int] = {}
         for chosen, size in by_workers.items():
             for n in {node_of[w] for w in chosen if w in node_of}:
                 expected[n] = expected.get(n, 0) + size
@@ -112,7 +111,8 @@ def test_a_candidate_list_is_placed_once_and_new_entries_get_the_latest_one_befo
     assert fresh.table.request[1] == {"n2": 5, "n3": 1}  # placed for the latest candidates already
     assert placement.node_bytes([fresh], ["n2", "n3"]) is fresh.table.request[1]
     placement.node_bytes([fresh], ["n1"], scheduling=False)  # an operator's /locality
-    assert placement.prepare(entry({(W("n3"),): 1})).table.request[1] == {"n3": 1}
+    table = placement.prepare(entry({(W("n3"),): 1})).table
+    assert table is not None and table.request is not None and table.request[1] == {"n3": 1}
 
 
 def test_new_books_are_applied_beside_the_requests_which_read_the_previous_tables_meanwhile():
@@ -133,10 +133,8 @@ def test_the_background_rebuild_follows_the_books():
     try:
         books["watch"] = book({B1: "node-c"})
         placement.books_changed()
-        deadline = time.monotonic() + 5
-        while placement.node_bytes(paths, []) != {"node-c": 4}:
-            assert time.monotonic() < deadline
-            time.sleep(0.01)
+        eventually(lambda: placement.node_bytes(paths, []) == {"node-c": 4}, 5, interval=0.01,
+                   what="the table rebuilt from the new book")
     finally:
         placement.close()
 
@@ -166,5 +164,6 @@ def test_what_the_index_keeps_is_left_alone_by_the_garbage_collector():
     for _ in range(4):  # CPython untracks a tuple once its items are untracked: a nesting level per pass at worst
         gc.collect()
     table = path.table
+    assert table is not None and table.request is not None
     kept = [path.workers, *path.workers, path.worker_bytes, table.nodes, table.placed, table.request[1]]
     assert not table.complete and not any(map(gc.is_tracked, kept))

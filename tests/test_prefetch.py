@@ -1,9 +1,9 @@
 from scheduler_extender.prefetch import pending_paths
+from tests.support.objects import make_executor
 
 
 def pod(node_name=None, paths="/data/x"):
-    return {"metadata": {"name": "p", "annotations": {"alluxio-locality.io/paths": paths}},
-            "spec": {"nodeName": node_name} if node_name else {}}
+    return make_executor("p", paths=paths, node=node_name)
 
 
 def test_pending_pod_with_paths():

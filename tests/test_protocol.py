@@ -4,7 +4,7 @@ import orjson
 import pytest
 
 from scheduler_extender.protocol import ProtocolError, parse_args, render_filter, render_priorities
-from helpers import recorded
+from tests.support.bodies import recorded
 
 
 def encode(doc) -> bytes:
@@ -20,6 +20,7 @@ def test_parses_names_mode_from_a_real_scheduler():
 
 def test_parses_nodes_mode_from_a_real_scheduler():
     args = parse_args(encode(recorded("filter-nodecachecapable-false")))
+    assert args.nodes is not None
     assert args.node_names == [n["metadata"]["name"] for n in args.nodes]
     assert len(args.nodes) == 5
     assert args.nodes[0]["status"]["addresses"] == [{"type": "Hostname", "address": "node-5"}]
@@ -91,11 +92,11 @@ def test_filter_echoes_node_objects_byte_for_byte():
 
 def test_nodes_the_schema_is_too_strict_for_are_still_read():
     """A status that is not an object, an address that is not one: decoded whole, as before, not refused."""
-    body = {"Pod": {}, "NodeNames": None, "Nodes": {"items": [
-        {"metadata": {"name": "a"}, "status": "?"}, {"metadata": {"name": "b"}, "status": {"addresses": [7]}}]}}
+    items = [{"metadata": {"name": "a"}, "status": "?"}, {"metadata": {"name": "b"}, "status": {"addresses": [7]}}]
+    body = {"Pod": {}, "NodeNames": None, "Nodes": {"items": items}}
     args = parse_args(encode(body))
     assert args.node_names == ["a", "b"]
-    assert orjson.loads(render_filter(args, [0, 1], {}, {}))["Nodes"]["items"] == body["Nodes"]["items"]
+    assert orjson.loads(render_filter(args, [0, 1], {}, {}))["Nodes"]["items"] == items
 
 
 def test_priorities_are_in_candidate_order_with_go_field_names():

@@ -2,8 +2,8 @@
 import re
 from pathlib import Path
 
-from kube_versions import matrix, newest
 from scheduler_extender.config import SPECS
+from tests.support.kube_versions import matrix, newest
 
 README = (Path(__file__).parent.parent / "README.md").read_text()
 CI = (Path(__file__).parent.parent / ".ci" / "run").read_text()
@@ -17,7 +17,9 @@ def test_configuration_table_lists_every_setting_with_its_default():
 
 
 def test_ci_runs_the_readme_test_command():
-    command = re.search(r"# 2\. Run the tests.*\n(.+)\n", README)[1]
+    found = re.search(r"# 2\. Run the tests.*\n(.+)\n", README)
+    assert found is not None, "README has no command 2"
+    command = found[1]
     assert command in CI.splitlines()
 
 

@@ -11,6 +11,7 @@ from scheduler_extender.background import Loop
 from scheduler_extender.metrics import SourceMetrics
 from scheduler_extender.sync.frames import Channel
 from scheduler_extender.sync.relay import Relay, snapshot
+from tests.support.waiting import eventually
 
 
 def test_messages_cross_whole_and_a_closed_end_is_eof():
@@ -71,9 +72,7 @@ def test_a_loop_outlives_a_failing_round_and_folds_wake_ups_into_one_round():
     loop.start()
     try:
         loop.wake()
-        deadline = time.monotonic() + 5
-        while len(rounds) < 1 and time.monotonic() < deadline:
-            time.sleep(0.01)
+        eventually(lambda: rounds, 5, interval=0.01, what="a first round")
         for _ in range(50):  # a burst, while the loop pauses after its first round
             loop.wake()
         time.sleep(0.6)

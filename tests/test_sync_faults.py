@@ -7,38 +7,21 @@ from __future__ import annotations
 import os
 import signal
 import time
+from collections.abc import Callable
 from pathlib import Path
-from fake_alluxio import FakeAlluxio
-from helpers import names_body
-from served import Served
-import test_faults
-from test_faults import DATA, HEALTHY, NEUTRAL, NODES, WARM, Figure, Probe, metric, serve
 
-alluxio, figures = test_faults.alluxio, test_faults.figures  # its fixtures, found here by name
+from tests.support.bodies import names_body
+from tests.support.fake_alluxio import FakeAlluxio
+from tests.support.fault_probe import DATA, HEALTHY, NEUTRAL, NODES, WARM, Figure, Probe, serve
+from tests.support.served import Served, children
+from tests.support.waiting import eventually
 
 UP = "scheduler_extender_sync_process_up"
 RESTARTS = "scheduler_extender_sync_process_restarts_total"
 
 
-def children(pid: int) -> list[int]:
-    """The child processes of `pid`, whichever of its threads started them."""
-    found = []
-    for task in Path(f"/proc/{pid}/task").iterdir():
-        try:
-            found += [int(child) for child in (task / "children").read_text().split()]
-        except OSError:  # the thread ended meanwhile
-            pass
-    return found
-
-
 def sync_pid(served: Served, timeout: float = 10.0) -> int:
-    deadline = time.monotonic() + timeout
-    while time.monotonic() < deadline:
-        found = children(served.worker_pid())
-        if found:
-            return found[0]
-        time.sleep(0.05)
-    raise AssertionError(f"no sync process in {timeout}s")
+    return eventually(lambda: children(served.worker_pid()), timeout, what="a sync process")[0]
 
 
 def gone(pid: int) -> bool:
@@ -49,19 +32,21 @@ def gone(pid: int) -> bool:
         return True
 
 
-def wait_for(check, timeout: float, what: str) -> float:
+def metric(served: Served, name: str) -> float:
+    return served.metrics().value(name)
+
+
+def seconds_until(check: Callable[[], object], timeout: float, what: str) -> float:
     """Seconds until `check()` holds."""
     started = time.monotonic()
-    while not check():
-        assert time.monotonic() - started < timeout, f"no {what} in {timeout}s"
-        time.sleep(0.02)
+    eventually(check, timeout, what=what)
     return time.monotonic() - started
 
 
-def test_killed_sync_process_is_restarted_while_scores_are_served_stale(alluxio: FakeAlluxio,
-                                                                       figures: list[Figure]) -> None:
+def test_killed_sync_process_is_restarted_while_scores_are_served_stale(seeded_alluxio: FakeAlluxio,
+                                                                       fault_figures: list[Figure]) -> None:
     figure = Figure("sync process killed")
-    with serve(alluxio) as served:
+    with serve(seeded_alluxio) as served:
         warm = Probe(served, figure, names_body(NODES, WARM))
         warm.until(HEALTHY, since=time.monotonic())
         old = sync_pid(served)
@@ -77,20 +62,21 @@ def test_killed_sync_process_is_restarted_while_scores_are_served_stale(alluxio:
                 seen.append(body["status"])
             return bool(seen)
 
-        wait_for(down, 10, "503 from /readyz")
+        eventually(down, 10, what="503 from /readyz")
         assert "sync process" in seen[0] and "killed by signal SIGKILL" in seen[0], seen[0]
-        wait_for(lambda: warm.ask() == HEALTHY and served.get("/readyz")[0] == 200, 20, "ready again")
+        eventually(lambda: warm.ask() == HEALTHY and served.get("/readyz")[0] == 200, 20, what="ready again")
         figure.recovery_s = time.monotonic() - killed
         figure.notes.append("recovery: killed → ready again")
         assert metric(served, UP) == 1 and metric(served, RESTARTS) == 1
         assert sync_pid(served) != old and gone(old)
         Probe(served, figure, names_body(NODES, DATA)).until(HEALTHY, since=time.monotonic())  # new paths fetch
-    figures.append(figure)
+    fault_figures.append(figure)
 
 
-def test_hung_sync_process_never_delays_a_call_and_is_replaced(alluxio: FakeAlluxio, figures: list[Figure]) -> None:
+def test_hung_sync_process_never_delays_a_call_and_is_replaced(seeded_alluxio: FakeAlluxio,
+                                                               fault_figures: list[Figure]) -> None:
     figure = Figure("sync process hung (SIGSTOP)")
-    with serve(alluxio) as served:
+    with serve(seeded_alluxio) as served:
         warm = Probe(served, figure, names_body(NODES, WARM))
         cold = Probe(served, figure, names_body(NODES, DATA))
         warm.until(HEALTHY, since=time.monotonic())
@@ -106,22 +92,22 @@ def test_hung_sync_process_never_delays_a_call_and_is_replaced(alluxio: FakeAllu
                 os.kill(hung, signal.SIGKILL)
         figure.notes.append("recovery: stopped → killed as hung, replaced, the cold path fetched")
         assert metric(served, RESTARTS) == 1 and gone(hung)
-    figures.append(figure)
+    fault_figures.append(figure)
 
 
-def test_the_sync_process_goes_with_its_worker(alluxio: FakeAlluxio, figures: list[Figure]) -> None:
+def test_the_sync_process_goes_with_its_worker(seeded_alluxio: FakeAlluxio, fault_figures: list[Figure]) -> None:
     figure = Figure("gunicorn worker killed (SIGKILL)")
-    with serve(alluxio) as served:
+    with serve(seeded_alluxio) as served:
         probe = Probe(served, figure, names_body(NODES, WARM))
         probe.until(HEALTHY, since=time.monotonic())
         worker, child = served.worker_pid(), sync_pid(served)
         os.kill(worker, signal.SIGKILL)
         killed = time.monotonic()
-        figure.notes.append(f"old sync process gone {wait_for(lambda: gone(child), 10, 'exit'):.2f}s after")
-        wait_for(lambda: served.worker_pid() != worker, 20, "new worker")
+        figure.notes.append(f"old sync process gone {seconds_until(lambda: gone(child), 10, 'exit'):.2f}s after")
+        eventually(lambda: served.worker_pid() != worker, 20, what="new worker")
         assert sync_pid(served) != child
-        wait_for(lambda: served.get("/readyz")[0] == 200, 20, "the new worker ready")  # booted: it serves
+        eventually(lambda: served.get("/readyz")[0] == 200, 20, what="the new worker ready")  # booted: it serves
         probe.recover(HEALTHY, since=killed)  # a new worker, with a cold index, fetches again
         child = sync_pid(served)
-    wait_for(lambda: gone(child), 10, "exit of the sync process once the server stopped")
-    figures.append(figure)
+    eventually(lambda: gone(child), 10, what="exit of the sync process once the server stopped")
+    fault_figures.append(figure)

@@ -9,11 +9,12 @@ from pathlib import Path
 
 import pytest
 
-from certs import Pki, make_pki
-from helpers import names_body
-from served import Served
+from scheduler_extender.config import ConfigError
 from scheduler_extender.serve import create_app, open_inputs
-from scheduler_extender.config import ConfigError, load_settings
+from tests.support.bodies import names_body
+from tests.support.certs import Pki, make_pki
+from tests.support.served import Served
+from tests.support.settings import load_settings
 
 DEMO = Path(__file__).parent.parent / "examples" / "demo" / "locations.json"
 SOURCE = ("--locations-file", str(DEMO))
@@ -62,8 +63,7 @@ def test_client_ca_requires_a_certificate_for_the_verbs_but_not_for_probes(pki: 
         anonymous.tls = client(pki, pki.client_cert, pki.client_key)
         assert anonymous.post("/prioritize", body) == (200, [{"Host": "node-2", "Score": 10}])
         assert anonymous.post("/filter", body)[1]["NodeNames"] == ["node-2", "node-3"]
-        metrics = anonymous.get("/metrics")[1]
-        assert 'scheduler_extender_requests_total{outcome="refused",verb="prioritize"} 1.0' in metrics
+        assert anonymous.metrics().value("scheduler_extender_requests_total", outcome="refused", verb="prioritize") == 1
         anonymous.tls = client(pki, pki.rogue_cert, pki.rogue_key)
         with pytest.raises((urllib.error.URLError, ConnectionError, ssl.SSLError)):
             anonymous.post("/prioritize", body)
@@ -112,7 +112,8 @@ def test_tls_settings_must_come_together_and_load(pki: Pki, tmp_path: Path) -> N
         load_settings([*SOURCE, "--tls-client-ca-file", ca], {})
     with pytest.raises(ConfigError, match="--metrics-access: \"client-cert\" needs --tls-client-ca-file"):
         load_settings([*SOURCE, "--metrics-access", "client-cert"], {})
-    with pytest.raises(ConfigError, match="--locality-access: \"public\" is not one of open, loopback, client-cert, off"):
+    with pytest.raises(ConfigError,
+                       match="--locality-access: \"public\" is not one of open, loopback, client-cert, off"):
         load_settings([*SOURCE, "--locality-access", "public"], {})
     mismatched = load_settings([*SOURCE, "--tls-cert-file", cert, "--tls-private-key-file",
                                 str(pki.client_key)], {})

@@ -1,5 +1,6 @@
 """examples/tls, the HTTPS overlay of manifests/, rendered by kustomize and checked offline: valid on every
-tested Kubernetes minor, the scheduler configuration the base one but for TLS, and every file it names mounted from a Secret."""
+tested Kubernetes minor, the scheduler configuration the base one but for TLS, and every file it names mounted from
+a Secret."""
 from __future__ import annotations
 
 import posixpath
@@ -12,7 +13,7 @@ import pytest
 import yaml
 
 from scheduler_extender.config import SPECS
-from test_manifests import KUBERNETES_VERSIONS, _kustomize_command
+from tests.test_manifests import KUBERNETES_VERSIONS, _kustomize_command
 
 ROOT = Path(__file__).resolve().parent.parent
 OVERLAY = ROOT / "examples" / "tls"
@@ -26,7 +27,9 @@ pytestmark = pytest.mark.skipif(_kustomize_command(OVERLAY) is None,
 
 @pytest.fixture(scope="module")
 def rendered() -> dict[tuple[str, str], dict[str, Any]]:
-    out = subprocess.run(_kustomize_command(OVERLAY), check=True, capture_output=True, text=True, timeout=60).stdout
+    command = _kustomize_command(OVERLAY)
+    assert command is not None, "neither kustomize nor kubectl is installed"
+    out = subprocess.run(command, check=True, capture_output=True, text=True, timeout=60).stdout
     return {(doc["kind"], doc["metadata"]["name"]): doc for doc in yaml.safe_load_all(out) if doc}
 
 

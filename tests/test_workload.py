@@ -1,10 +1,14 @@
 import pytest
 
 from scheduler_extender.workload import PATHS_ANNOTATION, normalise, parse_paths, workload_of
+from tests.support.objects import make_executor
 
 
 def pod(annotations=None):
-    return {"metadata": {"name": "exec-1", "namespace": "spark", "annotations": annotations}}
+    """An executor whose `metadata.annotations` is `annotations` as given, null and malformed ones too."""
+    executor = make_executor("exec-1")
+    executor["metadata"]["annotations"] = annotations
+    return executor
 
 
 def test_pod_without_annotation_reads_nothing():

@@ -19,12 +19,14 @@ from __future__ import annotations
 import base64
 import logging
 import threading
+from collections.abc import Iterator, Sequence
 from dataclasses import dataclass, field
-from typing import Any, Iterator, Sequence
+from typing import Any
 
 import orjson
 import urllib3
 
+from ..urls import base_url
 from .alluxio3_http import JsonHttp
 from .alluxio3_membership import Member, MembershipError, etcd_members
 from .base import SourceError
@@ -54,7 +56,7 @@ class EtcdMembership:
         """`idle`: seconds a watch may stay silent before it is opened again, which also finds a dead connection."""
         if not endpoints:
             raise ValueError("no etcd endpoint")
-        self._endpoints = [endpoint.rstrip("/") for endpoint in endpoints]
+        self._endpoints = [base_url(endpoint) for endpoint in endpoints]
         self._http, self._idle = http, idle
         self._live = _KeySpace("live", f"/ServiceDiscovery/{cluster}".encode())
         self._all = _KeySpace("authorized", f"/DHT/{cluster}/AUTHORIZED/".encode())

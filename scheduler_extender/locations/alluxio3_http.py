@@ -9,6 +9,7 @@ import urllib3
 
 from ..metrics import SourceMetrics
 from .base import SourceError
+from .transport import transport_failure
 
 _BACKOFF = (0.05, 1.0)
 """Seconds before the first retry, doubled each time up to the second figure."""
@@ -44,10 +45,9 @@ class JsonHttp:
         try:
             response = self._pool.request(method, url, body=data, headers={"Content-Type": "application/json"})
         except urllib3.exceptions.HTTPError as err:
-            reason = "timeout" if isinstance(err, urllib3.exceptions.TimeoutError) and not isinstance(
-                err, urllib3.exceptions.NewConnectionError) else "connection"
+            reason, problem = transport_failure(err)
             self._metrics.alluxio_errors.labels(operation, reason).inc()
-            return None, f"{type(err).__name__}: {err}", None
+            return None, problem, None
         finally:
             self._metrics.alluxio_seconds.labels(operation).observe(time.perf_counter() - start)
         if response.status != 200:

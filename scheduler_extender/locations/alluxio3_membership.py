@@ -3,8 +3,8 @@
 `alluxio.worker.membership.manager.type` says where a client learns its workers; each kind has a reader here:
 - ETCD: one JSON value per worker (`WorkerServiceEntity`, written by Gson; alluxio/membership/
   WorkerServiceEntity.java, DefaultServiceEntity.java, alluxio/wire/WorkerIdentity.java GsonSerde,
-  WorkerNetAddress.java, WorkerInfo.java), e.g. `{"Identity":{"version":1,"identifier":"411f8c3d..."},"WorkerNetAddress":{"Host":
-  "10.0.0.7","ContainerHost":"","RpcPort":29999,...,"HttpServerPort":28080},"State":"AUTHORIZED",
+  WorkerNetAddress.java, WorkerInfo.java), e.g. `{"Identity":{"version":1,"identifier":"411f8c3d..."},
+  "WorkerNetAddress":{"Host":"10.0.0.7","ContainerHost":"","RpcPort":29999,...,"HttpServerPort":28080},"State":"AUTHORIZED",
   "GenerationNumber":-1,"ServiceEntityName":"worker-411f8c3d-..."}`. `etcd_members` reads them, the watcher in
   alluxio3_etcd keeps them.
 - STATIC: a file of worker host names (`StaticMembershipManager`): one a line, trimmed, `#` comments and blank
@@ -23,12 +23,14 @@ import math
 import re
 import threading
 import time
+from collections.abc import Iterable
 from dataclasses import dataclass
 from pathlib import Path
-from typing import Any, Iterable, Protocol
+from typing import Any, Protocol
 
 import orjson
 
+from ..urls import base_url
 from .alluxio3_http import JsonHttp
 from .alluxio3_ring import WorkerIdentity
 from .base import SourceError, WorkerAddress, worker_address
@@ -142,7 +144,8 @@ def static_members(path: str | Path, http_port: int = DEFAULT_HTTP_PORT) -> tupl
         host = line.strip()
         if host and not host.startswith("#"):
             hosts.setdefault(host)
-    return tuple(Member(WorkerIdentity.from_host_name(host), host, "", http_port) for host in java_hash_set_order(hosts))
+    return tuple(Member(WorkerIdentity.from_host_name(host), host, "", http_port)
+                 for host in java_hash_set_order(hosts))
 
 
 def java_hash_set_order(items: Iterable[str]) -> list[str]:
@@ -183,7 +186,7 @@ class MasterMembership:
     while the master fails, the last good list is used."""
 
     def __init__(self, master_url: str, http: JsonHttp, *, live_only: bool, refresh: float = 10.0) -> None:
-        self._url = f"{master_url.rstrip('/')}/api/v1/master/info"
+        self._url = f"{base_url(master_url)}/api/v1/master/info"
         self._http, self._live_only, self._refresh = http, live_only, refresh
         self._lock = threading.Lock()
         self._members: tuple[Member, ...] | None = None

@@ -18,7 +18,9 @@ import orjson
 import urllib3
 
 from ..metrics import SourceMetrics
+from ..urls import base_url
 from .base import PathLocations, SourceError
+from .transport import transport_failure
 from .uri_status import aggregate, array_elements
 
 _JSON = {"Content-Type": "application/json", "Accept": "application/json"}
@@ -93,7 +95,7 @@ class AlluxioRestSource:
             try:
                 response = self._http.request(method, url, body=body, headers=_JSON)
             except urllib3.exceptions.HTTPError as err:
-                response, (reason, problem) = None, _transport_failure(err)
+                response, (reason, problem) = None, transport_failure(err)
             finally:
                 self._metrics.alluxio_seconds.labels(operation).observe(time.perf_counter() - start)
             if response is not None:
@@ -123,20 +125,12 @@ class AlluxioRestSource:
 
 
 def _base_url(url: str, what: str) -> str:
-    """The URL without a trailing slash; a URL that is not http(s)://host is a configuration error, said now."""
-    parsed = urllib3.util.parse_url(url)
-    if parsed.scheme not in ("http", "https") or not parsed.host:
-        raise ValueError(f"Alluxio {what} URL {url!r} is not http(s)://host[:port]")
-    return url.rstrip("/")
-
-
-def _transport_failure(err: urllib3.exceptions.HTTPError) -> tuple[str, str]:
-    """(metric reason, what happened) for an error below HTTP. NewConnectionError subclasses the timeout error."""
-    if isinstance(err, urllib3.exceptions.NewConnectionError):
-        return "connection", f"cannot connect ({err})"
-    if isinstance(err, urllib3.exceptions.TimeoutError):
-        return "timeout", f"timed out ({err})"
-    return "connection", f"{type(err).__name__}: {err}"
+    """The URL without a trailing slash (urls.base_url); a URL that is not http(s)://host is a configuration error,
+    said now."""
+    try:
+        return base_url(url)
+    except ValueError as error:
+        raise ValueError(f"Alluxio {what} URL {url!r} {error}") from None
 
 
 def _alluxio_error(data: bytes) -> tuple[str | None, str | None]:

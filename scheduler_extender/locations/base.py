@@ -8,9 +8,9 @@ over. A new source is a class with `fetch`, `probe` and `start` below, construct
 """
 from __future__ import annotations
 
+from collections.abc import Iterable, Mapping
 from dataclasses import dataclass, field
-from typing import Iterable, Mapping, Protocol
-
+from typing import Protocol
 
 WorkerAddress = tuple[str, str]
 """An Alluxio worker as it names itself: (host, containerHost), i.e. `alluxio.worker.hostname` and

@@ -6,7 +6,8 @@ from __future__ import annotations
 
 import json
 import re
-from typing import Any, Iterable, Iterator
+from collections.abc import Iterable, Iterator
+from typing import Any
 
 from .base import PathLocations, SourceError, WorkerAddress, WorkerSet, worker_address
 
@@ -39,7 +40,7 @@ def aggregate(statuses: Iterable[Any]) -> PathLocations:
 
 
 _DECODER = json.JSONDecoder()
-_SPACE = re.compile(r"[ \t\n\r]*").match
+_NOT_SPACE = re.compile(r"[^ \t\n\r]")
 
 
 def array_elements(text: str) -> Iterator[Any]:
@@ -49,22 +50,28 @@ def array_elements(text: str) -> Iterator[Any]:
     17,000 worker sets kept). One element at a time, memory stays flat, the garbage collector has little
     to walk, and request threads get the GIL between elements. Raises ValueError (or RecursionError) for
     anything but one well-formed array."""
-    i = _SPACE(text, 0).end()
+    i = _skip_space(text, 0)
     if text[i:i + 1] != "[":
         raise ValueError(f"expected a JSON array at char {i}")
-    i = _SPACE(text, i + 1).end()
+    i = _skip_space(text, i + 1)
     if text[i:i + 1] != "]":
         while True:
             element, i = _DECODER.raw_decode(text, i)
             yield element
-            i = _SPACE(text, i).end()
+            i = _skip_space(text, i)
             if text[i:i + 1] == "]":
                 break
             if text[i:i + 1] != ",":
                 raise ValueError(f"expected ',' or ']' at char {i}")
-            i = _SPACE(text, i + 1).end()
-    if _SPACE(text, i + 1).end() != len(text):
+            i = _skip_space(text, i + 1)
+    if _skip_space(text, i + 1) != len(text):
         raise ValueError(f"extra data after the array at char {i + 1}")
+
+
+def _skip_space(text: str, i: int) -> int:
+    """The index of the first character at or after `i` that is not JSON whitespace; len(text) if none is."""
+    found = _NOT_SPACE.search(text, i)
+    return len(text) if found is None else found.start()
 
 
 def _workers(locations: Iterable[Any]) -> WorkerSet:
@@ -81,7 +88,7 @@ def _workers(locations: Iterable[Any]) -> WorkerSet:
     return tuple(sorted(found))
 
 
-def _list(value: Any, what: str) -> list:
+def _list(value: Any, what: str) -> list[Any]:
     if value is None:
         return []
     if not isinstance(value, list):
@@ -89,7 +96,7 @@ def _list(value: Any, what: str) -> list:
     return value
 
 
-def _obj(value: Any, what: str) -> dict:
+def _obj(value: Any, what: str) -> dict[str, Any]:
     if not isinstance(value, dict):
         raise SourceError(f"{what} is {type(value).__name__}, expected an object")
     return value

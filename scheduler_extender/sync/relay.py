@@ -7,7 +7,7 @@ samples are left out: they would be the start of one child, not of the series.
 from __future__ import annotations
 
 import threading
-from typing import Iterator
+from collections.abc import Iterator
 
 from prometheus_client import CollectorRegistry
 from prometheus_client.metrics_core import Metric

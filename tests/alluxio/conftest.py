@@ -4,15 +4,15 @@ cannot start, with Java's own reason printed in the summary; a failed fetch or s
 from __future__ import annotations
 
 import time
-from typing import Iterator
+from collections.abc import Iterator
 
 import pytest
 
-from dataset import WORKERS, Blocks, blocks_from_cli, blocks_from_workers, lay_out, stat_globs
-from figures import report
-from real_alluxio import Inventory, RealAlluxio, fetch, java_problem
 from scheduler_extender.locations.alluxio_rest import AlluxioRestSource
 from scheduler_extender.metrics import SourceMetrics
+from tests.alluxio.dataset import WORKERS, Blocks, blocks_from_cli, blocks_from_workers, lay_out, stat_globs
+from tests.alluxio.real_alluxio import Inventory, RealAlluxio, fetch, java_problem
+from tests.support.figures import report
 
 
 def note(line: str) -> None:

@@ -6,12 +6,13 @@ the containerHost 127.0.0.2, as a worker pod of the Helm chart has the pod IP.
 """
 from __future__ import annotations
 
+import itertools
 import re
+from collections.abc import Iterable, Mapping
 from dataclasses import dataclass
-from typing import Iterable, Mapping
 
-from real_alluxio import MIB, Inventory, RealAlluxio
 from scheduler_extender.locations.base import PathLocations, WorkerAddress, worker_address
+from tests.alluxio.real_alluxio import MIB, Inventory, RealAlluxio
 
 KIB = 1 << 10
 A, B = "127.0.0.1", "localhost"
@@ -184,7 +185,7 @@ def layout_problems(blocks: Mapping[str, tuple[int, Blocks]]) -> Iterable[str]:
             yield f"{path}: tiers {tiers}, wanted {spec.tier}"
         if spec.placement is ROUND_ROBIN:
             hosts = [h for h, _ in placed]
-            if any(len(h) != 1 for h in hosts) or any(a == b for a, b in zip(hosts, hosts[1:])):
+            if any(len(h) != 1 for h in hosts) or any(a == b for a, b in itertools.pairwise(hosts)):
                 yield f"{path}: blocks on {hosts}, wanted each on one worker, in turn"
         elif [h for h, _ in placed] != list(spec.placement):
             yield f"{path}: blocks on {[sorted(h) for h, _ in placed]}, wanted {[sorted(h) for h in spec.placement]}"

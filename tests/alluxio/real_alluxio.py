@@ -21,10 +21,13 @@ import time
 import urllib.error
 import urllib.request
 import uuid
+from collections.abc import Callable, Iterable, Mapping
 from dataclasses import dataclass, field
 from pathlib import Path
-from typing import Any, Callable, Iterable, Mapping
+from typing import Any
 from urllib.parse import quote
+
+from tests.support.waiting import eventually
 
 CACHE_ENV = "SCHEDULER_EXTENDER_ALLUXIO_CACHE"
 """Env var naming the cache dir that fetch-alluxio.sh printed (the fixture runs the script when it is unset)."""
@@ -55,12 +58,16 @@ class AlluxioError(RuntimeError):
     """A process of the cluster failed to start, or a command failed; the message carries its output."""
 
 
+class _NotReady(AlluxioError):
+    """A wait for the cluster ran out."""
+
+
 def fetch(env: Mapping[str, str] = os.environ) -> Path:
     """The cache dir: $SCHEDULER_EXTENDER_ALLUXIO_CACHE when it holds a fetch, else what fetch-alluxio.sh prints."""
     given = env.get(CACHE_ENV)
     if given and (Path(given) / "complete").exists():
         return Path(given)
-    run = subprocess.run(["bash", str(FETCH_SCRIPT)], stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True)
+    run = subprocess.run(["bash", str(FETCH_SCRIPT)], capture_output=True, text=True)
     if run.returncode != 0:
         raise AlluxioError(f"{FETCH_SCRIPT} exited {run.returncode}:\n{run.stderr[-4000:]}")
     return Path(run.stdout.strip().splitlines()[-1])
@@ -250,7 +257,7 @@ class RealAlluxio:
         if self.mem_on_shm:
             shutil.rmtree(self.mem_root, ignore_errors=True)
 
-    def __enter__(self) -> "RealAlluxio":
+    def __enter__(self) -> RealAlluxio:
         self.start()
         return self
 
@@ -374,21 +381,19 @@ class RealAlluxio:
 
     def _wait(self, what: str, processes: list[Process], ready: Callable[[], bool],
               timeout: float = START_TIMEOUT) -> None:
-        deadline = time.monotonic() + timeout
-        while True:
+        def answering() -> bool:
             for process in processes:
                 if not process.alive():
                     raise AlluxioError(f"{process.name} exited {process.popen.returncode} while waiting for "
                                        f"{what}:\n{process.tail()}")
-            try:
-                if ready():
-                    return
-            except (OSError, ValueError, KeyError, TypeError):
-                pass
-            if time.monotonic() > deadline:
-                tails = "\n".join(f"--- {p.name} ({p.log})\n{p.tail()}" for p in processes)
-                raise AlluxioError(f"{what} not ready after {timeout} s:\n{tails}")
-            time.sleep(0.1)
+            return ready()
+
+        try:
+            eventually(answering, timeout, what=f"{what} ready", interval=0.1, failure=_NotReady,
+                       ignoring=(OSError, ValueError, KeyError, TypeError))
+        except _NotReady as error:
+            tails = "\n".join(f"--- {p.name} ({p.log})\n{p.tail()}" for p in processes)
+            raise AlluxioError(f"{error}:\n{tails}") from None
 
     # -- the CLIs ---------------------------------------------------------------------------------------------
 
@@ -483,21 +488,26 @@ class RealAlluxio:
         """Waits until the workers' inventories satisfy `expect`, agree with the master's count of blocks per
         worker, and have stayed unchanged for `quiet` seconds (asynchronous caching and block reports done)."""
         began = time.monotonic()
-        deadline = began + timeout
-        last, since = None, began
-        while True:
+        last: dict[str, Inventory] | None = None
+        since, state = began, ""
+
+        def settled() -> dict[str, Inventory] | None:
+            nonlocal last, since, state
             now = self.inventories()
             counts = {w["address"]["host"]: w["blockCount"] for w in self.master_info()["workers"]}
             mine = {host: sum(len(blocks) for blocks in files.values()) for host, files in now.items()}
+            state = f"workers hold {now}, the master counts {counts}"
             if now != last:
                 last, since = now, time.monotonic()
-            elif expect(now) and counts == mine and time.monotonic() - since >= quiet:
-                self.timings.commands.append(("settle", time.monotonic() - began))
-                return now
-            if time.monotonic() > deadline:
-                raise AlluxioError(f"Alluxio did not settle in {timeout} s: workers hold {now}, the master counts "
-                                   f"{counts}")
-            time.sleep(0.1)
+                return None
+            return now if expect(now) and counts == mine and time.monotonic() - since >= quiet else None
+
+        try:
+            inventories = eventually(settled, timeout, interval=0.1, failure=_NotReady)
+        except _NotReady:
+            raise AlluxioError(f"Alluxio did not settle in {timeout} s: {state}") from None
+        self.timings.commands.append(("settle", time.monotonic() - began))
+        return inventories
 
 
 def _listening(port: int) -> bool:

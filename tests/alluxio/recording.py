@@ -1,6 +1,6 @@
 """Records the answers of a real Alluxio 2.9 to the calls our client makes, for the fast suite (tests/data/alluxio).
 
-    .venv/bin/python tests/alluxio/recording.py      # starts a cluster, lays out dataset.FILES, writes the files
+    .venv/bin/python -m tests.alluxio.recording      # starts a cluster, lays out dataset.FILES, writes the files
 
 The real-Alluxio suite compares what the live cluster answers with these recordings (test_recordings_are_current),
 so they are re-recorded when Alluxio's answers change shape.
@@ -12,13 +12,11 @@ import sys
 import tempfile
 from pathlib import Path
 
-sys.path[:0] = [str(Path(__file__).resolve().parents[1]), str(Path(__file__).resolve().parents[2])]
+from tests.alluxio.dataset import MISSING, WORKERS, lay_out
+from tests.alluxio.real_alluxio import RealAlluxio, fetch, http, paths_url
+from tests.support.recorded_alluxio import OPAQUE, RECORDED
 
-from dataset import MISSING, WORKERS, lay_out  # noqa: E402
-from real_alluxio import RealAlluxio, fetch, http, paths_url  # noqa: E402
-from recorded_alluxio import OPAQUE, RECORDED  # noqa: E402
-
-CALLS = {
+CALLS: dict[str, tuple[str, str | None, str | None, dict[str, object] | None]] = {
     "list-status-root.json": ("proxy", "/", "list-status", {"recursive": True}),
     "list-status-missing.json": ("proxy", MISSING, "list-status", {"recursive": True}),
     "get-status-root.json": ("proxy", "/", "get-status", {}),
@@ -30,8 +28,8 @@ CALLS = {
 def answers(cluster: RealAlluxio) -> dict[str, tuple[int, bytes]]:
     """{file name: (HTTP status, body)} of each call, the master info with its OPAQUE maps emptied."""
     found = {}
-    for name, (server, path, action, body) in CALLS.items():
-        if server == "master":
+    for name, (_, path, action, body) in CALLS.items():
+        if path is None or action is None:  # the master's info
             status, raw = http("GET", f"{cluster.master_url}/api/v1/master/info")
             info = json.loads(raw)
             info.update({key: {} for key in OPAQUE})
@@ -42,9 +40,9 @@ def answers(cluster: RealAlluxio) -> dict[str, tuple[int, bytes]]:
 
 
 def describe(name: str, status: int) -> dict[str, object]:
-    server, path, action, body = CALLS[name]
-    request = (f"POST {{proxy}}{paths_url('', path, action)} {json.dumps(body)}" if server == "proxy"
-               else "GET {master}/api/v1/master/info")
+    _, path, action, body = CALLS[name]
+    request = ("GET {master}/api/v1/master/info" if path is None or action is None
+               else f"POST {{proxy}}{paths_url('', path, action)} {json.dumps(body)}")
     return {"request": request, "status": status}
 
 
@@ -52,11 +50,12 @@ def main() -> None:
     with tempfile.TemporaryDirectory(prefix="alluxio-record-") as work:
         with RealAlluxio(fetch(), Path(work), workers=WORKERS) as cluster:
             lay_out(cluster)
-            index = {"alluxio": cluster.version.splitlines()[0], "calls": {}}
+            calls = {}
             for name, (status, body) in answers(cluster).items():
                 (RECORDED / name).write_bytes(body)
-                index["calls"][name] = describe(name, status)
+                calls[name] = describe(name, status)
                 print(f"{name}: HTTP {status}, {len(body)} bytes", file=sys.stderr)
+            index = {"alluxio": cluster.version.splitlines()[0], "calls": calls}
     (RECORDED / "recordings.json").write_text(json.dumps(index, indent=2, ensure_ascii=False) + "\n")
 
 

@@ -8,11 +8,6 @@ from urllib.parse import urlencode
 
 import pytest
 
-from dataset import (ADDRESSES, FILES, MISSING, MONTH, PATHS, A, B, Blocks, addresses_from_cli, beneath,
-                     expected_locations, expected_node_bytes, layout_problems)
-from real_alluxio import Inventory, RealAlluxio, free_port, http, paths_url
-from recorded_alluxio import recorded, recorded_json, shape
-from recording import answers
 from scheduler_extender.entries import decode, encode, worker_bytes
 from scheduler_extender.index import LocationIndex
 from scheduler_extender.locations.alluxio_rest import AlluxioRestSource
@@ -20,7 +15,25 @@ from scheduler_extender.locations.base import PathLocations, SourceError
 from scheduler_extender.metrics import Metrics, SourceMetrics
 from scheduler_extender.nodes import AddressBook
 from scheduler_extender.placement import Placement
-from served import Served
+from tests.alluxio.dataset import (
+    ADDRESSES,
+    FILES,
+    MISSING,
+    MONTH,
+    PATHS,
+    A,
+    B,
+    Blocks,
+    addresses_from_cli,
+    beneath,
+    expected_locations,
+    expected_node_bytes,
+    layout_problems,
+)
+from tests.alluxio.real_alluxio import Inventory, RealAlluxio, free_port, http, paths_url
+from tests.alluxio.recording import answers
+from tests.support.recorded_alluxio import recorded, recorded_json, shape
+from tests.support.served import Served
 
 pytestmark = pytest.mark.alluxio
 
@@ -69,7 +82,7 @@ def test_the_index_gives_alluxios_bytes_per_node(source: AlluxioRestSource, work
     finally:
         index.close()
     one_node = {A: "node-x", B: "node-x"}
-    for path, entry in zip(PATHS, entries):
+    for path, entry in zip(PATHS, entries, strict=True):
         assert entry is not None, path
         for book, node_of in ((AddressBook(NODE_MAP.items()), NODE_OF), (AddressBook(one_node.items()), one_node)):
             placed = Placement([book]).node_bytes([decode(encode(entry))], [])

@@ -8,8 +8,8 @@ import uuid
 from pathlib import Path
 from typing import Any
 
-from fake_alluxio3 import membership_entry
 from scheduler_extender.locations.alluxio3_ring import WorkerIdentity
+from tests.support.fake_alluxio3 import membership_entry
 
 UFS_ROOTS = ("s3://bucket/warehouse", "/mnt/ufs")
 """alluxio.dora.client.ufs.root: an object store under a prefix, and a local path (no scheme, no authority)."""
@@ -87,7 +87,7 @@ def _uuids(count: int, rng: random.Random) -> list[uuid.UUID]:
 
 def _etcd(identities: list[uuid.UUID], hosts: list[str]) -> list[dict[str, Any]]:
     """Entries as etcd returns them: in key order, i.e. by ServiceEntityName."""
-    entries = [membership_entry(identity, host) for identity, host in zip(identities, hosts)]
+    entries = [membership_entry(identity, host) for identity, host in zip(identities, hosts, strict=True)]
     return sorted(entries, key=lambda entry: entry["ServiceEntityName"])
 
 
@@ -125,9 +125,10 @@ def worker_sets(tmp: Path, seed: int = 18) -> list[dict[str, Any]]:
         {"name": "single", "etcd": _etcd(base[:1], hosts[:1])},
         {"name": "one-vnode", "etcd": _etcd(base, hosts), "virtualNodes": 1},
         {"name": "many-vnodes", "etcd": _etcd(base, hosts), "virtualNodes": 64},
-        {"name": "colliding", "etcd": [membership_entry(u, h) for u, h in zip(colliding, COLLIDING_HOSTS)]},
+        {"name": "colliding",
+         "etcd": [membership_entry(u, h) for u, h in zip(colliding, COLLIDING_HOSTS, strict=True)]},
         {"name": "colliding-reversed",
-         "etcd": [membership_entry(u, h) for u, h in reversed(list(zip(colliding, COLLIDING_HOSTS)))]},
+         "etcd": [membership_entry(u, h) for u, h in reversed(list(zip(colliding, COLLIDING_HOSTS, strict=True)))]},
         {"name": "master-ids", "etcd": [
             {"Identity": {"version": 0, "identifier": f"{i:016x}"}, "WorkerNetAddress": {"Host": f"10.0.2.{i}"}}
             for i in range(1, 9)]},

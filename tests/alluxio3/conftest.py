@@ -6,12 +6,13 @@ from __future__ import annotations
 import json
 import subprocess
 import time
+from collections.abc import Callable
 from pathlib import Path
-from typing import Any, Callable
+from typing import Any
 
 import pytest
 
-from figures import report
+from tests.support.figures import report
 
 HERE = Path(__file__).resolve().parent
 

@@ -19,6 +19,8 @@ stamp="$cache/complete"
 want="alluxio=$alluxio_version pom=$(sha256sum "$here/pom.xml" | cut -c1-16)"
 
 log() { echo "fetch-alluxio3: $*" >&2; }
+# shellcheck source=../cache.sh
+source "$here/../cache.sh"
 
 # The 313 jars are Java 8 class files: any JDK from 8 on runs them and compiles the oracle (here, Java 17).
 java=$(command -v java || true)
@@ -35,7 +37,6 @@ fi
 mkdir -p "$cache"
 rm -f "$stamp"
 start=$(date +%s)
-command -v mvn >/dev/null || { log "mvn is not installed (apt-get install maven)"; exit 1; }
 cat > "$cache/settings.xml" <<'XML'
 <settings>
   <mirrors>
@@ -44,10 +45,7 @@ cat > "$cache/settings.xml" <<'XML'
 </settings>
 XML
 log "resolving Alluxio $alluxio_version client jars with Maven (about 85 MB the first time)"
-mvn -B -q -s "$cache/settings.xml" -f "$here/pom.xml" -Dmaven.repo.local="$cache/m2" \
-    dependency:build-classpath -Dmdep.outputFile="$cache/classpath.txt.new" -Dmdep.includeScope=runtime >&2
-mv "$cache/classpath.txt.new" "$cache/classpath.txt"
-rm -rf "$here/target"  # pom packaging builds nothing, but Maven may leave a target/ beside the pom
+resolve_classpath "$here" "$cache" -s "$cache/settings.xml"
 
 echo "$java" > "$cache/java"
 printf 'Alluxio %s client (org.alluxio:*:%s from Maven Central, %s jars)\nJava %s (%s)\n' \

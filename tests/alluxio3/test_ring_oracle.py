@@ -5,15 +5,16 @@ identities, master-assigned ids, static membership, malformed entries), must be 
 must be Guava's."""
 from __future__ import annotations
 
-from typing import Any, Callable
+from collections.abc import Callable
+from typing import Any
 
 import pytest
 
-from cases import COLLIDING_HOSTS, UFS_ROOTS, hash_inputs, paths, worker_sets
-from figures import report
 from scheduler_extender.locations.alluxio3_membership import Member, MembershipError, etcd_members, static_members
 from scheduler_extender.locations.alluxio3_ring import Ring, WorkerIdentity, murmur3_32, signed32
 from scheduler_extender.locations.alluxio3_uri import ufs_key
+from tests.alluxio3.cases import COLLIDING_HOSTS, UFS_ROOTS, hash_inputs, paths, worker_sets
+from tests.support.figures import report
 
 PATHS = paths()
 Oracle = Callable[[dict[str, Any]], dict[str, Any]]
@@ -53,13 +54,14 @@ def test_murmur3_is_guavas(answers: dict[str, dict[str, Any]]) -> None:
     theirs = answers[UFS_ROOTS[0]]["hashes"]
     ours = [signed32(murmur3_32(data)) for data in hash_inputs()]
     assert len(theirs) == len(ours) == 2200
-    assert [i for i, (a, b) in enumerate(zip(ours, theirs)) if a != b] == []
+    assert [i for i, (a, b) in enumerate(zip(ours, theirs, strict=True)) if a != b] == []
 
 
 @pytest.mark.parametrize("root", UFS_ROOTS)
 def test_keys_are_alluxios(answers: dict[str, dict[str, Any]], root: str) -> None:
     theirs = answers[root]["keys"]
-    mismatches = [(path, our_key(path, root), key) for path, key in zip(PATHS, theirs) if our_key(path, root) != key]
+    mismatches = [(path, our_key(path, root), key) for path, key in zip(PATHS, theirs, strict=True)
+                  if our_key(path, root) != key]
     note(f"UFS root {root}: {len(PATHS)} paths, {len(mismatches)} keys differ from Alluxio's "
          f"({sum(key is None for key in theirs)} paths Alluxio refuses)")
     assert mismatches[:5] == []
@@ -77,7 +79,8 @@ def test_owners_are_alluxios(answers: dict[str, dict[str, Any]], sets: list[dict
             continue
         ring = Ring(our_members(workers), workers.get("virtualNodes", 5))
         ours = [None if key is None else ring.owner(key).host for key in keys]
-        mismatches += [(name, path, a, b) for path, a, b in zip(PATHS, ours, answer["owners"][name]) if a != b]
+        mismatches += [(name, path, a, b) for path, a, b in zip(PATHS, ours, answer["owners"][name], strict=True)
+                       if a != b]
         compared += 1
     note(f"UFS root {root}: {len(mismatches)} owners differ from Alluxio's over {len(PATHS)} paths x {compared} "
          f"worker sets")
@@ -100,15 +103,15 @@ def test_the_later_of_two_colliding_workers_takes_the_shared_slots(answers: dict
     first, second = (set(WorkerIdentity.from_host_name(host).entry_hashes(5)) for host in COLLIDING_HOSTS)
     assert len(first & second) == 2
     owners = answers[UFS_ROOTS[0]]["owners"]
-    forward = sum(a != b for a, b in zip(owners["colliding"], owners["colliding-reversed"]))
+    forward = sum(a != b for a, b in zip(owners["colliding"], owners["colliding-reversed"], strict=True))
     assert forward > 100  # the shared slots' paths changed hands with the order
 
 
 def test_the_sets_differ_where_they_should(answers: dict[str, dict[str, Any]]) -> None:
     """The worker sets are not all one ring: a check that the comparisons above compare something."""
     owners = answers[UFS_ROOTS[0]]["owners"]
-    moved = sum(a != b for a, b in zip(owners["base"], owners["added"]))
-    readdressed = {(a, b) for a, b in zip(owners["base"], owners["readdressed"]) if a}
+    moved = sum(a != b for a, b in zip(owners["base"], owners["added"], strict=True))
+    readdressed = {(a, b) for a, b in zip(owners["base"], owners["readdressed"], strict=True) if a}
     assert 0 < moved < len(PATHS) / 2  # consistent hashing: adding 3 to 12 moves a minority of paths
     assert len(readdressed) == 12  # the same identities own the same paths under their new host names
     assert len(set(owners["removed"]) - {None}) == 8

@@ -6,17 +6,21 @@ from __future__ import annotations
 
 import base64
 import json
-import time
 from pathlib import Path
 from typing import Any
 
 import urllib3
 
-from fake_alluxio3 import FakeWorker3
-from loopback_control_plane import Process
-from served import free_port
+from tests.support.control_plane import Process
+from tests.support.fake_alluxio3 import FakeWorker3
+from tests.support.served import free_port
+from tests.support.waiting import eventually
 
 CLUSTER = "DefaultAlluxioCluster"
+
+
+class EtcdError(RuntimeError):
+    """etcd answered a call with an HTTP error."""
 
 
 class LoopbackEtcd:
@@ -36,16 +40,19 @@ class LoopbackEtcd:
             "--listen-client-urls", self.url, "--advertise-client-urls", self.url, "--listen-peer-urls", peer,
             "--initial-advertise-peer-urls", peer, "--initial-cluster", f"alluxio3={peer}", "--log-level", "warn",
             "--unsafe-no-fsync"], self._dir)
-        deadline = time.monotonic() + 30
-        while time.monotonic() < deadline:
-            if not self._process.alive():
-                raise RuntimeError(f"etcd exited:\n{self._process.tail()}")
-            try:
-                self.call("kv/range", {"key": _b64("/")})
-                return
-            except (urllib3.exceptions.HTTPError, RuntimeError):
-                time.sleep(0.1)
-        raise RuntimeError(f"etcd did not answer in 30 s:\n{self._process.tail()}")
+        process = self._process
+
+        def answering() -> bool:
+            if not process.alive():
+                raise RuntimeError(f"etcd exited {process.popen.returncode}")
+            self.call("kv/range", {"key": _b64("/")})
+            return True
+
+        try:
+            eventually(answering, 30, interval=0.1, ignoring=(urllib3.exceptions.HTTPError, EtcdError),
+                       failure=RuntimeError, what="etcd answering")
+        except RuntimeError as error:
+            raise RuntimeError(f"{error}\n{process.tail()}") from None
 
     def stop(self) -> None:
         if self._process is not None:
@@ -55,7 +62,7 @@ class LoopbackEtcd:
     def call(self, method: str, body: dict[str, Any]) -> Any:
         answer = self._http.request("POST", f"{self.url}/v3/{method}", body=json.dumps(body).encode())
         if answer.status != 200:
-            raise RuntimeError(f"etcd {method}: HTTP {answer.status}: {answer.data[:300]!r}")
+            raise EtcdError(f"etcd {method}: HTTP {answer.status}: {answer.data[:300]!r}")
         return json.loads(answer.data)
 
     def put(self, key: str, value: bytes, lease: str | None = None) -> int:

@@ -23,6 +23,8 @@ declare -rA ETCD_GIT_SHA=([v3.6.5]=a0614505a [v3.6.8]=4e814e204 [v3.7.0]=4d71f7c
 
 log() { printf 'build-control-plane: %s\n' "$*" >&2; }
 die() { log "ERROR: $*"; exit 1; }
+# shellcheck source=../cache.sh
+source "$(dirname "${BASH_SOURCE[0]}")/../cache.sh"
 
 here="$(cd "$(dirname "${BASH_SOURCE[0]}")" && pwd -P)"
 src="${here}/controlplane"
@@ -53,7 +55,7 @@ export GOTOOLCHAIN="${GOTOOLCHAIN:-local}" # unset: never switch to (or download
 export GOWORK=off                          # ignore any go.work above the module
 export GOFLAGS=                            # flags below are explicit; ignore e.g. a global -mod=mod
 export CGO_ENABLED=0                       # static binaries, as upstream builds these three
-[[ -f "${src}/${modfile}" ]] || die "missing ${src}/${modfile}: run python3 tests/e2e/pin_control_plane.py ${MINOR}"
+[[ -f "${src}/${modfile}" ]] || die "missing ${src}/${modfile}: run python3 -m tests.e2e.pin_control_plane ${MINOR}"
 need_go="$(awk '$1 == "go" { print $2; exit }' "${src}/${modfile}")"
 go_version="$(cd "${src}" && go env GOVERSION 2>/dev/null)" || go_version=
 too_old="${go_version:-no Go} is older than the go ${need_go} of ${modfile}: install a newer Go, or set GOTOOLCHAIN=go1.27.3 to have Go fetch one"
@@ -81,26 +83,10 @@ up_to_date() {
 	local b
 	for b in "${BINARIES[@]}"; do [[ -x "${bin}/${b}" && -f "${bin}/${b}" ]] || return 1; done
 }
-if up_to_date; then
-	log "up to date: ${bin}"
-	printf '%s\n' "${bin}"
-	exit 0
-fi
+reuse_if_built "up to date"
 
 # --- Build ---------------------------------------------------------------------
-mkdir -p "${bin}" || die "cannot create ${bin}"
-if command -v flock >/dev/null 2>&1; then # serialise concurrent runs (e.g. test workers)
-	exec 9>"${bin}/.build-lock"
-	flock 9
-	if up_to_date; then
-		log "up to date (built by a concurrent run): ${bin}"
-		printf '%s\n' "${bin}"
-		exit 0
-	fi
-fi
-rm -f "${stamp}"
-work="$(mktemp -d "${bin}/.build.XXXXXX")"
-trap 'rm -rf "${work}"' EXIT
+start_build
 
 # The version variables upstream's hack/lib/version.sh sets (for both packages). The
 # module proxy gives the release's commit time (its build date here) but not its

@@ -11,15 +11,15 @@ naming the fixtures; tests/e2e/README.md lists them.
 from __future__ import annotations
 
 import time
-from typing import Iterator
+from collections.abc import Generator, Iterator
 
 import pytest
 
-from e2e_cluster import (MANIFESTS, NAMESPACE, SCHEDULER, Extender, Layout, Schedulers, build_layout,
-                         create_cluster, load_alluxio, note, scheduler_config, start_scheduler)
-from fake_alluxio import FakeAlluxio
-from kube_versions import KubeVersion, selected
-from loopback_control_plane import ControlPlane, Rest, control_plane_binaries
+from tests.e2e.e2e_cluster import Extender, Layout, Schedulers, build_layout, create_cluster, load_alluxio, note
+from tests.support.control_plane import ControlPlane, Rest, control_plane_binaries
+from tests.support.deployment import SCHEDULER, apply_access, extender_kubeconfig, scheduler_config, start_scheduler
+from tests.support.fake_alluxio import FakeAlluxio
+from tests.support.kube_versions import KubeVersion, selected
 
 
 def pytest_collection_modifyitems(items: list[pytest.Item]) -> None:
@@ -28,6 +28,8 @@ def pytest_collection_modifyitems(items: list[pytest.Item]) -> None:
             item.add_marker(pytest.mark.e2e)
 
 
+_PLANES: list[ControlPlane] = []
+"""The control planes running now, whose schedulers' logs are read after each test."""
 _RUN: dict[KubeVersion, list[float]] = {}
 """Per version: its tests' count and seconds, setup (its control plane's start) and teardown included."""
 
@@ -38,11 +40,27 @@ def pytest_runtest_protocol(item: pytest.Item, nextitem: pytest.Item | None) -> 
     try:
         return (yield)
     finally:
-        version = getattr(item, "callspec", None) and item.callspec.params.get("kube_version")
+        callspec = getattr(item, "callspec", None)
+        version = callspec.params.get("kube_version") if callspec is not None else None
         if version is not None:
             run = _RUN.setdefault(version, [0, 0.0])
             run[0] += 1
             run[1] += time.monotonic() - started
+
+
+@pytest.hookimpl(wrapper=True)
+def pytest_runtest_makereport(item: pytest.Item, call: pytest.CallInfo[None]
+                               ) -> Generator[None, pytest.TestReport, pytest.TestReport]:
+    """A test during which RBAC refused a scheduler anything fails, naming the refusals (the manifests lack a
+    grant that scheduler's version needs)."""
+    report: pytest.TestReport = yield
+    if call.when == "call":
+        refused = {process.name: lines for plane in _PLANES for process in plane.processes
+                   if process.name not in ("etcd", "kube-apiserver") and (lines := process.new_refusals())}
+        if refused and report.passed:
+            report.outcome = "failed"
+            report.longrepr = f"RBAC refused the schedulers meanwhile: {refused}"
+    return report
 
 
 def pytest_sessionfinish(session: pytest.Session) -> None:
@@ -75,11 +93,12 @@ def control_plane(kube_version: KubeVersion, tmp_path_factory: pytest.TempPathFa
     plane = ControlPlane(bin_dir, tmp_path_factory.mktemp(f"control-plane-{kube_version.minor}"))
     try:
         plane.start()
-        for manifest in ("namespace.yaml", "extender-rbac.yaml", "scheduler-rbac.yaml"):
-            plane.apply(MANIFESTS / manifest, {"Namespace", "ServiceAccount", "ClusterRole", "ClusterRoleBinding",
-                                               "Role", "RoleBinding"})
+        apply_access(plane)
+        _PLANES.append(plane)
         yield plane
     finally:
+        if plane in _PLANES:
+            _PLANES.remove(plane)
         plane.stop()
 
 
@@ -100,8 +119,7 @@ def alluxio(layout: Layout) -> Iterator[FakeAlluxio]:
 def extender(control_plane: ControlPlane, rest: Rest, layout: Layout, alluxio: FakeAlluxio) -> Iterator[Extender]:
     """The served extender under its manifests' ServiceAccount, on a cluster of nodes and Alluxio workers."""
     create_cluster(rest, layout)
-    token = control_plane.service_account_token(NAMESPACE, "alluxio-locality-extender")
-    kubeconfig = control_plane.kubeconfig(token, "alluxio-locality-extender")
+    kubeconfig = extender_kubeconfig(control_plane, "alluxio-locality-extender")
     running = Extender(["--alluxio-proxy", alluxio.url, "--alluxio-master", alluxio.url,
                         "--kubernetes", "kubeconfig", "--kubeconfig", str(kubeconfig), "--request-budget", "500ms"])
     running.start()
@@ -112,8 +130,8 @@ def extender(control_plane: ControlPlane, rest: Rest, layout: Layout, alluxio: F
 @pytest.fixture(scope="session")
 def schedulers(control_plane: ControlPlane, extender: Extender) -> Iterator[Schedulers]:
     """Our kube-scheduler (manifests/scheduler-config.yaml, under the manifests' ServiceAccount and RBAC)
-    calling `extender`, and a default scheduler beside it. Neither may be refused anything by RBAC: a
-    `forbidden` in their logs fails the last test that ran."""
+    calling `extender`, and a default scheduler beside it. No scheduler may be refused anything by RBAC: a
+    `forbidden` in one's log fails the test during which it was logged (pytest_runtest_makereport)."""
     ours = start_scheduler(control_plane, SCHEDULER, scheduler_config(extender.url))
     default = control_plane.start_scheduler("default-scheduler", {
         "apiVersion": "kubescheduler.config.k8s.io/v1", "kind": "KubeSchedulerConfiguration",
@@ -123,5 +141,3 @@ def schedulers(control_plane: ControlPlane, extender: Extender) -> Iterator[Sche
         if not process.alive():
             raise RuntimeError(f"{process.name} exited:\n{process.tail()}")
     yield Schedulers(ours, default)
-    refused = {p.name: p.forbidden() for p in control_plane.processes if p.name not in ("etcd", "kube-apiserver")}
-    assert not any(refused.values()), f"RBAC refused the schedulers: {refused}"

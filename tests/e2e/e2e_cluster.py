@@ -3,26 +3,20 @@ pieces the fixtures start (the served extender, the schedulers)."""
 from __future__ import annotations
 
 from dataclasses import dataclass, field
-from pathlib import Path
-from typing import Any
 
-import yaml
+from scheduler_extender.workload import REQUIRE_LOCAL_WORKER_ANNOTATION
+from tests.support.control_plane import Process, Rest, create_node, create_worker_pod
+from tests.support.fake_alluxio import Block, FakeAlluxio, Loc
+from tests.support.figures import report
+from tests.support.kube_versions import KubeVersion
+from tests.support.objects import make_pod
+from tests.support.served import Served, free_port
 
-from loopback_control_plane import ControlPlane, Process, Rest
-from fake_alluxio import Block, FakeAlluxio, Loc
-from figures import report
-from kube_versions import KubeVersion
-from served import Served, free_port
-
-ROOT = Path(__file__).resolve().parents[2]
-MANIFESTS = ROOT / "manifests"
-NAMESPACE = "alluxio-locality"
-SCHEDULER = "alluxio-locality-scheduler"
 BLOCK = 10 << 20
 
 
 def note(version: KubeVersion, line: str) -> None:
-    """A figure printed after the run (tests/figures.py), under the version it was measured on."""
+    """A figure printed after the run (tests/support/figures.py), under the version it was measured on."""
     report("end-to-end figures", f"[{version.minor}] {line}")
 
 
@@ -67,7 +61,7 @@ def build_layout() -> Layout:
         layout.workers[node] = Worker(node, pod_ip, host=f"10.1.{i // 250}.{i % 250 + 1}", container_host=pod_ip)
     top = [layout.scale[i] for i in (16, 41, 73, 99, 120, 151, 170, 188, 203, 219)]
     big = {node: i % 3 for i, node in enumerate(layout.scale)}
-    big.update(zip(top, (100, 70, 49, 34, 24, 17, 12, 8, 6, 4)))
+    big.update(zip(top, (100, 70, 49, 34, 24, 17, 12, 8, 6, 4), strict=True))
     layout.blocks["/apps/big"] = {node: n for node, n in big.items() if n}
     for app, seed in (("qa", 7), ("qb", 11), ("qc", 13)):
         holders = [layout.scale[(seed * k * k + 3 * k) % len(layout.scale)] for k in range(1, 13)]
@@ -75,37 +69,20 @@ def build_layout() -> Layout:
     return layout
 
 
-def node_object(name: str, ip: str, group: str, cpu: str, memory: str) -> dict[str, Any]:
-    return {"apiVersion": "v1", "kind": "Node",
-            "metadata": {"name": name, "labels": {"kubernetes.io/hostname": name, "group": group}},
-            "status": {"capacity": {"cpu": cpu, "memory": memory, "pods": "110"},
-                       "allocatable": {"cpu": cpu, "memory": memory, "pods": "110"},
-                       "conditions": [{"type": "Ready", "status": "True", "reason": "KubeletReady",
-                                       "message": "no kubelet: the e2e suite stands in for it"}],
-                       "addresses": [{"type": "InternalIP", "address": ip}, {"type": "Hostname", "address": name}]}}
-
-
 def create_cluster(rest: Rest, layout: Layout) -> None:
     """Node objects (Ready, allocatable) and one Alluxio worker pod per worker, bound and Running."""
     rest.create({"apiVersion": "v1", "kind": "Namespace", "metadata": {"name": "alluxio"}})
     rest.create({"apiVersion": "v1", "kind": "Namespace", "metadata": {"name": "spark"}})
-    for i, name in enumerate(layout.main, start=1):
+    ips = {**{n: f"10.0.0.{i}" for i, n in enumerate(layout.main, start=1)},
+           **{n: f"10.1.{i // 250}.{i % 250 + 1}" for i, n in enumerate(layout.scale, start=1)}}
+    for name in layout.main:
         big = name == "n08"  # the node the in-tree scores prefer: most room, and no Alluxio worker
-        rest.create(node_object(name, f"10.0.0.{i}", "main", "16" if big else "2", "64Gi" if big else "8Gi"))
-    for i, name in enumerate(layout.scale, start=1):
-        rest.create(node_object(name, f"10.1.{i // 250}.{i % 250 + 1}", "scale", "2", "8Gi"))
-    nodes = {**{n: f"10.0.0.{i}" for i, n in enumerate(layout.main, start=1)},
-             **{n: f"10.1.{i // 250}.{i % 250 + 1}" for i, n in enumerate(layout.scale, start=1)}}
+        create_node(rest, name, ips[name], "main", "16" if big else "2", "64Gi" if big else "8Gi")
+    for name in layout.scale:
+        create_node(rest, name, ips[name], "scale", "2", "8Gi")
     for worker in layout.workers.values():
-        name = f"alluxio-worker-{worker.node}"
-        rest.create({"apiVersion": "v1", "kind": "Pod",
-                     "metadata": {"name": name, "namespace": "alluxio",
-                                  "labels": {"app": "alluxio", "role": "alluxio-worker"}},
-                     "spec": {"nodeName": worker.node, "hostNetwork": worker.host_network,
-                              "containers": [{"name": "alluxio-worker", "image": "alluxio/alluxio:2.9.3"}]}})
-        rest.set_status("Pod", name, "alluxio", {
-            "phase": "Running", "hostIP": nodes[worker.node], "podIP": worker.pod_ip,
-            "podIPs": [{"ip": worker.pod_ip}]})
+        create_worker_pod(rest, f"alluxio-worker-{worker.node}", "alluxio", worker.node, host_ip=ips[worker.node],
+                          pod_ip=worker.pod_ip, host_network=worker.host_network, image="alluxio/alluxio:2.9.6")
         set_worker_ready(rest, worker.node, worker.ready)
 
 
@@ -125,20 +102,6 @@ def load_alluxio(fake: FakeAlluxio, layout: Layout) -> None:
     fake.add_file("/apps/cold/part-0", BLOCK, BLOCK)  # uncached
 
 
-def scheduler_config(extender_url: str) -> dict[str, Any]:
-    """The KubeSchedulerConfiguration shipped in manifests/, pointed at the extender on loopback."""
-    configmap = yaml.safe_load((MANIFESTS / "scheduler-config.yaml").read_text())
-    config = yaml.safe_load(configmap["data"]["config.yaml"])
-    config["extenders"][0]["urlPrefix"] = extender_url
-    return config
-
-
-def start_scheduler(control_plane: ControlPlane, name: str, config: dict[str, Any]) -> Process:
-    """A kube-scheduler named `name` reading `config`, under the manifests' scheduler ServiceAccount (and so
-    under the manifests' RBAC)."""
-    return control_plane.start_scheduler(name, config, control_plane.service_account_token(NAMESPACE, SCHEDULER))
-
-
 class Extender:
     """The served extender, restartable on its port (the scheduler's urlPrefix names it)."""
 
@@ -156,24 +119,25 @@ class Extender:
             self.served.stop()
             self.served = None
 
+    @property
+    def running(self) -> Served:
+        """The served extender, which must be running."""
+        assert self.served is not None, "the extender is stopped"
+        return self.served
+
     def passes_local_worker_check(self, node: str) -> bool:
         """Whether /filter now passes `node` for a pod that requires a local worker: what the extender's watch
         currently knows of that node's worker."""
-        pod = {"metadata": {"name": "probe", "namespace": "spark",
-                            "annotations": {"alluxio-locality.io/require-local-worker": "true"}}, "spec": {}}
-        status, answer = self.served.post("/filter", {"Pod": pod, "NodeNames": [node], "Nodes": None})
+        pod = make_pod("probe", namespace="spark", annotations={REQUIRE_LOCAL_WORKER_ANNOTATION: "true"})
+        status, answer = self.running.post("/filter", {"Pod": pod, "NodeNames": [node], "Nodes": None})
         assert status == 200, answer
-        return answer["NodeNames"] == [node]
+        return bool(answer["NodeNames"] == [node])
 
 
 def verb_calls(served: Served, verb: str, outcome: str | None = None) -> float:
     """Calls of a verb the extender has answered so far (with that outcome, or any), from its /metrics."""
-    prefix = "scheduler_extender_requests_total{"
-    total = 0.0
-    for line in served.get("/metrics")[1].splitlines():
-        if line.startswith(prefix) and f'verb="{verb}"' in line and (outcome is None or f'outcome="{outcome}"' in line):
-            total += float(line.rsplit(" ", 1)[1])
-    return total
+    labels = {"verb": verb} if outcome is None else {"verb": verb, "outcome": outcome}
+    return served.metrics().sum("scheduler_extender_requests_total", **labels)
 
 
 @dataclass

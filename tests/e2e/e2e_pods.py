@@ -6,71 +6,59 @@ import itertools
 import time
 from typing import Any
 
-from e2e_cluster import SCHEDULER
-from loopback_control_plane import Rest
+from tests.support.control_plane import Rest
+from tests.support.deployment import SCHEDULER
+from tests.support.objects import make_executor
+from tests.support.waiting import eventually
 
 NS = "spark"
 _names = itertools.count(1)
 
 
 def executor(*, paths: str | None = None, require: bool = False, app: str = "app-1",
-             selector: dict[str, str] | None = None, scheduler: str = SCHEDULER) -> dict[str, Any]:
-    """An executor pod as Spark creates it (labels), with our annotations and a 1-CPU request."""
-    annotations = {}
-    if paths is not None:
-        annotations["alluxio-locality.io/paths"] = paths
-    if require:
-        annotations["alluxio-locality.io/require-local-worker"] = "true"
+             selector: dict[str, str] | None = None, scheduler: str = SCHEDULER, namespace: str = NS) -> dict[str, Any]:
+    """An executor pod of `app` named and numbered in turn, with our annotations and a 1-CPU request."""
     number = next(_names)
-    return {"apiVersion": "v1", "kind": "Pod",
-            "metadata": {"name": f"{app}-exec-{number}", "namespace": NS, "annotations": annotations,
-                         "labels": {"spark-role": "executor", "spark-app-selector": app, "spark-exec-id": str(number)}},
-            "spec": {"schedulerName": scheduler, "nodeSelector": selector or {"group": "main"},
-                     "containers": [{"name": "executor", "image": "registry.k8s.io/pause:3.9",
-                                     "resources": {"requests": {"cpu": "1", "memory": "1Gi"}}}]}}
+    return make_executor(f"{app}-exec-{number}", app=app, exec_id=str(number), paths=paths,
+                         require_local_worker=require, namespace=namespace, scheduler=scheduler,
+                         node_selector=selector or {"group": "main"}, cpu="1", memory="1Gi")
 
 
-def pod_path(name: str) -> str:
-    return f"/api/v1/namespaces/{NS}/pods/{name}"
+def pod_path(name: str, namespace: str = NS) -> str:
+    return f"/api/v1/namespaces/{namespace}/pods/{name}"
 
 
-def bound_node(rest: Rest, name: str, timeout: float = 30) -> str:
+def bound_node(rest: Rest, name: str, timeout: float = 30, namespace: str = NS) -> str:
     """The node the scheduler binds an existing pod to, waiting up to `timeout`."""
-    deadline = time.monotonic() + timeout
-    while True:
-        got = rest.get(pod_path(name))
-        if got["spec"].get("nodeName"):
-            return got["spec"]["nodeName"]
-        if time.monotonic() > deadline:
-            raise AssertionError(f"{name} was not scheduled in {timeout}s: {got['status'].get('conditions')}")
-        time.sleep(0.02)
+    def node() -> str | None:
+        return rest.get(pod_path(name, namespace))["spec"].get("nodeName")
+
+    return eventually(node, timeout, what=f"{name} scheduled")
 
 
 def schedule(rest: Rest, pod: dict[str, Any], timeout: float = 30) -> str:
     """Create the pod and wait until the scheduler binds it; the node it landed on."""
     rest.create(pod)
-    return bound_node(rest, pod["metadata"]["name"], timeout)
+    return bound_node(rest, pod["metadata"]["name"], timeout, pod["metadata"]["namespace"])
 
 
 def unschedulable(rest: Rest, pod: dict[str, Any], timeout: float = 30) -> str:
     """Create the pod and wait for the scheduler to give up on it; its PodScheduled message."""
     rest.create(pod)
-    deadline = time.monotonic() + timeout
-    while time.monotonic() < deadline:
-        got = rest.get(pod_path(pod["metadata"]["name"]))
+
+    def refusal() -> str | None:
+        got = rest.get(pod_path(pod["metadata"]["name"], pod["metadata"]["namespace"]))
         assert not got["spec"].get("nodeName"), f"scheduled on {got['spec']['nodeName']}"
-        for condition in got["status"].get("conditions") or ():
-            if condition["type"] == "PodScheduled" and condition.get("reason") == "Unschedulable":
-                return condition["message"]
-        time.sleep(0.05)
-    raise AssertionError("the pod never became Unschedulable")
+        return next((condition["message"] for condition in got["status"].get("conditions") or ()
+                     if condition["type"] == "PodScheduled" and condition.get("reason") == "Unschedulable"), None)
+
+    return eventually(refusal, timeout, what="the pod Unschedulable", interval=0.05)
 
 
-def delete_pods(rest: Rest) -> None:
-    """Remove every Spark pod and wait until they are gone, their resources released in the schedulers' caches."""
-    for pod in rest.get(f"/api/v1/namespaces/{NS}/pods")["items"]:
-        rest.delete_now("Pod", pod["metadata"]["name"], NS)
-    deadline = time.monotonic() + 30
-    while rest.get(f"/api/v1/namespaces/{NS}/pods")["items"] and time.monotonic() < deadline:
-        time.sleep(0.05)
+def delete_pods(rest: Rest, namespace: str = NS) -> None:
+    """Remove every pod of `namespace` (one collection delete, no grace period: no kubelet would end it) and wait
+    until they are gone, their resources released in the schedulers' caches. Raises if they stay."""
+    rest.request("DELETE", f"/api/v1/namespaces/{namespace}/pods", {"gracePeriodSeconds": 0})
+    eventually(lambda: not rest.get(f"/api/v1/namespaces/{namespace}/pods")["items"], 30, interval=0.05,
+               what=f"the pods of {namespace} deleted", failure=RuntimeError)
     time.sleep(0.5)

@@ -2,7 +2,7 @@
 and go.sum, from that version's line in kubernetes-versions.txt, then check every dependency resolves to
 exactly what k8s.io/kubernetes pins. Run it after changing the matrix, and commit both files:
 
-    python3 tests/e2e/pin_control_plane.py 1.37      # or every version: no argument
+    python3 -m tests.e2e.pin_control_plane 1.37      # or every version: no argument
 
 k8s.io/kubernetes replaces its staging modules (k8s.io/api, client-go, ...) with ./staging/src/..., paths that
 only exist inside its repository; the module written here replaces each one it requires with its published
@@ -17,8 +17,7 @@ import subprocess
 import sys
 from pathlib import Path
 
-sys.path.insert(0, str(Path(__file__).resolve().parents[1]))
-from kube_versions import KubeVersion, find, matrix  # noqa: E402
+from tests.support.kube_versions import KubeVersion, find, matrix
 
 CONTROLPLANE = Path(__file__).resolve().parent / "controlplane"
 MODULE = "example.invalid/scheduler-extender/e2e/controlplane"

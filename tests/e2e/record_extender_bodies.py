@@ -1,6 +1,6 @@
 """Record the request bodies a real kube-scheduler sends an HTTP extender, for tests/data (see its README):
 
-    .venv/bin/python tests/e2e/record_extender_bodies.py [VERSION]     # default: the newest tested version
+    .venv/bin/python -m tests.e2e.record_extender_bodies [VERSION]     # default: the newest tested version
 
 A control plane of that version on loopback (tests/e2e/build-control-plane.sh), five Ready Node objects in two
 zones, and one kube-scheduler with two extenders that both point at a recorder on loopback: one sends node
@@ -19,12 +19,13 @@ import time
 from pathlib import Path
 from typing import Any
 
-sys.path[:0] = [str(Path(__file__).resolve().parent), str(Path(__file__).resolve().parents[1])]
-from kube_versions import KubeVersion, find, newest  # noqa: E402
-from loopback import LoopbackServer, TrackedHandler  # noqa: E402
-from loopback_control_plane import ControlPlane, control_plane_binaries  # noqa: E402
+from tests.support.control_plane import ControlPlane, control_plane_binaries
+from tests.support.kube_versions import KubeVersion, find, newest
+from tests.support.loopback import LoopbackServer, TrackedHandler
+from tests.support.objects import make_executor, make_node
+from tests.support.paths import DATA
+from tests.support.waiting import eventually
 
-DATA = Path(__file__).resolve().parents[1] / "data"
 FILES = {"prioritize": "prioritize-nodecachecapable-true.json", "filter": "filter-nodecachecapable-false.json"}
 ZONES = {"node-1": "zone-a", "node-2": "zone-a", "node-3": "zone-a", "node-4": "zone-b", "node-5": "zone-b"}
 
@@ -42,12 +43,7 @@ class _Recorder(TrackedHandler):
         answer: Any = [] if verb == "prioritize" else {
             "Nodes": args["Nodes"], "NodeNames": args["NodeNames"], "FailedNodes": {},
             "FailedAndUnresolvableNodes": {}, "Error": ""}
-        out = json.dumps(answer).encode()
-        self.send_response(200)
-        self.send_header("Content-Type", "application/json")
-        self.send_header("Content-Length", str(len(out)))
-        self.end_headers()
-        self.wfile.write(out)
+        self.send_body(200, json.dumps(answer).encode())
 
 
 class Recorder(LoopbackServer):
@@ -59,26 +55,12 @@ class Recorder(LoopbackServer):
 
 def node(name: str) -> dict[str, Any]:
     """A Ready node as a test creates one: no kubelet, so its status is written with it."""
-    stamp = "2024-01-01T00:00:00Z"
-    return {"apiVersion": "v1", "kind": "Node",
-            "metadata": {"name": name, "labels": {"kubernetes.io/arch": "amd64", "kubernetes.io/hostname": name,
-                                                  "kubernetes.io/os": "linux",
-                                                  "topology.kubernetes.io/zone": ZONES[name]}},
-            "status": {"capacity": {"cpu": "8", "memory": "32Gi", "pods": "110"},
-                       "allocatable": {"cpu": "8", "memory": "32Gi", "pods": "110"},
-                       "conditions": [{"type": "Ready", "status": "True", "lastHeartbeatTime": stamp,
-                                       "lastTransitionTime": stamp, "reason": "KubeletReady",
-                                       "message": "fake node (no kubelet)"}],
-                       "addresses": [{"type": "Hostname", "address": name}]}}
+    return make_node(name, hostname=name, cpu="8", memory="32Gi",
+                     labels={"kubernetes.io/arch": "amd64", "topology.kubernetes.io/zone": ZONES[name]})
 
 
 def executor_pod() -> dict[str, Any]:
-    return {"apiVersion": "v1", "kind": "Pod",
-            "metadata": {"name": "exec-1", "namespace": "default",
-                         "labels": {"spark-role": "executor", "spark-app-selector": "app-1"}},
-            "spec": {"schedulerName": "locality-scheduler",
-                     "containers": [{"name": "executor", "image": "registry.k8s.io/pause:3.10",
-                                     "resources": {"requests": {"cpu": "500m", "memory": "1Gi"}}}]}}
+    return make_executor("exec-1", namespace="default", scheduler="locality-scheduler", cpu="500m", memory="1Gi")
 
 
 def record(version: KubeVersion) -> dict[str, bytes]:
@@ -99,11 +81,11 @@ def record(version: KubeVersion) -> dict[str, bytes]:
                 plane.scheduler_token)
             time.sleep(2)  # the scheduler's informers have listed the nodes
             rest.post("/api/v1/namespaces/default/pods?fieldManager=kubectl-create", executor_pod())
-            deadline = time.monotonic() + 60
-            while set(recorder.bodies) < set(FILES):
-                if time.monotonic() > deadline:
-                    raise RuntimeError(f"got only {sorted(recorder.bodies)}:\n{plane.processes[-1].tail()}")
-                time.sleep(0.1)
+            try:
+                eventually(lambda: set(recorder.bodies) >= set(FILES), 60, interval=0.1, failure=RuntimeError,
+                           what="a body of each verb")
+            except RuntimeError as error:
+                raise RuntimeError(f"{error}:\n{plane.processes[-1].tail()}") from None
             return dict(recorder.bodies)
         finally:
             plane.stop()

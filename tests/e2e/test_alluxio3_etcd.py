@@ -3,21 +3,23 @@ an etcd restart and entries Alluxio cannot read."""
 from __future__ import annotations
 
 import json
+import threading
 import time
 import uuid
+from collections.abc import Callable, Iterator
 from pathlib import Path
-from typing import Callable, Iterator
 
 import pytest
 
-from alluxio3_cluster import CLUSTER, LoopbackEtcd
-from fake_alluxio3 import membership_entry
-from kube_versions import newest
-from loopback_control_plane import control_plane_binaries
 from scheduler_extender.locations.alluxio3_etcd import EtcdMembership
 from scheduler_extender.locations.alluxio3_http import JsonHttp
 from scheduler_extender.locations.alluxio3_membership import Member, MembershipError
 from scheduler_extender.metrics import SourceMetrics
+from tests.e2e.alluxio3_cluster import CLUSTER, LoopbackEtcd
+from tests.support import waiting
+from tests.support.control_plane import control_plane_binaries
+from tests.support.fake_alluxio3 import membership_entry
+from tests.support.kube_versions import newest
 
 
 @pytest.fixture
@@ -36,16 +38,8 @@ def watcher(etcd: LoopbackEtcd, *, live: bool = True, cluster: str = CLUSTER, id
 
 
 def eventually(check: Callable[[], object], timeout: float = 10) -> None:
-    deadline = time.monotonic() + timeout
-    while True:
-        try:
-            if check():
-                return
-        except MembershipError:
-            pass
-        if time.monotonic() > deadline:
-            raise AssertionError(f"not so after {timeout} s: {check.__doc__ or check}")
-        time.sleep(0.02)
+    """Until `check()` holds, a membership not known yet counting as not yet."""
+    waiting.eventually(check, timeout, ignoring=(MembershipError,))
 
 
 def hosts(members: tuple[Member, ...]) -> list[str]:
@@ -130,17 +124,20 @@ def test_an_entry_alluxio_cannot_read_keeps_the_last_membership(etcd: LoopbackEt
 
 
 def test_close_ends_the_watch_at_once(etcd: LoopbackEtcd) -> None:
+    before = set(threading.enumerate())
     membership = watcher(etcd)
     worker(1, etcd)
     eventually(lambda: membership.members())
+    assert {thread.name for thread in set(threading.enumerate()) - before} == {"etcd-live", "etcd-authorized"}
     started = time.monotonic()
     membership.close()
     assert time.monotonic() - started < 2
-    assert not any(thread.is_alive() for thread in membership._threads)
+    assert set(threading.enumerate()) <= before  # its watch threads have ended
 
 
-def test_no_membership_until_etcd_answers(tmp_path: Path) -> None:
-    membership = EtcdMembership(["http://127.0.0.1:9"], CLUSTER, JsonHttp(timeout=1, retries=0, metrics=SourceMetrics()))
+def test_no_membership_until_etcd_answers() -> None:
+    http = JsonHttp(timeout=1, retries=0, metrics=SourceMetrics())
+    membership = EtcdMembership(["http://127.0.0.1:9"], CLUSTER, http)
     membership.start()
     try:
         with pytest.raises(MembershipError, match="no live Alluxio workers read from etcd"):

@@ -9,18 +9,29 @@ import subprocess
 import sys
 import time
 import uuid
+from collections.abc import Iterator
 from dataclasses import dataclass
 from pathlib import Path
-from typing import Any, Iterator
+from typing import Any
 from urllib.parse import quote
 
 import pytest
 
-from alluxio3_cluster import LoopbackEtcd, join
-from e2e_cluster import NAMESPACE, SCHEDULER, Extender, node_object, note, scheduler_config
-from fake_alluxio3 import FakeWorker3, Namespace
-from kube_versions import KubeVersion
-from loopback_control_plane import ControlPlane, Process, Rest, control_plane_binaries
+from tests.e2e.alluxio3_cluster import LoopbackEtcd, join
+from tests.e2e.e2e_cluster import Extender, note
+from tests.e2e.e2e_pods import delete_pods, executor, schedule
+from tests.support.control_plane import (
+    ControlPlane,
+    Process,
+    Rest,
+    control_plane_binaries,
+    create_node,
+    create_worker_pod,
+)
+from tests.support.deployment import extender_kubeconfig, scheduler_config, start_scheduler
+from tests.support.fake_alluxio3 import FakeWorker3, Namespace
+from tests.support.kube_versions import KubeVersion
+from tests.support.waiting import eventually
 
 WORKERS_NS, NS = "alluxio3", "spark3"
 SCHEDULER3 = "alluxio3-locality-scheduler"
@@ -29,7 +40,7 @@ DATASET = "/datasets/a3"
 NODES = [f"a3-{i:02d}" for i in range(1, 7)]
 IP = {node: f"127.0.5.{i}" for i, node in enumerate(NODES, 1)}
 MIB = 1 << 20
-TOTALS = dict(zip(NODES, (600 * MIB, 420 * MIB, 290 * MIB, 200 * MIB, 130 * MIB, 80 * MIB)))
+TOTALS = dict(zip(NODES, (600 * MIB, 420 * MIB, 290 * MIB, 200 * MIB, 130 * MIB, 80 * MIB), strict=True))
 """Bytes of the dataset on each node: file lengths are chosen, once the ring has said who owns each file, so that
 the nodes are this far apart (scores 10, 7, 5, 3, 2, 1) whatever the ring's draw."""
 
@@ -94,22 +105,14 @@ def _create_cluster(rest: Rest) -> None:
         rest.request("POST", "/api/v1/namespaces", {"apiVersion": "v1", "kind": "Namespace",
                                                      "metadata": {"name": namespace}}, ok=(201, 409))
     for node in NODES:
-        rest.create(node_object(node, IP[node], "alluxio3", "2", "8Gi"))
-        name = f"alluxio3-worker-{node}"
-        rest.create({"apiVersion": "v1", "kind": "Pod",
-                     "metadata": {"name": name, "namespace": WORKERS_NS,
-                                  "labels": {"app": "alluxio", "role": "alluxio-worker"}},
-                     "spec": {"nodeName": node, "hostNetwork": True,
-                              "containers": [{"name": "alluxio-worker", "image": "alluxio/alluxio:313"}]}})
-        rest.set_status("Pod", name, WORKERS_NS, {"phase": "Running", "hostIP": IP[node], "podIP": IP[node],
-                                                   "podIPs": [{"ip": IP[node]}],
-                                                   "conditions": [{"type": "Ready", "status": "True"}]})
+        create_node(rest, node, IP[node], "alluxio3", "2", "8Gi")
+        create_worker_pod(rest, f"alluxio3-worker-{node}", WORKERS_NS, node, host_ip=IP[node], pod_ip=IP[node],
+                          host_network=True, image="alluxio/alluxio:313")
 
 
 @pytest.fixture(scope="module")
 def extender3(control_plane: ControlPlane, alluxio3: Alluxio3) -> Iterator[Extender]:
-    token = control_plane.service_account_token(NAMESPACE, "alluxio-locality-extender")
-    kubeconfig = control_plane.kubeconfig(token, "alluxio3-extender")
+    kubeconfig = extender_kubeconfig(control_plane, "alluxio3-extender")
     running = Extender(["--alluxio3-etcd", alluxio3.etcd.url, "--alluxio3-ufs-root", UFS_ROOT,
                         "--kubernetes", "kubeconfig", "--kubeconfig", str(kubeconfig), "--request-budget", "2s",
                         "--index-ttl", "1s"])
@@ -123,8 +126,7 @@ def scheduler3(control_plane: ControlPlane, extender3: Extender) -> Iterator[Pro
     config = scheduler_config(extender3.url)
     config["leaderElection"] = {"leaderElect": False}
     config["profiles"] = [{"schedulerName": SCHEDULER3}]
-    process = control_plane.start_scheduler(SCHEDULER3, config,
-                                            control_plane.service_account_token(NAMESPACE, SCHEDULER))
+    process = start_scheduler(control_plane, SCHEDULER3, config)
     time.sleep(1)
     if not process.alive():
         raise RuntimeError(f"{SCHEDULER3} exited:\n{process.tail()}")
@@ -133,43 +135,18 @@ def scheduler3(control_plane: ControlPlane, extender3: Extender) -> Iterator[Pro
 
 @pytest.fixture(autouse=True)
 def clean(rest: Rest, scheduler3: Process) -> Iterator[None]:
-    """Every test ends with the executors gone (one collection delete, no grace period: no kubelet ends it),
-    and their CPUs free again in the scheduler's cache."""
+    """Every test ends with the executors gone, and their CPUs free again in the scheduler's cache."""
     yield
-    rest.request("DELETE", f"/api/v1/namespaces/{NS}/pods", {"gracePeriodSeconds": 0})
-    deadline = time.monotonic() + 30
-    while rest.get(f"/api/v1/namespaces/{NS}/pods")["items"]:
-        assert time.monotonic() < deadline, "executors still there after 30 s"
-        time.sleep(0.05)
-    time.sleep(0.5)
+    delete_pods(rest, NS)
 
 
-_count = iter(range(1, 10_000))
-
-
-def schedule(rest: Rest, paths: str = DATASET, timeout: float = 30) -> str:
-    """A Spark executor (1 CPU) reading `paths`, created and bound; the node it landed on."""
-    number = next(_count)
-    name = f"a3-app-exec-{number}"
-    rest.create({"apiVersion": "v1", "kind": "Pod",
-                 "metadata": {"name": name, "namespace": NS, "annotations": {"alluxio-locality.io/paths": paths},
-                              "labels": {"spark-role": "executor", "spark-app-selector": "a3-app",
-                                         "spark-exec-id": str(number)}},
-                 "spec": {"schedulerName": SCHEDULER3, "nodeSelector": {"group": "alluxio3"},
-                          "containers": [{"name": "executor", "image": "registry.k8s.io/pause:3.9",
-                                          "resources": {"requests": {"cpu": "1", "memory": "1Gi"}}}]}})
-    deadline = time.monotonic() + timeout
-    while time.monotonic() < deadline:
-        pod = rest.get(f"/api/v1/namespaces/{NS}/pods/{name}")
-        if pod["spec"].get("nodeName"):
-            return str(pod["spec"]["nodeName"])
-        time.sleep(0.02)
-    raise AssertionError(f"{name} not scheduled in {timeout}s: {pod['status'].get('conditions')}")
+def dataset_executor() -> dict[str, Any]:
+    """A Spark executor (1 CPU) reading the dataset, for the Alluxio 3 scheduler and nodes."""
+    return executor(paths=DATASET, app="a3-app", selector={"group": "alluxio3"}, scheduler=SCHEDULER3, namespace=NS)
 
 
 def cached_by_node(extender: Extender, path: str) -> dict[str, int]:
-    assert extender.served is not None
-    status, answer = extender.served.get(f"/locality?path={quote(path)}&" + "&".join(f"node={n}" for n in NODES))
+    status, answer = extender.running.get(f"/locality?path={quote(path)}&" + "&".join(f"node={n}" for n in NODES))
     assert status == 200, answer
     assert answer["unresolvedWorkers"] == []
     return {n["node"]: n["cachedBytes"] for n in answer["nodes"] if n["cachedBytes"]}
@@ -185,7 +162,7 @@ def test_locality_shows_each_files_ring_owner(alluxio3: Alluxio3, extender3: Ext
 
 def test_executors_land_on_the_ring_owners_nodes(kube_version: KubeVersion, rest: Rest) -> None:
     started = time.monotonic()
-    placed = [schedule(rest) for _ in range(6)]
+    placed = [schedule(rest, dataset_executor()) for _ in range(6)]
     note(kube_version, f"Alluxio 3: 6 executors placed by ring-owned bytes through the real kube-scheduler in "
          f"{time.monotonic() - started:.1f}s: {placed}")
     assert placed == [NODES[0], NODES[0], NODES[1], NODES[1], NODES[2], NODES[2]]
@@ -197,12 +174,11 @@ def test_a_worker_that_leaves_takes_its_files_off_its_node(kube_version: KubeVer
     remaining = NODES[1:]
     alluxio3.etcd.revoke(alluxio3.leases[gone])  # its lease lapses: off /ServiceDiscovery, off the ring
     expected = alluxio3.bytes_per_node(remaining)
-    deadline = time.monotonic() + 30
-    while cached_by_node(extender3, DATASET) != expected:
-        assert time.monotonic() < deadline, f"{cached_by_node(extender3, DATASET)} != {expected}"
-        time.sleep(0.2)
+    left = time.monotonic()
+    eventually(lambda: cached_by_node(extender3, DATASET) == expected, 30, interval=0.2,
+               what=f"the bytes per node becoming {expected}")
     note(kube_version, f"Alluxio 3: worker of {gone} left; the ring's new owners were scored after "
-         f"{30 - (deadline - time.monotonic()):.1f}s")
+         f"{time.monotonic() - left:.1f}s")
     best = max(expected.values())
     top = {node for node, size in expected.items() if round(10 * size / best) == 10}
-    assert schedule(rest) in top and gone not in top
+    assert schedule(rest, dataset_executor()) in top and gone not in top

@@ -3,8 +3,8 @@ from __future__ import annotations
 
 import subprocess
 
-from kube_versions import KubeVersion
-from loopback_control_plane import ControlPlane, Rest
+from tests.support.control_plane import ControlPlane, Rest
+from tests.support.kube_versions import KubeVersion
 
 
 def version_of(control_plane: ControlPlane, binary: str) -> str:

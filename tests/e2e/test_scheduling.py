@@ -6,11 +6,12 @@ from typing import Any
 
 import pytest
 
-from e2e_cluster import (BLOCK, NAMESPACE, SCHEDULER, Extender, Layout, Schedulers, note, scheduler_config,
-                         set_worker_ready, start_scheduler, verb_calls)
-from e2e_pods import bound_node, delete_pods, executor, schedule, unschedulable
-from kube_versions import KubeVersion
-from loopback_control_plane import ControlPlane, Rest
+from tests.e2e.e2e_cluster import BLOCK, Extender, Layout, Schedulers, note, set_worker_ready, verb_calls
+from tests.e2e.e2e_pods import bound_node, delete_pods, executor, schedule, unschedulable
+from tests.support.control_plane import ControlPlane, Rest
+from tests.support.deployment import EXTENDER, NAMESPACE, SCHEDULER, scheduler_config, start_scheduler
+from tests.support.kube_versions import KubeVersion
+from tests.support.waiting import eventually
 
 MAX_BACKOFF_S = 10
 """kube-scheduler's default podMaxBackoffSeconds: the longest a refused pod waits before its next try."""
@@ -34,8 +35,8 @@ def local_fraction(layout: Layout, path: str, node: str) -> float:
 def access(rest: Rest, verb: str, resource: str, namespace: str = "") -> bool:
     review = rest.post("/apis/authorization.k8s.io/v1/subjectaccessreviews", {
         "apiVersion": "authorization.k8s.io/v1", "kind": "SubjectAccessReview",
-        "spec": {"user": "system:serviceaccount:alluxio-locality:alluxio-locality-extender",
-                 "groups": ["system:serviceaccounts", "system:serviceaccounts:alluxio-locality",
+        "spec": {"user": f"system:serviceaccount:{NAMESPACE}:{EXTENDER}",
+                 "groups": ["system:serviceaccounts", f"system:serviceaccounts:{NAMESPACE}",
                             "system:authenticated"],
                  "resourceAttributes": {"verb": verb, "resource": resource, "namespace": namespace}}})
     return review["status"]["allowed"]
@@ -56,7 +57,7 @@ def test_extender_rbac_is_what_it_needs_and_no_more(rest: Rest) -> None:
 def test_every_worker_resolves_to_its_node_through_the_service_account_watch(extender: Any, layout: Layout,
                                                                             schedulers: Any) -> None:
     query = "&".join(f"node={n}" for n in layout.main)
-    status, report = extender.served.get(f"/locality?path=/apps/one&{query}")
+    status, report = extender.running.get(f"/locality?path=/apps/one&{query}")
     assert status == 200
     assert {n["node"]: n["cachedBytes"] for n in report["nodes"] if n["cachedBytes"]} == \
         {node: count * BLOCK for node, count in layout.blocks["/apps/one"].items()}
@@ -71,13 +72,13 @@ def test_executor_lands_on_the_node_with_most_cached_bytes(rest: Rest) -> None:
 
 def test_executors_of_one_app_follow_bytes_then_capacity(rest: Rest, extender: Extender) -> None:
     # 2 CPUs a node, 1 per executor: n03 (50 blocks) fills, then n06 (30, a pod-IP-only worker), then n01 (15)
-    calls = verb_calls(extender.served, "prioritize")
+    calls = verb_calls(extender.running, "prioritize")
     placed = [schedule(rest, executor(paths="alluxio://alluxio-master-0:19998/apps/one")) for _ in range(5)]
     assert placed == ["n03", "n03", "n06", "n06", "n01"]
     # kube-scheduler >= 1.35 may place a pod by the scores of the one before it when both have the same
     # signature (OpportunisticBatching, on by default), but not in a profile with extenders: each executor
     # is scored by a call of its own, and so by what is cached when it is placed.
-    assert verb_calls(extender.served, "prioritize") - calls == 5
+    assert verb_calls(extender.running, "prioritize") - calls == 5
 
 
 def test_require_local_worker_avoids_nodes_without_a_ready_worker(rest: Rest) -> None:
@@ -93,7 +94,7 @@ def test_require_local_worker_stays_pending_with_a_readable_reason(rest: Rest) -
 
 def test_placement_at_scale_follows_bytes_and_capacity(rest: Rest, layout: Layout, kube_version: KubeVersion) -> None:
     held = layout.blocks["/apps/big"]
-    top = sorted((n for n in held if held[n] > 2), key=held.get, reverse=True)
+    top = sorted((n for n in held if held[n] > 2), key=lambda node: held[node], reverse=True)
     started = time.monotonic()
     placed = [schedule(rest, executor(paths="/apps/big", selector={"group": "scale"})) for _ in range(20)]
     elapsed = time.monotonic() - started
@@ -135,9 +136,8 @@ def test_pod_refused_for_want_of_a_ready_worker_schedules_soon_after_one_turns_r
         delay = time.monotonic() - readied
     finally:
         set_worker_ready(rest, "n07", False)
-        deadline = time.monotonic() + 10
-        while extender.passes_local_worker_check("n07") and time.monotonic() < deadline:
-            time.sleep(0.05)
+        eventually(lambda: not extender.passes_local_worker_check("n07"), interval=0.05,
+                   what="the extender's watch seeing n07's worker unready again")
     note(kube_version, f"a pod refused for want of a ready Alluxio worker, pending {MAX_BACKOFF_S + 1}s, was bound "
          f"{delay:.2f}s after its node's worker pod turned Ready")
     assert node == "n07"
@@ -148,10 +148,11 @@ def test_schedulers_run_under_the_manifests_rbac_unrefused(rest: Rest, scheduler
     # ResourceClaims, VolumeAttachments, CSIStorageCapacities, ...) and then takes its Lease: once it leads,
     # any grant the manifests lack has been refused in its log.
     lease = f"/apis/coordination.k8s.io/v1/namespaces/{NAMESPACE}/leases/{SCHEDULER}"
-    deadline = time.monotonic() + 30
-    while rest.get(lease, ok=(200, 404)).get("spec", {}).get("holderIdentity") is None:
-        assert time.monotonic() < deadline, f"{SCHEDULER} took no Lease:\n{schedulers.ours.tail()}"
-        time.sleep(0.2)
+    try:
+        eventually(lambda: rest.get(lease, ok=(200, 404)).get("spec", {}).get("holderIdentity"), 30, interval=0.2,
+                   what=f"{SCHEDULER} holding its Lease")
+    except AssertionError as error:
+        raise AssertionError(f"{error}\n{schedulers.ours.tail()}") from None
     assert schedulers.ours.forbidden() == [] and schedulers.default.forbidden() == []
 
 

@@ -5,20 +5,23 @@ from __future__ import annotations
 
 import ssl
 import time
+from collections.abc import Iterator
 from pathlib import Path
-from typing import Any, Iterator
+from typing import Any
 
 import pytest
 import yaml
 
-from certs import Pki, make_pki
-from e2e_cluster import NAMESPACE, ROOT, start_scheduler, verb_calls
-from e2e_pods import delete_pods, executor, schedule
-from fake_alluxio import FakeAlluxio
-from loopback_control_plane import ControlPlane, Rest
-from served import Served, free_port
+from tests.e2e.e2e_cluster import verb_calls
+from tests.e2e.e2e_pods import delete_pods, executor, schedule
+from tests.support.certs import Pki, make_pki
+from tests.support.control_plane import ControlPlane, Rest
+from tests.support.deployment import extender_kubeconfig, start_scheduler
+from tests.support.fake_alluxio import FakeAlluxio
+from tests.support.paths import EXAMPLES
+from tests.support.served import Served, free_port
 
-TLS_CONFIG = ROOT / "examples" / "tls" / "scheduler-config.yaml"
+TLS_CONFIG = EXAMPLES / "tls" / "scheduler-config.yaml"
 
 
 @pytest.fixture(scope="module")
@@ -29,8 +32,7 @@ def pki(tmp_path_factory: pytest.TempPathFactory) -> Pki:
 @pytest.fixture(scope="module")
 def tls_extender(control_plane: ControlPlane, extender: Any, alluxio: FakeAlluxio, pki: Pki) -> Iterator[Served]:
     """A second extender, like the session's (same ServiceAccount, cluster and Alluxio), serving HTTPS."""
-    token = control_plane.service_account_token(NAMESPACE, "alluxio-locality-extender")
-    kubeconfig = control_plane.kubeconfig(token, "alluxio-locality-extender-tls")
+    kubeconfig = extender_kubeconfig(control_plane, "alluxio-locality-extender-tls")
     context = ssl.create_default_context(cafile=str(pki.ca))
     context.load_cert_chain(str(pki.client_cert), str(pki.client_key))
     with Served("--alluxio-proxy", alluxio.url, "--alluxio-master", alluxio.url, "--kubernetes", "kubeconfig",
@@ -69,7 +71,8 @@ def test_scheduler_with_a_client_certificate_places_by_cached_bytes(
     process = tls_scheduler(control_plane, tls_extender, pki, name, client_cert=True)
     try:
         assert schedule(rest, executor(paths="/apps/one", scheduler=name)) == "n03"
-        assert verb_calls(tls_extender, "prioritize", "ok") >= 1 and verb_calls(tls_extender, "prioritize", "refused") == 0
+        assert verb_calls(tls_extender, "prioritize", "ok") >= 1
+        assert verb_calls(tls_extender, "prioritize", "refused") == 0
     finally:
         process.stop()
 

@@ -1,11 +1,14 @@
 """What the fake upstream servers share: a real HTTP server on 127.0.0.1 that can stop, start again on the
-same port, and cut its open connections the way a crashed server does."""
+same port, and cut its open connections the way a crashed server does; and its faults (faults.py)."""
 from __future__ import annotations
 
 import socket
 import threading
+import time
 from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
 from typing import Any
+
+from .faults import Fault, Faults
 
 
 class CuttableServer(ThreadingHTTPServer):
@@ -33,6 +36,10 @@ class CuttableServer(ThreadingHTTPServer):
         """A client that gave up, or a stop that cut the socket, is expected; stay quiet about it."""
 
 
+class _Dropped(Exception):
+    """A fault's `drop`: the request gets no answer, its connection is closed."""
+
+
 class TrackedHandler(BaseHTTPRequestHandler):
     """HTTP/1.1 (keep-alive and chunked streams, as the real servers) and registered with its server."""
 
@@ -41,6 +48,10 @@ class TrackedHandler(BaseHTTPRequestHandler):
 
     def setup(self) -> None:
         super().setup()
+        # A handler writes the status line and headers, then the body, in two sends: with Nagle's algorithm on,
+        # the body waits for the client's delayed ACK of the headers (~40 ms on Linux loopback), which no real
+        # server (Jetty, Go's net/http, netty) makes a client wait.
+        self.connection.setsockopt(socket.IPPROTO_TCP, socket.TCP_NODELAY, 1)
         with self.server.connections_lock:
             self.server.open_connections.add(self.connection)
 
@@ -55,18 +66,58 @@ class TrackedHandler(BaseHTTPRequestHandler):
     def log_message(self, format: str, *args: Any) -> None:
         pass
 
+    def send_body(self, status: int, body: bytes, content_type: str = "application/json",
+                  headers: tuple[tuple[str, str], ...] = ()) -> None:
+        """One whole answer with a Content-Length."""
+        self.send_response(status)
+        self.send_header("Content-Type", content_type)
+        for name, value in headers:
+            self.send_header(name, value)
+        self.send_header("Content-Length", str(len(body)))
+        self.end_headers()
+        self.wfile.write(body)
+
+    def take_fault(self, **request: Any) -> Fault | None:
+        """The fault this request gets (counted under `request`, see Faults.take), after its delay; a fault that
+        drops the request ends it here, unanswered."""
+        fault: Fault | None = self.server.fake.faults.take(**request)
+        if fault is not None:
+            time.sleep(fault.delay)
+            if fault.drop:
+                raise _Dropped
+        return fault
+
+    def handle_one_request(self) -> None:
+        try:
+            super().handle_one_request()
+        except _Dropped:
+            self.close_connection = True
+
 
 class LoopbackServer:
-    """Lifecycle of a fake: `with Fake() as fake:`, `url`, `stop()`/`start()` on the same port, `restart()`."""
+    """Lifecycle of a fake: `with Fake() as fake:`, `url`, `stop()`/`start()` on the same port, `restart()`;
+    `inject(...)` and `clear_faults()` for its faults."""
 
-    def __init__(self, handler: type[TrackedHandler], name: str, host: str = "127.0.0.1") -> None:
-        """`host`: the loopback address to listen on (any of 127.0.0.0/8)."""
+    def __init__(self, handler: type[TrackedHandler], name: str, host: str = "127.0.0.1",
+                 fault_attributes: tuple[str, ...] = (), unmodelled_faults: tuple[str, ...] = ()) -> None:
+        """`host`: the loopback address to listen on (any of 127.0.0.0/8). `fault_attributes`: what identifies a
+        request to this fake, for a fault to match; `unmodelled_faults`: the Fault fields it does not play (see
+        Faults)."""
         self._handler = handler
         self._name = name
         self._server: CuttableServer | None = None
         self._thread: threading.Thread | None = None
         self.host = host
         self.port = 0
+        self.faults = Faults(*fault_attributes, unmodelled=unmodelled_faults)
+
+    def inject(self, **fault: Any) -> Fault:
+        """Add a Fault (see its fields) matching requests by this fake's attributes; the first that matches applies
+        to each request."""
+        return self.faults.inject(**fault)
+
+    def clear_faults(self) -> None:
+        self.faults.clear()
 
     @property
     def url(self) -> str:
@@ -88,7 +139,8 @@ class LoopbackServer:
         self._server.server_close()
         self._before_cut()
         self._server.cut_connections()
-        self._thread.join()
+        if self._thread is not None:
+            self._thread.join()
         self._server = self._thread = None
 
     def _before_cut(self) -> None:

@@ -17,17 +17,19 @@ Central), so this follows Alluxio's source (Alluxio/alluxio, dora/core/server/wo
   WorkerNetAddress {Host, ContainerHost, RpcPort, DataPort, SecureRpcPort, NettyDataPort, WebPort,
   DomainSocketPath, HttpServerPort}, State, GenerationNumber, ServiceEntityName (`worker-<uuid>`).
 
-Every worker answers for any path, as a real one does (it asks the path's owner itself).
+Every worker answers for any path, as a real one does (it asks the path's owner itself). `received` lists the
+(mapping, path) of each request; faults (faults.py) match by `mapping` and `path`: `delay`, and `drop` (no answer,
+as when the handler fails).
 """
 from __future__ import annotations
 
 import json
+import threading
 import uuid
-from collections import Counter
 from dataclasses import dataclass, field
 from typing import Any
 
-from loopback import LoopbackServer, TrackedHandler
+from .loopback import LoopbackServer, TrackedHandler
 
 _MTIME = 1_700_000_000_000
 
@@ -84,7 +86,8 @@ class _Handler(TrackedHandler):
         path = params.get("path", "")
         for escape, char in (("%2F", "/"), ("%3A", ":"), ("%3F", "?")):
             path = path.replace(escape, char)
-        worker.calls[(mapping, path)] += 1
+        worker.record(mapping, path)
+        self.take_fault(mapping=mapping, path=path)
         if mapping == "info":
             info = worker.namespace.info(path)
             answer = None if info is None else [info]
@@ -92,7 +95,7 @@ class _Handler(TrackedHandler):
             answer = worker.namespace.children(path)
         else:
             answer = None
-        if answer is None or worker.failing:
+        if answer is None:
             self.close_connection = True  # what netty does when the handler fails: no answer at all
             return
         _send_json(self, answer)
@@ -103,12 +106,17 @@ class FakeWorker3(LoopbackServer):
 
     def __init__(self, namespace: Namespace, host: str = "127.0.0.1", identity: uuid.UUID | None = None,
                  container_host: str = "") -> None:
-        super().__init__(_Handler, "fake-alluxio3-worker", host)
+        super().__init__(_Handler, "fake-alluxio3-worker", host, fault_attributes=("mapping", "path"),
+                         unmodelled_faults=("status", "truncate", "garbage", "body"))
         self.namespace = namespace
         self.identity = identity or uuid.uuid4()
         self.container_host = container_host
-        self.calls: Counter[tuple[str, str]] = Counter()
-        self.failing = False
+        self._lock = threading.Lock()
+        self.received: list[tuple[str, str]] = []
+
+    def record(self, mapping: str, path: str) -> None:
+        with self._lock:
+            self.received.append((mapping, path))
 
     def entry(self) -> dict[str, Any]:
         return membership_entry(self.identity, self.host, self.port, self.container_host)
@@ -118,7 +126,8 @@ class FakeWorker3(LoopbackServer):
         return f"worker-{self.identity}"
 
 
-def membership_entry(identity: uuid.UUID, host: str, http_port: int = 28080, container_host: str = "") -> dict[str, Any]:
+def membership_entry(identity: uuid.UUID, host: str, http_port: int = 28080,
+                     container_host: str = "") -> dict[str, Any]:
     """A worker's WorkerServiceEntity as Gson writes it, in Gson's field order."""
     return {"Identity": {"version": 1, "identifier": identity.hex},
             "WorkerNetAddress": {"Host": host, "ContainerHost": container_host, "RpcPort": 29999, "DataPort": 29997,
@@ -165,9 +174,4 @@ def _worker_info(member: Any, state: str) -> dict[str, Any]:
 
 
 def _send_json(handler: TrackedHandler, answer: Any) -> None:
-    body = json.dumps(answer).encode()
-    handler.send_response(200)
-    handler.send_header("Content-Type", "application/json")
-    handler.send_header("Content-Length", str(len(body)))
-    handler.end_headers()
-    handler.wfile.write(body)
+    handler.send_body(200, json.dumps(answer).encode())

@@ -3,12 +3,11 @@ from __future__ import annotations
 
 import copy
 import json
-from pathlib import Path
 from typing import Any
 
 from scheduler_extender.workload import PATHS_ANNOTATION
 
-DATA = Path(__file__).parent / "data"
+from .paths import DATA
 
 
 def recorded(name: str) -> dict[str, Any]:

@@ -3,17 +3,13 @@ charts/build-helm.sh (reused from $SCHEDULER_EXTENDER_HELM_BIN, which .ci/run se
 from __future__ import annotations
 
 import functools
-import importlib.util
 import subprocess
 from pathlib import Path
 from typing import Any
 
 import yaml
 
-ROOT = Path(__file__).resolve().parent.parent
-_spec = importlib.util.spec_from_file_location("generate", ROOT / "charts" / "generate.py")
-generate = importlib.util.module_from_spec(_spec)
-_spec.loader.exec_module(generate)  # type: ignore[union-attr]
+from charts import generate  # the repository root's charts/ (a namespace package), as the tests import tests
 
 CHART = generate.CHART
 MINORS = [minor for minor, _ in generate.tested_versions()]

@@ -22,8 +22,8 @@ from typing import Any
 
 from hypothesis import strategies as st
 
-from fake_alluxio import Block, FakeAlluxio, Loc
-from helpers import ranking_problem, recorded
+from .bodies import ranking_problem, recorded
+from .fake_alluxio import Block, FakeAlluxio, Loc
 
 VERBS = ("filter", "prioritize")
 PATHS = "alluxio-locality.io/paths"
@@ -46,7 +46,8 @@ PATH_FRAGMENTS = (
 def load_dataset(fake: FakeAlluxio) -> None:
     """A little data on the recorded requests' nodes (node-1..node-5), so some answers score above 0."""
     for i in range(4):
-        fake.add_file(f"/data/sales/2026-11/part-{i}", Block(64 * M, Loc("node-2")), Block(32 * M, Loc(f"node-{i + 1}")))
+        fake.add_file(f"/data/sales/2026-11/part-{i}", Block(64 * M, Loc("node-2")),
+                      Block(32 * M, Loc(f"node-{i + 1}")))
     fake.add_file("/data/clicks/part-0", Block(16 * M, Loc("node-3"), Loc("node-5")))
     fake.add_file("/ünïcödé/路径", Block(8 * M, Loc("node-4")))
 

@@ -15,20 +15,19 @@ Every field, with its name and JSON type, is one a real Alluxio 2.9.6 answers wi
 but the UFS hosts: tests/test_alluxio_recorded.py holds its answers to those recorded in tests/data/alluxio.
 
 Build a dataset with `add_file` (blocks as `Block(length, Loc(...), ...)` or plain ints for uncached blocks),
-`add_dir`, `add_worker`; inject faults with `inject(...)`; count calls with `calls(endpoint)`.
+`add_dir`, `add_worker`; inject faults with `inject(..., endpoint=LIST_STATUS)` (faults.py: a `status` is
+answered with an Alluxio error body); count calls with `calls(endpoint)`; `received` lists every request.
 """
 from __future__ import annotations
 
 import json
 import re
 import threading
-import time
-from collections import Counter
 from dataclasses import dataclass, field
 from typing import Any
 from urllib.parse import unquote
 
-from loopback import CuttableServer, LoopbackServer, TrackedHandler
+from .loopback import CuttableServer, LoopbackServer, TrackedHandler
 
 LIST_STATUS, GET_STATUS, MASTER_INFO, OTHER = "list_status", "get_status", "master_info", "other"
 _PATHS = re.compile(r"^/api/v1/paths/(.*)/(list-status|get-status)$")
@@ -55,26 +54,6 @@ class Block:
     def __init__(self, length: int, *locations: Loc) -> None:
         object.__setattr__(self, "length", length)
         object.__setattr__(self, "locations", locations)
-
-
-@dataclass
-class Fault:
-    """What to do to matching requests instead of (or before) answering normally."""
-
-    status: int | None = None
-    """Answer this HTTP status; 500 carries an Alluxio error body, as the real proxy's failures do."""
-    delay: float = 0.0
-    """Seconds to wait before answering."""
-    truncate: bool = False
-    """Send only the first half of the JSON (with a Content-Length that matches what is sent)."""
-    garbage: bool = False
-    """Send a body that is not JSON."""
-    body: bytes | None = None
-    """Send these bytes (as application/json, with the real status) instead of the real answer."""
-    endpoint: str | None = None
-    """Only requests to this endpoint (LIST_STATUS, GET_STATUS, MASTER_INFO); None: all."""
-    times: int | None = None
-    """How many requests it applies to; None: until cleared."""
 
 
 @dataclass(frozen=True)
@@ -104,27 +83,27 @@ class _State:
 class FakeAlluxio(LoopbackServer):
     """Start with `with FakeAlluxio() as fake:`; `fake.url` is both the proxy and the master URL."""
 
-    def __init__(self) -> None:
-        super().__init__(_Handler, "fake-alluxio")
+    def __init__(self, *, keep_requests: bool = True) -> None:
+        """`keep_requests`: list every request in `received` (a benchmark making 100,000 leaves it off)."""
+        super().__init__(_Handler, "fake-alluxio", fault_attributes=("endpoint",))
         self._lock = threading.Lock()
         self._state = _State()
-        self._faults: list[Fault] = []
-        self._calls: Counter[str] = Counter()
+        self._keep_requests = keep_requests
         self.received: list[Received] = []
 
     # -- dataset ----------------------------------------------------------------------------------------------
 
     def add_file(self, path: str, *blocks: Block | int) -> None:
         """A complete file made of these blocks (an int is an uncached block of that length); parents implied."""
-        blocks = tuple(b if isinstance(b, Block) else Block(b) for b in blocks)
+        made = tuple(b if isinstance(b, Block) else Block(b) for b in blocks)
         with self._lock:
             state = self._state
             container, state.next_container = state.next_container, state.next_container + 1
             base = container << _SEQUENCE_BITS
-            state.files[path] = _File(blocks, base | ((1 << _SEQUENCE_BITS) - 1),
-                                      tuple(base | i for i in range(len(blocks))))
+            state.files[path] = _File(made, base | ((1 << _SEQUENCE_BITS) - 1),
+                                      tuple(base | i for i in range(len(made))))
             state.dirs.update(_ancestors(path))
-            for block in blocks:
+            for block in made:
                 for loc in block.locations:
                     self._register_locked(loc.host, loc.container_host, lost=False)
 
@@ -143,37 +122,31 @@ class FakeAlluxio(LoopbackServer):
         worker_id = workers.get((host, container_host), (len(workers) + 1, lost))[0]
         workers[(host, container_host)] = (worker_id, lost)
 
-    # -- faults and counters ----------------------------------------------------------------------------------
-
-    def inject(self, **fault: Any) -> Fault:
-        """Add a Fault (see its fields); the first matching one applies to each request."""
-        added = Fault(**fault)
+    def files(self) -> list[str]:
+        """Every file's path, sorted."""
         with self._lock:
-            self._faults.append(added)
-        return added
+            return sorted(self._state.files)
 
-    def clear_faults(self) -> None:
+    def directories(self) -> list[str]:
+        """Every directory's path (the root included), sorted."""
         with self._lock:
-            self._faults.clear()
+            return sorted(self._state.dirs)
+
+    # -- counters ---------------------------------------------------------------------------------------------
 
     def calls(self, endpoint: str) -> int:
         """How many requests reached `endpoint` (LIST_STATUS, GET_STATUS, MASTER_INFO or OTHER)."""
-        with self._lock:
-            return self._calls[endpoint]
+        return self.faults.calls(endpoint=endpoint)
 
-    def _take_fault(self, endpoint: str) -> Fault | None:
-        with self._lock:
-            self._calls[endpoint] += 1
-            for fault in self._faults:
-                if fault.endpoint in (None, endpoint) and (fault.times is None or fault.times > 0):
-                    if fault.times is not None:
-                        fault.times -= 1
-                    return fault
-            return None
+    def record(self, request: Received) -> None:
+        if self._keep_requests:
+            with self._lock:
+                self.received.append(request)
 
     # -- answers ----------------------------------------------------------------------------------------------
 
-    def _paths(self, path: str, action: str, options: Any) -> tuple[int, Any]:
+    def answer_paths(self, path: str, action: str, options: Any) -> tuple[int, Any]:
+        """(HTTP status, the JSON document or its bytes) the proxy answers `POST /api/v1/paths/{path}/{action}`."""
         if not path.startswith("/"):
             return 500, _error("INVALID_ARGUMENT", f'Path "{path}" is invalid.')
         path = "/" + "/".join(p for p in path.split("/") if p)  # AlluxioURI normalises repeated slashes
@@ -189,6 +162,11 @@ class FakeAlluxio(LoopbackServer):
             statuses = [self._status_locked(p) for p in listed]
         return 200, statuses[0] if action == "get-status" else statuses
 
+    def status(self, path: str) -> dict[str, Any]:
+        """The URIStatus of a file or directory the fake holds, as the proxy answers it."""
+        with self._lock:
+            return self._status_locked(path)
+
     def _status_locked(self, path: str) -> dict[str, Any]:
         """A URIStatus as Jackson writes it: every FileInfo getter at the top, and FileInfo again in `fileInfo`."""
         state = self._state
@@ -203,7 +181,7 @@ class FakeAlluxio(LoopbackServer):
             cached = sum(b.length for b in file.blocks if b.locations)
             in_memory = sum(b.length for b in file.blocks if any(loc.tier == "MEM" for loc in b.locations))
             file_block_infos, offset = [], 0
-            for block_id, block in zip(file.block_ids, file.blocks):
+            for block_id, block in zip(file.block_ids, file.blocks, strict=True):
                 file_block_infos.append({
                     "blockInfo": {"blockId": block_id, "length": block.length,
                                   "locations": [self._location_locked(loc) for loc in block.locations]},
@@ -219,10 +197,11 @@ class FakeAlluxio(LoopbackServer):
         return {"workerId": worker_id, "workerAddress": _address(loc.host, loc.container_host),
                 "tierAlias": loc.tier, "mediumType": {"MEM": "MEM", "SSD": "SSD"}.get(loc.tier, "HDD")}
 
-    def _master_info(self) -> dict[str, Any]:
+    def master_info(self) -> dict[str, Any]:
+        """The AlluxioMasterInfo `GET /api/v1/master/info` answers."""
         with self._lock:
             workers = [(wid, host, ch, lost) for (host, ch), (wid, lost) in self._state.workers.items()]
-        infos = {False: [], True: []}
+        infos: dict[bool, list[dict[str, Any]]] = {False: [], True: []}
         for wid, host, container_host, lost in sorted(workers):
             infos[lost].append({
                 "address": _address(host, container_host), "blockCount": 0, "capacityBytes": 1 << 30,
@@ -241,13 +220,18 @@ class FakeAlluxio(LoopbackServer):
 class _Handler(TrackedHandler):
     server: CuttableServer
 
+    @property
+    def fake(self) -> FakeAlluxio:
+        fake: FakeAlluxio = self.server.fake
+        return fake
+
     def do_GET(self) -> None:
         raw = self.path.split("?", 1)[0]
         if raw != "/api/v1/master/info":
             self._finish(OTHER, 404, b"<html><body>Not Found</body></html>", "text/html")
             return
-        self._record(MASTER_INFO, None, None)
-        self._answer(MASTER_INFO, 200, self.server.fake._master_info())
+        self.fake.record(Received(MASTER_INFO, None, None))
+        self._answer(MASTER_INFO, 200, self.fake.master_info())
 
     def do_POST(self) -> None:
         body = self.rfile.read(int(self.headers.get("Content-Length") or 0))
@@ -265,21 +249,17 @@ class _Handler(TrackedHandler):
         except ValueError:
             self._finish(endpoint, 400, b"Bad Request", "text/plain")
             return
-        self._record(endpoint, path, options)
-        self._answer(endpoint, *self.server.fake._paths(path, match[2], options))
-
-    def _record(self, endpoint: str, path: str | None, options: Any) -> None:
-        with self.server.fake._lock:
-            self.server.fake.received.append(Received(endpoint, path, options))
+        self.fake.record(Received(endpoint, path, options))
+        self._answer(endpoint, *self.fake.answer_paths(path, match[2], options))
 
     def _answer(self, endpoint: str, status: int, payload: Any) -> None:
-        self._finish(endpoint, status, json.dumps(payload).encode(), "application/json")
+        body = payload if isinstance(payload, bytes) else json.dumps(payload).encode()
+        self._finish(endpoint, status, body, "application/json")
 
     def _finish(self, endpoint: str, status: int, body: bytes, content_type: str) -> None:
         """Counts the call, applies any fault, and writes the response."""
-        fault = self.server.fake._take_fault(endpoint)
+        fault = self.take_fault(endpoint=endpoint)
         if fault:
-            time.sleep(fault.delay)
             if fault.status is not None:
                 status, content_type = fault.status, "application/json"
                 body = json.dumps(_error("UNAVAILABLE", "injected failure") if fault.status == 500
@@ -290,11 +270,7 @@ class _Handler(TrackedHandler):
                 body = b"<html>this is not JSON \xff</html>"
             elif fault.body is not None:
                 body, content_type = fault.body, "application/json"
-        self.send_response(status)
-        self.send_header("Content-Type", content_type)
-        self.send_header("Content-Length", str(len(body)))
-        self.end_headers()
-        self.wfile.write(body)
+        self.send_body(status, body, content_type)
 
 
 def _info(path: str, name: str, *, file_id: int, folder: bool, length: int, block_size: int,
@@ -303,7 +279,7 @@ def _info(path: str, name: str, *, file_id: int, folder: bool, length: int, bloc
     mode = "rwxr-xr-x" if folder else "rw-r--r--"
     acl = {"owner": "alluxio", "owningGroup": "alluxio",
            "stringEntries": [f"user::{mode[:3]}", f"group::{mode[3:6]}", f"other::{mode[6:]}"]}
-    default_acl = {"owner": "alluxio" if folder else "", "owningGroup": "alluxio" if folder else "",
+    default_acl: dict[str, Any] = {"owner": "alluxio" if folder else "", "owningGroup": "alluxio" if folder else "",
                    "stringEntries": []}
     return {
         "acl": acl, "blockIds": block_ids, "blockSizeBytes": block_size, "cacheable": not folder,

@@ -2,12 +2,13 @@
 JSON shape that lets the fake Alluxio and the live cluster be held to them."""
 from __future__ import annotations
 
-from pathlib import Path
 from typing import Any
 
 import orjson
 
-RECORDED = Path(__file__).resolve().parent / "data" / "alluxio"
+from .paths import DATA
+
+RECORDED = DATA / "alluxio"
 
 OPAQUE = frozenset({"configuration", "metrics"})
 """Maps of every property and metric: recorded empty, compared as maps only."""

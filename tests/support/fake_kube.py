@@ -62,8 +62,8 @@ proves against this server:
   stream itself and treats `code == 410` in an ERROR event as "list again".
 
 Knobs: `compact()`, `drop_watches()`, `stop()`/`start()` (same port, state kept, like an apiserver restart),
-`send_bookmark()`, `inject(...)` for HTTP error answers. Counters: `calls(verb, kind)`; every request's query is
-kept in `received`. `wait_watches(n)` lets a test wait until its watch is really open before it writes.
+`send_bookmark()`, `inject(...)` for HTTP error answers (faults.py). Counters: `calls(verb, kind)`; every request's
+query is kept in `received`. `wait_watches(n)` lets a test wait until its watch is really open before it writes.
 Unknown paths get the real 404 Status ("the server could not find the requested resource").
 """
 from __future__ import annotations
@@ -76,14 +76,15 @@ import socket
 import threading
 import time
 import uuid
-from collections import Counter
+from collections.abc import Callable
 from dataclasses import dataclass
-from datetime import datetime, timezone
+from datetime import UTC, datetime
 from pathlib import Path
-from typing import Any, Callable, Iterable
+from typing import Any
 from urllib.parse import parse_qsl, unquote, urlsplit
 
-from loopback import CuttableServer, LoopbackServer, TrackedHandler
+from .faults import Fault
+from .loopback import CuttableServer, LoopbackServer, TrackedHandler
 
 NODES, PODS = "nodes", "pods"
 LIST, WATCH, GET, OTHER = "list", "watch", "get", "other"
@@ -119,8 +120,8 @@ def resource_of(kind: str) -> str:
 
 def status_object(code: int, message: str, reason: str | None = None, details: dict | None = None) -> dict:
     """A metav1.Status as the apiserver encodes a failure."""
-    status = {"kind": "Status", "apiVersion": "v1", "metadata": {}, "status": "Failure", "message": message,
-              "reason": reason or _REASONS.get(code, "Unknown")}
+    status: dict[str, Any] = {"kind": "Status", "apiVersion": "v1", "metadata": {}, "status": "Failure",
+                              "message": message, "reason": reason or _REASONS.get(code, "Unknown")}
     if details is not None:
         status["details"] = details
     status["code"] = code
@@ -156,24 +157,22 @@ def parse_label_selector(text: str | None) -> Callable[[dict], bool]:
             if not values:
                 raise SelectorError(f"unable to parse requirement: for 'in', 'notin' operators, values set "
                                     f"can't be empty: {part!r}")
-            if op == "in":
-                requirements.append(lambda labels, k=key, vs=values: k in labels and labels[k] in vs)
-            else:
-                requirements.append(lambda labels, k=key, vs=values: k not in labels or labels[k] not in vs)
+            requirements.append(_label_requirement(key, values, negated=op == "notin"))
         elif m := _OP_REQ.match(part):
-            key, op, value = m[1], m[2], m[3]
-            if op == "!=":
-                requirements.append(lambda labels, k=key, v=value: labels.get(k) != v)
-            else:
-                requirements.append(lambda labels, k=key, v=value: k in labels and labels[k] == v)
+            requirements.append(_label_requirement(m[1], {m[3]}, negated=m[2] == "!="))
         elif m := _EXISTS_REQ.match(part):
-            if m[1]:
-                requirements.append(lambda labels, k=m[2]: k not in labels)
-            else:
-                requirements.append(lambda labels, k=m[2]: k in labels)
+            requirements.append(_label_requirement(m[2], None, negated=bool(m[1])))
         else:
             raise SelectorError(f"unable to parse requirement: {part!r}")
     return lambda labels: all(req(labels) for req in requirements)
+
+
+def _label_requirement(key: str, values: set[str] | None, *, negated: bool) -> Callable[[dict], bool]:
+    """The labels have `key` with one of `values` (None: with any value), or, `negated`, do not: `!=` and
+    `notin` match objects without the key, as in Kubernetes."""
+    if values is None:
+        return lambda labels: (key in labels) != negated
+    return lambda labels: (key in labels and labels[key] in values) != negated
 
 
 def parse_field_selector(text: str | None, resource: str) -> Callable[[dict], bool]:
@@ -189,12 +188,12 @@ def parse_field_selector(text: str | None, resource: str) -> Callable[[dict], bo
         path = _FIELDS[resource].get(field_name)
         if path is None:
             raise SelectorError(f'field label not supported: {field_name}')
-        getter = _field_getter(path)
-        if op == "!=":
-            requirements.append(lambda obj, g=getter, v=value: g(obj) != v)
-        else:
-            requirements.append(lambda obj, g=getter, v=value: g(obj) == v)
+        requirements.append(_field_requirement(_field_getter(path), value, negated=op == "!="))
     return lambda obj: all(req(obj) for req in requirements)
+
+
+def _field_requirement(getter: Callable[[dict], str], value: str, *, negated: bool) -> Callable[[dict], bool]:
+    return lambda obj: (getter(obj) == value) != negated
 
 
 def _field_getter(path: tuple[str, str]) -> Callable[[dict], str]:
@@ -239,22 +238,6 @@ class Received:
 
 
 @dataclass
-class Fault:
-    """What to do to matching requests instead of (or before) answering normally."""
-
-    status: int | None = None
-    """Answer this HTTP status with a Status body (e.g. 500, 503, 429, 403)."""
-    delay: float = 0.0
-    """Seconds to wait before answering."""
-    verb: str | None = None
-    """Only LIST, WATCH or GET requests; None: all of them."""
-    kind: str | None = None
-    """Only this resource (NODES or PODS, or 'Node'/'Pod'); None: both."""
-    times: int | None = None
-    """How many requests it applies to; None: until cleared."""
-
-
-@dataclass
 class _Event:
     rv: int
     resource: str
@@ -296,7 +279,7 @@ class _Watcher:
             return MODIFIED, event.obj
         if now:
             return ADDED, event.obj
-        if before:
+        if before and event.old is not None:
             gone = copy.deepcopy(event.old)
             gone["metadata"]["resourceVersion"] = str(event.rv)
             return DELETED, gone
@@ -314,7 +297,8 @@ class FakeKube(LoopbackServer):
         """`history_limit`: keep at most this many events (like the watch cache's ring buffer); None: all of them
         until `compact()`. `default_watch_timeout`: seconds a watch lasts when the request names no
         timeoutSeconds."""
-        super().__init__(_Handler, "fake-kube")
+        super().__init__(_Handler, "fake-kube", fault_attributes=("verb", "kind"),
+                         unmodelled_faults=("truncate", "garbage", "body"))
         self._lock = threading.RLock()
         self._changed = threading.Condition(self._lock)
         self._objects: dict[str, dict[tuple[str, str], dict]] = {NODES: {}, PODS: {}}
@@ -323,8 +307,6 @@ class FakeKube(LoopbackServer):
         self._history: list[_Event] = []
         self._history_limit = history_limit
         self._watchers: list[_Watcher] = []
-        self._faults: list[Fault] = []
-        self._calls: Counter[tuple[str, str | None]] = Counter()
         self.received: list[Received] = []
         self.default_watch_timeout = default_watch_timeout
 
@@ -482,40 +464,25 @@ class FakeKube(LoopbackServer):
             return True
 
     def inject(self, **fault: Any) -> Fault:
-        """Add a Fault (see its fields); the first matching one applies to each list, watch or get request."""
-        added = Fault(**fault)
-        if added.kind is not None:
-            added.kind = resource_of(added.kind)
-        with self._lock:
-            self._faults.append(added)
-        return added
-
-    def clear_faults(self) -> None:
-        with self._lock:
-            self._faults.clear()
+        """Add a Fault (faults.py) for list, watch or get requests, matching by `verb` (LIST, WATCH, GET) and `kind`
+        (NODES or PODS, or 'Node'/'Pod'): a `status` is answered with a Status body, `drop` closes the connection
+        unanswered; `truncate`, `garbage` and `body` are not modelled."""
+        if fault.get("kind") is not None:
+            fault["kind"] = resource_of(fault["kind"])
+        return super().inject(**fault)
 
     def calls(self, verb: str, kind: str | None = None) -> int:
         """How many LIST, WATCH, GET (or OTHER) requests reached the server, for one kind or for all."""
-        resource = resource_of(kind) if kind is not None else None
-        with self._lock:
-            return sum(n for (v, r), n in self._calls.items() if v == verb and (resource is None or r == resource))
+        return self.faults.calls(verb=verb, **({} if kind is None else {"kind": resource_of(kind)}))
 
-    def _take_fault(self, verb: str, resource: str | None) -> Fault | None:
+    def record(self, request: Received) -> None:
         with self._lock:
-            self._calls[(verb, resource)] += 1
-            if verb == OTHER:
-                return None
-            for fault in self._faults:
-                if (fault.verb in (None, verb) and fault.kind in (None, resource)
-                        and (fault.times is None or fault.times > 0)):
-                    if fault.times is not None:
-                        fault.times -= 1
-                    return fault
-            return None
+            self.received.append(request)
 
     # -- answers ----------------------------------------------------------------------------------------------
 
-    def _list(self, resource: str, namespace: str | None, labels: Callable, fields: Callable) -> dict:
+    def list_answer(self, resource: str, namespace: str | None, labels: Callable, fields: Callable) -> dict:
+        """The NodeList or PodList a LIST answers."""
         probe = _Watcher(resource, namespace, labels, fields, False, None)  # type: ignore[arg-type]
         with self._lock:
             items = [copy.deepcopy(obj) for _, obj in sorted(self._objects[resource].items()) if probe.matches(obj)]
@@ -523,7 +490,7 @@ class FakeKube(LoopbackServer):
         return {"kind": f"{_KIND[resource]}List", "apiVersion": "v1",
                 "metadata": {"resourceVersion": str(version)}, "items": items}
 
-    def _open_watch(self, resource: str, namespace: str | None, labels: Callable, fields: Callable,
+    def open_watch(self, resource: str, namespace: str | None, labels: Callable, fields: Callable,
                     bookmarks: bool, version: int | None, connection: socket.socket
                     ) -> tuple[_Watcher | None, list[dict]]:
         """Registers a watcher and returns the events it must be sent first; (None, [ERROR]) when expired."""
@@ -543,7 +510,7 @@ class FakeKube(LoopbackServer):
             self._changed.notify_all()
         return watcher, first
 
-    def _close_watch(self, watcher: _Watcher) -> None:
+    def close_watch(self, watcher: _Watcher) -> None:
         with self._lock:
             if watcher in self._watchers:
                 self._watchers.remove(watcher)
@@ -560,7 +527,7 @@ def _key(obj: dict) -> tuple[str, str]:
 
 
 def _now() -> str:
-    return datetime.now(timezone.utc).strftime("%Y-%m-%dT%H:%M:%SZ")
+    return datetime.now(UTC).strftime("%Y-%m-%dT%H:%M:%SZ")
 
 
 # -- HTTP -----------------------------------------------------------------------------------------------------
@@ -575,8 +542,8 @@ class _Handler(TrackedHandler):
         params = dict(parse_qsl(url.query, keep_blank_values=True))
         match = _PATH.match(url.path)
         if not match:
-            fake._take_fault(OTHER, None)
-            self._record(OTHER, None, None, url.path, params)
+            fake.faults.count(verb=OTHER, kind=None)
+            fake.record(Received(OTHER, None, None, url.path, params))
             self._json(404, status_object(404, "the server could not find the requested resource", details={}))
             return
         resource = match[1] or match[3]
@@ -589,13 +556,11 @@ class _Handler(TrackedHandler):
             self._bad(OTHER, resource, namespace, url.path, params, f"invalid boolean value for watch: {watching}")
             return
         verb = GET if name is not None else WATCH if watching in _TRUE else LIST
-        self._record(verb, resource, namespace, url.path, params)
-        fault = fake._take_fault(verb, resource)
-        if fault:
-            time.sleep(fault.delay)
-            if fault.status is not None:
-                self._json(fault.status, status_object(fault.status, "injected failure"))
-                return
+        fake.record(Received(verb, resource, namespace, url.path, params))
+        fault = self.take_fault(verb=verb, kind=resource)
+        if fault is not None and fault.status is not None:
+            self._json(fault.status, status_object(fault.status, "injected failure"))
+            return
         if verb == GET:
             obj = fake.get(resource, name, namespace) if (resource == NODES) == (namespace is None) else None
             if obj is None:
@@ -616,7 +581,7 @@ class _Handler(TrackedHandler):
                                                f'invalid resource version'))
             return
         if verb == LIST:
-            self._json(200, fake._list(resource, namespace, labels, fields))
+            self._json(200, fake.list_answer(resource, namespace, labels, fields))
             return
         if params.get("sendInitialEvents"):
             self._json(400, status_object(400, "sendInitialEvents (streaming lists) is not modelled by this fake"))
@@ -640,8 +605,9 @@ class _Handler(TrackedHandler):
         if length:
             self.rfile.read(length)
         url = urlsplit(self.path)
-        self.server.fake._take_fault(OTHER, None)
-        self._record(OTHER, None, None, url.path, dict(parse_qsl(url.query, keep_blank_values=True)))
+        self.server.fake.faults.count(verb=OTHER, kind=None)
+        params = dict(parse_qsl(url.query, keep_blank_values=True))
+        self.server.fake.record(Received(OTHER, None, None, url.path, params))
         if _PATH.match(url.path):
             self._json(405, status_object(405, "the server does not allow this method on the requested resource"))
         else:
@@ -650,7 +616,7 @@ class _Handler(TrackedHandler):
     def _watch(self, resource: str, namespace: str | None, labels: Callable, fields: Callable, bookmarks: bool,
                version: int | None, timeout: float) -> None:
         fake = self.server.fake
-        watcher, first = fake._open_watch(resource, namespace, labels, fields, bookmarks, version, self.connection)
+        watcher, first = fake.open_watch(resource, namespace, labels, fields, bookmarks, version, self.connection)
         try:
             self.send_response(200)
             self.send_header("Content-Type", "application/json")
@@ -680,7 +646,7 @@ class _Handler(TrackedHandler):
             self.close_connection = True
         finally:
             if watcher is not None:
-                fake._close_watch(watcher)
+                fake.close_watch(watcher)
 
     def _chunk(self, event: dict) -> None:
         data = json.dumps(event, separators=(",", ":")).encode() + b"\n"
@@ -691,75 +657,28 @@ class _Handler(TrackedHandler):
         self.wfile.write(b"0\r\n\r\n")
         self.wfile.flush()
 
-    def _record(self, verb: str, resource: str | None, namespace: str | None, path: str,
-                params: dict[str, str]) -> None:
-        with self.server.fake._lock:
-            self.server.fake.received.append(Received(verb, resource, namespace, path, params))
-
     def _bad(self, verb: str, resource: str | None, namespace: str | None, path: str, params: dict[str, str],
              message: str) -> None:
-        self.server.fake._take_fault(OTHER, resource)
-        self._record(verb, resource, namespace, path, params)
+        self.server.fake.faults.count(verb=OTHER, kind=resource)
+        self.server.fake.record(Received(verb, resource, namespace, path, params))
         self._json(400, status_object(400, message))
 
     def _json(self, status: int, payload: Any) -> None:
         body = json.dumps(payload, separators=(",", ":")).encode() + b"\n"
-        self.send_response(status)
-        self.send_header("Content-Type", "application/json")
-        self.send_header("Cache-Control", "no-cache, private")
-        self.send_header("Content-Length", str(len(body)))
-        self.end_headers()
-        self.wfile.write(body)
+        self.send_body(status, body, headers=(("Cache-Control", "no-cache, private"),))
 
 
-# -- builders -------------------------------------------------------------------------------------------------
-
-
-def make_node(name: str, *, internal_ip: str | None = None, hostname: str | None = None,
-              external_ip: str | None = None, ready: bool = True, labels: dict[str, str] | None = None) -> dict:
-    """A small but well-formed Node (the data files under tests/data/kube/ have complete ones)."""
-    addresses = [{"type": t, "address": a} for t, a in
-                 (("InternalIP", internal_ip), ("ExternalIP", external_ip), ("Hostname", hostname)) if a]
-    return {"metadata": {"name": name, "labels": {"kubernetes.io/hostname": name, "kubernetes.io/os": "linux",
-                                                  **(labels or {})}},
-            "spec": {},
-            "status": {"addresses": addresses,
-                       "conditions": [{"type": "Ready", "status": "True" if ready else "Unknown",
-                                       "reason": "KubeletReady" if ready else "NodeStatusUnknown",
-                                       "message": "kubelet is posting ready status" if ready
-                                       else "Kubelet stopped posting node status.",
-                                       "lastHeartbeatTime": _now(), "lastTransitionTime": _now()}]}}
-
-
-def make_pod(name: str, *, namespace: str = _DEFAULT_NAMESPACE, node: str | None = None,
-             pod_ip: str | None = None, host_ip: str | None = None, labels: dict[str, str] | None = None,
-             ready: bool = True, host_network: bool = False, hostname: str | None = None,
-             subdomain: str | None = None) -> dict:
-    """A small but well-formed Pod: Running (and Ready unless told) when it has a node, Pending otherwise."""
-    spec: dict[str, Any] = {"containers": [{"name": "main", "image": "registry.k8s.io/pause:3.9"}]}
-    if node:
-        spec["nodeName"] = node
-    if host_network:
-        spec["hostNetwork"] = True
-    if hostname:
-        spec["hostname"] = hostname
-    if subdomain:
-        spec["subdomain"] = subdomain
-    status: dict[str, Any] = {"phase": "Running" if node else "Pending"}
-    if node:
-        state = "True" if ready else "False"
-        status["conditions"] = [{"type": t, "status": state if t in ("Ready", "ContainersReady") else "True"}
-                                for t in ("Initialized", "Ready", "ContainersReady", "PodScheduled")]
-        if host_ip:
-            status["hostIP"] = host_ip
-            status["hostIPs"] = [{"ip": host_ip}]
-        if pod_ip:
-            status["podIP"] = pod_ip
-            status["podIPs"] = [{"ip": pod_ip}]
-    else:
-        status["conditions"] = [{"type": "PodScheduled", "status": "False", "reason": "Unschedulable"}]
-    return {"metadata": {"name": name, "namespace": namespace, "labels": dict(labels or {})},
-            "spec": spec, "status": status}
+def kubeconfig_file(fake: FakeKube, directory: Path) -> str:
+    """A kubeconfig file in `directory` for the fake (no auth), for `serve --kubernetes kubeconfig`."""
+    path = directory / "kubeconfig"
+    path.write_text(f"""apiVersion: v1
+kind: Config
+clusters: [{{name: fake, cluster: {{server: "{fake.url}"}}}}]
+users: [{{name: nobody, user: {{}}}}]
+contexts: [{{name: fake, context: {{cluster: fake, user: nobody}}}}]
+current-context: fake
+""")
+    return str(path)
 
 
 def kube_config(fake: FakeKube) -> Any:
@@ -771,8 +690,8 @@ def kube_config(fake: FakeKube) -> Any:
     return configuration
 
 
-__all__: Iterable[str] = (
+__all__ = (
     "FakeKube", "Fault", "Received", "NODES", "PODS", "LIST", "WATCH", "GET", "OTHER", "ADDED", "MODIFIED",
-    "DELETED", "BOOKMARK", "ERROR", "make_node", "make_pod", "kube_config", "status_object",
+    "DELETED", "BOOKMARK", "ERROR", "kube_config", "kubeconfig_file", "status_object",
     "parse_label_selector", "parse_field_selector", "SelectorError", "resource_of",
 )

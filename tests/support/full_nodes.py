@@ -15,7 +15,7 @@ import json
 from functools import lru_cache
 from typing import Any
 
-from helpers import DATA
+from .paths import DATA
 
 MAX_IMAGES = 50
 """KubeletConfiguration nodeStatusMaxImages default: the kubelet reports at most this many images."""

@@ -7,7 +7,9 @@ import re
 from dataclasses import dataclass
 from pathlib import Path
 
-MATRIX_FILE = Path(__file__).resolve().parents[1] / "kubernetes-versions.txt"
+from .paths import ROOT
+
+MATRIX_FILE = ROOT / "kubernetes-versions.txt"
 
 
 @dataclass(frozen=True)

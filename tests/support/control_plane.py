@@ -1,7 +1,8 @@
-"""A real Kubernetes control plane on loopback for the end-to-end suite: etcd, kube-apiserver and
-kube-schedulers built from upstream (tests/e2e/build-control-plane.sh), with their own CA, tokens and
-service-account keys in a temp dir. No kubelet and no controller-manager: the suite creates Node objects
-and binds Alluxio worker pods itself, and force-deletes what it removes.
+"""A real Kubernetes control plane on loopback for the end-to-end suite and the benchmarks: etcd, kube-apiserver
+and kube-schedulers built from upstream (tests/e2e/build-control-plane.sh), with their own CA, tokens and
+service-account keys in a temp dir. No kubelet and no controller-manager: `create_node` and `create_worker_pod`
+make the Node objects and bound, Running Alluxio worker pods their kubelets would have, and what is removed is
+force-deleted.
 """
 from __future__ import annotations
 
@@ -9,17 +10,18 @@ import json
 import re
 import secrets
 import subprocess
-import time
 from pathlib import Path
 from typing import Any
 
 import urllib3
 import yaml
 
-from kube_versions import KubeVersion
-from served import free_port
+from .kube_versions import KubeVersion
+from .objects import make_node, make_pod
+from .paths import ROOT
+from .served import free_port, stop_process
+from .waiting import eventually
 
-ROOT = Path(__file__).resolve().parents[2]
 BUILD_SCRIPT = ROOT / "tests" / "e2e" / "build-control-plane.sh"
 ISSUER = "https://kubernetes.default.svc.cluster.local"
 
@@ -32,6 +34,10 @@ def control_plane_binaries(version: KubeVersion) -> Path:
     return Path(out.strip().splitlines()[-1])
 
 
+class _NotReady(RuntimeError):
+    """A wait for the control plane ran out."""
+
+
 class Process:
     """A child process whose output goes to a log file (never a pipe it could block on)."""
 
@@ -39,6 +45,7 @@ class Process:
         self.name = name
         self.log = logs / f"{name}.log"
         self._file = self.log.open("wb")
+        self._read = 0
         self.popen = subprocess.Popen(argv, stdout=self._file, stderr=subprocess.STDOUT, start_new_session=True)
 
     def alive(self) -> bool:
@@ -49,18 +56,24 @@ class Process:
 
     def forbidden(self) -> list[str]:
         """Log lines where the API server refused it something (RBAC): a grant its manifests lack."""
-        return [line for line in self.log.read_text(errors="replace").splitlines()
-                if re.search(r"\bforbidden\b", line, re.I)]
+        return _refusals(self.log.read_text(errors="replace"))
+
+    def new_refusals(self) -> list[str]:
+        """`forbidden` lines logged since the last call (whole lines only)."""
+        with self.log.open("rb") as log:
+            log.seek(self._read)
+            data = log.read()
+        whole = data[:data.rfind(b"\n") + 1]
+        self._read += len(whole)
+        return _refusals(whole.decode(errors="replace"))
 
     def stop(self) -> None:
-        if self.alive():
-            self.popen.terminate()
-            try:
-                self.popen.wait(15)
-            except subprocess.TimeoutExpired:
-                self.popen.kill()
-                self.popen.wait()
+        stop_process(self.popen, timeout=15)
         self._file.close()
+
+
+def _refusals(log: str) -> list[str]:
+    return [line for line in log.splitlines() if re.search(r"\bforbidden\b", line, re.I)]
 
 
 class ControlPlane:
@@ -114,20 +127,20 @@ class ControlPlane:
 
     def _wait_ready(self, timeout: float = 90) -> None:
         http = urllib3.PoolManager(cert_reqs="CERT_REQUIRED", ca_certs=str(self.dir / "ca.crt"))
-        deadline = time.monotonic() + timeout
-        while time.monotonic() < deadline:
+
+        def ready() -> bool:
             for process in self.processes:
                 if not process.alive():
                     raise RuntimeError(f"{process.name} exited:\n{process.tail()}")
-            try:
-                answer = http.request("GET", f"{self.url}/readyz", timeout=2,
-                                      headers={"Authorization": f"Bearer {self.admin_token}"})
-                if answer.status == 200:
-                    return
-            except urllib3.exceptions.HTTPError:
-                pass
-            time.sleep(0.2)
-        raise RuntimeError(f"kube-apiserver not ready in {timeout}s:\n{self.processes[-1].tail()}")
+            answer = http.request("GET", f"{self.url}/readyz", timeout=2,
+                                  headers={"Authorization": f"Bearer {self.admin_token}"})
+            return answer.status == 200
+
+        try:
+            eventually(ready, timeout, what="kube-apiserver ready", interval=0.2, failure=_NotReady,
+                       ignoring=(urllib3.exceptions.HTTPError,))
+        except _NotReady as error:
+            raise RuntimeError(f"{error}:\n{self.processes[-1].tail()}") from None
 
     def _make_credentials(self) -> None:
         d = self.dir
@@ -236,7 +249,16 @@ class Rest:
         return self.request("PATCH", f"{self.collection(kind, namespace)}/{name}/status", {"status": status},
                             content_type="application/merge-patch+json")
 
-    def delete_now(self, kind: str, name: str, namespace: str | None = None) -> None:
-        """Delete without the grace period no kubelet would ever end."""
-        self.request("DELETE", f"{self.collection(kind, namespace)}/{name}", {"gracePeriodSeconds": 0},
-                     ok=(200, 202, 404))
+
+def create_node(rest: Rest, name: str, ip: str, group: str, cpu: str, memory: str) -> None:
+    """A Ready Node object with that capacity, labelled `group=<group>` for the tests' nodeSelectors."""
+    rest.create(make_node(name, internal_ip=ip, hostname=name, labels={"group": group}, cpu=cpu, memory=memory))
+
+
+def create_worker_pod(rest: Rest, name: str, namespace: str, node: str, *, host_ip: str, pod_ip: str,
+                      host_network: bool, image: str) -> None:
+    """An Alluxio worker pod bound to `node` and Running there (its status written as its kubelet would)."""
+    pod = make_pod(name, namespace=namespace, node=node, host_ip=host_ip, pod_ip=pod_ip, host_network=host_network,
+                   labels={"app": "alluxio", "role": "alluxio-worker"}, container="alluxio-worker", image=image)
+    rest.create(pod)
+    rest.set_status("Pod", name, namespace, pod["status"])

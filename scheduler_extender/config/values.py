@@ -1,0 +1,151 @@
+"""Text to setting value: the parsers of the Settings table (settings.py). Each takes stripped text and raises
+ValueError with the reason only, a phrase that completes the sentence '<setting>: "<text>" ...'; loading.py adds
+the setting's name as the operator gave it."""
+from __future__ import annotations
+
+import ipaddress
+import math
+import os
+import re
+from collections.abc import Callable
+from decimal import Decimal
+
+from ..locations import alluxio3_uri
+from ..selectors import check_selector
+from ..urls import base_url
+
+_DURATION = re.compile(r"(?P<number>[0-9]+(?:\.[0-9]*)?|\.[0-9]+)(?P<unit>ms|s|m|h)?")
+_DURATION_UNITS = {"ms": Decimal("0.001"), "s": Decimal(1), None: Decimal(1), "m": Decimal(60), "h": Decimal(3600)}
+_SIZE = re.compile(r"(?P<number>[0-9]+)(?P<unit>Ki|Mi|Gi|Ti|k|M|G|T)?")
+_SIZE_UNITS = {None: 1, "Ki": 2**10, "Mi": 2**20, "Gi": 2**30, "Ti": 2**40,
+               "k": 10**3, "M": 10**6, "G": 10**9, "T": 10**12}
+
+
+def duration(*, positive: bool) -> Callable[[str], float]:
+    """Seconds from `50ms`, `1.5s`, `5m`, `1h` or a bare number of seconds; never negative."""
+
+    def parse(text: str) -> float:
+        match = _DURATION.fullmatch(text)
+        if not match:
+            raise ValueError("is not a duration (use 50ms, 30s, 5m, 1h)")
+        # Decimal keeps 50ms exactly 0.05 instead of 50 * 0.001.
+        seconds = float(Decimal(match["number"]) * _DURATION_UNITS[match["unit"]])
+        if positive and seconds <= 0:
+            raise ValueError("must be more than 0")
+        return seconds
+
+    return parse
+
+
+def integer(*, minimum: int) -> Callable[[str], int]:
+    def parse(text: str) -> int:
+        if not re.fullmatch(r"[+-]?[0-9]+", text):
+            raise ValueError("is not a whole number")
+        value = int(text)
+        if value < minimum:
+            raise ValueError(f"must be at least {minimum}")
+        return value
+
+    return parse
+
+
+def byte_size(*, minimum: int) -> Callable[[str], int]:
+    """Bytes, with Kubernetes quantity suffixes: Ki, Mi, Gi, Ti are powers of 1024; k, M, G, T of 1000."""
+
+    def parse(text: str) -> int:
+        match = _SIZE.fullmatch(text)
+        if not match:
+            raise ValueError("is not a byte size (use 512Ki, 64Mi, 1G or a number of bytes)")
+        value = int(match["number"]) * _SIZE_UNITS[match["unit"]]
+        if value < minimum:
+            raise ValueError(f"must be at least {minimum} bytes")
+        return value
+
+    return parse
+
+
+def open_fraction(text: str) -> float:
+    """A number strictly between 0 and 1."""
+    try:
+        value = float(text)
+    except ValueError:
+        raise ValueError("is not a number") from None
+    if not (math.isfinite(value) and 0 < value < 1):
+        raise ValueError("must be between 0 and 1, exclusive")
+    return value
+
+
+def one_of(*choices: str) -> Callable[[str], str]:
+    def parse(text: str) -> str:
+        if text.lower() not in choices:
+            raise ValueError(f"is not one of {', '.join(choices)}")
+        return text.lower()
+
+    return parse
+
+
+def label_selector(text: str) -> str:
+    """A Kubernetes label selector (`role=alluxio-worker`, `spark-role`, `app in (a,b)`) in the API's grammar."""
+    try:
+        check_selector(text)
+    except ValueError as error:
+        raise ValueError(f"is not a label selector: {error}") from None
+    return text
+
+
+_HOST_PORT = re.compile(r"(?:\[(?P<ipv6>[^\]]*)\]|(?P<host>[^:\[\]\s]+)):(?P<port>[0-9]+)")
+
+
+def host_port(text: str) -> str:
+    """`host:port`, with an IPv6 host in brackets (`[::]:8888`), as gunicorn binds it."""
+    match = _HOST_PORT.fullmatch(text)
+    if not match:
+        raise ValueError("is not HOST:PORT (e.g. 0.0.0.0:8888, or [::]:8888 for IPv6)")
+    if match["ipv6"] is not None:
+        try:
+            ipaddress.IPv6Address(match["ipv6"])
+        except ValueError:
+            raise ValueError("has no IPv6 address between the brackets") from None
+    if not 1 <= int(match["port"]) <= 65535:
+        raise ValueError("needs a port from 1 to 65535")
+    return text
+
+
+def readable_file(text: str) -> str:
+    """A path that opens for reading now, so a typo fails at startup instead of at the first sync."""
+    if not os.path.exists(text):
+        raise ValueError("does not exist")
+    if not os.path.isfile(text):
+        raise ValueError("is not a regular file")
+    try:
+        with open(text, "rb"):
+            pass
+    except OSError as error:
+        raise ValueError(f"cannot be read ({error.strerror})") from None
+    return text
+
+
+def http_urls(text: str) -> tuple[str, ...]:
+    """Comma-separated http(s) URLs, as alluxio.etcd.endpoints lists them."""
+    urls = tuple(base_url(part.strip()) for part in text.split(",") if part.strip())
+    if not urls:
+        raise ValueError("names no URL (e.g. http://etcd-0:2379,http://etcd-1:2379)")
+    return urls
+
+
+def ufs_uri(text: str) -> str:
+    """A UFS root as alluxio.dora.client.ufs.root takes it (s3://bucket/path, hdfs://nn:8020/path, /local/path)."""
+    if not text:
+        raise ValueError("is empty")
+    try:
+        alluxio3_uri.parse(text)
+    except ValueError as error:
+        raise ValueError(f"is not a URI Alluxio reads ({error})") from None
+    return text
+
+
+def port(text: str) -> int:
+    port = integer(minimum=1)(text)
+    if port > 65535:
+        raise ValueError("must be at most 65535")
+    return port

@@ -1,0 +1,20 @@
+"""The one check of the base URLs the extender is given (Alluxio's proxy and masters, etcd endpoints): http(s), a
+host, no query or fragment. Its reasons complete the sentence '<the URL> ...', for config's messages and the
+sources' own."""
+from __future__ import annotations
+
+from urllib.parse import urlsplit
+
+
+def base_url(text: str) -> str:
+    """`text` without a trailing `/`, so callers can append paths; raises ValueError with the reason."""
+    try:
+        parts = urlsplit(text)
+        parts.port  # noqa: B018  (reading it raises ValueError on a bad port)
+    except ValueError:
+        raise ValueError("is not a valid URL") from None
+    if parts.scheme not in ("http", "https") or not parts.hostname:
+        raise ValueError("is not an http(s) URL (e.g. http://alluxio-proxy:39999)")
+    if parts.query or parts.fragment:
+        raise ValueError("must not have a query or fragment")
+    return text.rstrip("/")
