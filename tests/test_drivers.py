@@ -5,12 +5,12 @@ import json
 from pathlib import Path
 
 import pytest
-
 from helpers import scores_of
+from served import Served
+
 from scheduler_extender.prefetch import pending_paths
 from scheduler_extender.scoring import away
 from scheduler_extender.workload import PATHS_ANNOTATION, workload_of
-from served import Served
 
 DEMO = Path(__file__).parent.parent / "examples" / "demo"
 

@@ -51,6 +51,16 @@ esac
 APP="${APP:-${examples}/jars/spark-examples_${SCALA_VERSION}-${SPARK_VERSION}.jar}"
 MAIN_CLASS="${MAIN_CLASS:-org.apache.spark.examples.JavaWordCount}"
 
+# The executors' Alluxio client takes the worker whose host equals its own alluxio.user.hostname as local (the one
+# to read cached blocks from, and to cache what it reads from the UFS and writes); by default that is the pod's
+# hostname, which no worker has. Alluxio's Helm chart gives a worker the host status.hostIP, its node's IP, and its
+# own clients (FUSE) that IP as alluxio.user.hostname; the pod template puts it in ALLUXIO_CLIENT_HOSTNAME, and
+# Kubernetes expands $(...) from it, as it is defined before Spark's own variables (README.md: "Reading through
+# the node's worker"); single quotes keep the shell off it. domain.socket.as.uuid=true, as the chart's workers are
+# set (shortCircuit.policy: uuid, alluxio-values.yaml): the client then finds its worker's domain socket as a file
+# in its own /opt/domain mount, not by hostname.
+local_reads='-Dalluxio.user.hostname=$(ALLUXIO_CLIENT_HOSTNAME) -Dalluxio.worker.data.server.domain.socket.as.uuid=true'
+
 confs=(
   --conf "spark.executor.instances=${EXECUTORS}"
   --conf "spark.kubernetes.namespace=${NAMESPACE}"
@@ -65,15 +75,8 @@ confs=(
   # Alluxio client properties as JVM system properties (Alluxio's "Running Spark on Alluxio" guide): which
   # masters to ask, so URIs can be alluxio:///path.
   --conf "spark.driver.extraJavaOptions=-Dalluxio.master.rpc.addresses=${ALLUXIO_MASTERS}"
-  # The executors' client also needs to know which worker is its node's. It takes the worker whose host equals
-  # its own alluxio.user.hostname as local (the one to read cached blocks from, and to cache what it reads from
-  # the UFS and writes); by default that is the pod's hostname, which no worker has. Alluxio's Helm chart gives a
-  # worker the host status.hostIP, its node's IP, and gives its own clients (FUSE) that IP as
-  # alluxio.user.hostname; the pod template puts it in ALLUXIO_CLIENT_HOSTNAME, and Kubernetes resolves $(...)
-  # from it, as it is defined before Spark's own variables (README.md: "Reading through the node's worker").
-  # domain.socket.as.uuid=true: as the chart's workers are set (shortCircuit.policy: uuid, alluxio-values.yaml),
-  # the client then finds its worker's domain socket as a file in its own /opt/domain mount, not by hostname.
-  --conf "spark.executor.extraJavaOptions=-Dalluxio.master.rpc.addresses=${ALLUXIO_MASTERS}"' -Dalluxio.user.hostname=$(ALLUXIO_CLIENT_HOSTNAME) -Dalluxio.worker.data.server.domain.socket.as.uuid=true'
+  # The executors' client also needs to know which worker is its node's: see ${local_reads} above.
+  --conf "spark.executor.extraJavaOptions=-Dalluxio.master.rpc.addresses=${ALLUXIO_MASTERS} ${local_reads}"
 )
 
 case "${DEPLOY_MODE}" in

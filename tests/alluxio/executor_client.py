@@ -8,11 +8,10 @@ import os
 import re
 import shlex
 import subprocess
+from collections.abc import Mapping
 from pathlib import Path
-from typing import Mapping
 
 import yaml
-
 from real_alluxio import RealAlluxio, Worker, http
 
 EXAMPLES = Path(__file__).resolve().parents[2] / "examples" / "spark"

@@ -16,12 +16,18 @@ apart; each executor's mount is what tells them apart on Kubernetes.
 from __future__ import annotations
 
 import time
-from typing import Iterator
+from collections.abc import Iterator
 
 import pytest
-
-from executor_client import (HOSTNAME_VAR, client_properties, cluster_metrics, executor_java_options, expand,
-                             template_env, worker_metrics)
+from executor_client import (
+    HOSTNAME_VAR,
+    client_properties,
+    cluster_metrics,
+    executor_java_options,
+    expand,
+    template_env,
+    worker_metrics,
+)
 from figures import report
 from real_alluxio import MIB, RealAlluxio, fetch, java_problem
 
@@ -60,7 +66,7 @@ def executor_client(cluster: RealAlluxio, node_ip: str | None) -> dict[str, str]
     return {**properties, **WITNESS}
 
 
-def test_the_example_names_the_node_by_its_ip():
+def test_the_example_names_the_node_by_its_ip() -> None:
     assert template_env()[HOSTNAME_VAR] == "status.hostIP"
     assert template_env("executor-pod-template.yaml")[HOSTNAME_VAR] == "status.hostIP"
     assert client_properties(executor_java_options("m:19998"))["alluxio.user.hostname"] == f"$({HOSTNAME_VAR})"

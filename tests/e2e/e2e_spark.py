@@ -13,9 +13,10 @@ import signal
 import subprocess
 import sys
 import time
+from collections.abc import Iterator, Mapping, Sequence
 from dataclasses import dataclass
 from pathlib import Path
-from typing import Any, Iterator, Mapping, Sequence
+from typing import Any
 
 from e2e_pods import NS, delete_pods
 from loopback_control_plane import ControlPlane, Rest
@@ -48,7 +49,7 @@ def spark_cache(env: Mapping[str, str] = os.environ) -> Path:
     given = env.get(CACHE_ENV)
     if given and all((Path(given) / v / "complete").exists() for v in versions()):
         return Path(given)
-    run = subprocess.run(["bash", str(FETCH_SCRIPT)], stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True)
+    run = subprocess.run(["bash", str(FETCH_SCRIPT)], capture_output=True, text=True)
     if run.returncode != 0:
         raise RuntimeError(f"{FETCH_SCRIPT} exited {run.returncode}:\n{run.stderr[-4000:]}")
     return Path(run.stdout.strip().splitlines()[-1])
@@ -70,13 +71,15 @@ def java_problem() -> str | None:
 def grant_spark_account(control_plane: ControlPlane) -> str:
     """The `spark` ServiceAccount with its Role in the Spark namespace; a token of it."""
     rest = control_plane.rest()
-    for obj in ({"apiVersion": "v1", "kind": "ServiceAccount", "metadata": {"name": SERVICE_ACCOUNT, "namespace": NS}},
-                {"apiVersion": "rbac.authorization.k8s.io/v1", "kind": "Role",
-                 "metadata": {"name": "spark", "namespace": NS}, "rules": SPARK_ROLE_RULES},
-                {"apiVersion": "rbac.authorization.k8s.io/v1", "kind": "RoleBinding",
-                 "metadata": {"name": "spark", "namespace": NS},
-                 "roleRef": {"apiGroup": "rbac.authorization.k8s.io", "kind": "Role", "name": "spark"},
-                 "subjects": [{"kind": "ServiceAccount", "name": SERVICE_ACCOUNT, "namespace": NS}]}):
+    objects: list[dict[str, Any]] = [
+        {"apiVersion": "v1", "kind": "ServiceAccount", "metadata": {"name": SERVICE_ACCOUNT, "namespace": NS}},
+        {"apiVersion": "rbac.authorization.k8s.io/v1", "kind": "Role",
+         "metadata": {"name": "spark", "namespace": NS}, "rules": SPARK_ROLE_RULES},
+        {"apiVersion": "rbac.authorization.k8s.io/v1", "kind": "RoleBinding",
+         "metadata": {"name": "spark", "namespace": NS},
+         "roleRef": {"apiGroup": "rbac.authorization.k8s.io", "kind": "Role", "name": "spark"},
+         "subjects": [{"kind": "ServiceAccount", "name": SERVICE_ACCOUNT, "namespace": NS}]}]
+    for obj in objects:
         rest.request("POST", rest.collection(obj["kind"], NS), obj, ok=(201, 409))  # 409: granted already
     return control_plane.service_account_token(NS, SERVICE_ACCOUNT)
 
@@ -139,7 +142,7 @@ class Submission:
                 os.killpg(self.popen.pid, signal.SIGKILL)
                 self.popen.wait()
 
-    def __enter__(self) -> "Submission":
+    def __enter__(self) -> Submission:
         return self
 
     def __exit__(self, *exc: object) -> None:
@@ -147,7 +150,8 @@ class Submission:
 
 
 def spark_pods(rest: Rest, role: str) -> list[dict[str, Any]]:
-    return rest.get(f"/api/v1/namespaces/{NS}/pods?labelSelector=spark-role%3D{role}")["items"]
+    pods: list[dict[str, Any]] = rest.get(f"/api/v1/namespaces/{NS}/pods?labelSelector=spark-role%3D{role}")["items"]
+    return pods
 
 
 def placed(rest: Rest, submission: Submission, role: str, count: int, timeout: float = 120) -> list[dict[str, Any]]:
@@ -179,7 +183,7 @@ class Request:
     memory: int
 
     @staticmethod
-    def of(pod: Mapping[str, Any]) -> "Request":
+    def of(pod: Mapping[str, Any]) -> Request:
         """What the scheduler counts for a pod: its containers' requests summed."""
         cpu = memory = 0
         for container in pod["spec"]["containers"]:
@@ -197,8 +201,9 @@ _UNITS = {"Ki": 1 << 10, "Mi": 1 << 20, "Gi": 1 << 30, "k": 10**3, "M": 10**6, "
 
 
 def _bytes(quantity: str) -> int:
-    number, unit = re.fullmatch(r"([0-9.]+)([A-Za-z]*)", quantity).groups()  # type: ignore[union-attr]
-    return int(float(number) * _UNITS[unit])
+    parsed = re.fullmatch(r"([0-9.]+)([A-Za-z]*)", quantity)
+    assert parsed, f"not a quantity: {quantity!r}"
+    return int(float(parsed[1]) * _UNITS[parsed[2]])
 
 
 def room(rest: Rest, nodes: Sequence[str], pod: Request, *, ignore: Sequence[dict[str, Any]] = (),

@@ -1,6 +1,7 @@
 #!/usr/bin/env bash
 # Installs the Spark releases of spark-versions.txt (pyspark from PyPI, with pip: spark-submit, its jars and
-# Kubernetes client) into a cache, for the Spark tests of the e2e suite. Each is about 500 MB once installed.
+# Kubernetes client) into a cache, for the Spark tests of the e2e suite (installed: 493 MB for 4.3.0, 347 MB for
+# 3.5.9; 36 s for both from cold on this machine).
 #
 #   CACHE=$(bash tests/e2e/fetch-spark.sh)    # progress on stderr; the last stdout line is the cache dir
 #
@@ -29,7 +30,8 @@ for version in $(sed 's/#.*//' "$here/spark-versions.txt"); do
     start=$(date +%s)
     log "installing pyspark $version from PyPI (about 450 MB to download)"
     rm -rf "$dir"
-    python3 -m pip install -q --disable-pip-version-check --root-user-action=ignore --no-cache-dir --target "$dir.new" "$want" >&2
+    python3 -m pip install -q --disable-pip-version-check --root-user-action=ignore --no-cache-dir \
+        --target "$dir.new" "$want" >&2
     mv "$dir.new" "$dir"
     echo "$want" > "$dir/complete"
     log "pyspark $version in $(( $(date +%s) - start ))s: $(ls "$dir"/pyspark/jars/spark-core_*.jar)"

@@ -13,18 +13,32 @@ two to a node, so the best placement fills the 4 nodes caching most.
 """
 from __future__ import annotations
 
+import itertools
 import os
 import time
+from collections.abc import Iterator
 from dataclasses import dataclass
 from pathlib import Path
-from typing import Any, Iterator
+from typing import Any
 
 import pytest
-
 from e2e_cluster import BLOCK, SCHEDULER, Extender, Layout, note
 from e2e_pods import NS, pod_path
-from e2e_spark import (Request, SparkCluster, Submission, best_local_fraction, clean, env_order,
-                       grant_spark_account, java_problem, local_fraction, placed, room, spark_cache, versions)
+from e2e_spark import (
+    Request,
+    SparkCluster,
+    Submission,
+    best_local_fraction,
+    clean,
+    env_order,
+    grant_spark_account,
+    java_problem,
+    local_fraction,
+    placed,
+    room,
+    spark_cache,
+    versions,
+)
 from fake_alluxio import Block, FakeAlluxio, Loc
 from kube_versions import KubeVersion
 from loopback_control_plane import ControlPlane, Rest
@@ -36,8 +50,8 @@ HELD = (60, 45, 40, 30, 12, 8, 5, 2, 0, 0, 0, 0)
 """10 MiB blocks of the input cached on each pool node. The 4th node holds more than twice the 5th: no rounding of
 scores to 0..10, nor any in-tree score, can put the 8 executors anywhere but on the top 4."""
 SAMPLES = 8
-"""Placements of a copy of Spark's driver pod per rule (the driver's placement is the scheduler's random pick among
-equal nodes, so one pod says little)."""
+"""Placements of a copy of Spark's driver pod per rule: where kube-scheduler picks among nodes of equal score, one
+pod says little."""
 
 
 @dataclass(frozen=True)
@@ -54,7 +68,7 @@ def pool(rest: Rest, layout: Layout, alluxio: FakeAlluxio, extender: Extender, s
     of an app whose driver pod did not prefetch (client mode has none) is scored on what the index holds then,
     which test_prefetch.py covers; here every executor is scored on the same data."""
     nodes = layout.scale[200:212]
-    held = dict(zip(nodes, HELD))
+    held = dict(zip(nodes, HELD, strict=True))
     key, value = POOL_LABEL
     for node in nodes:
         rest.request("PATCH", f"/api/v1/nodes/{node}", {"metadata": {"labels": {key: value}}},
@@ -64,6 +78,7 @@ def pool(rest: Rest, layout: Layout, alluxio: FakeAlluxio, extender: Extender, s
             loc = Loc(worker.host, worker.container_host)
             alluxio.add_file(f"{INPUT}/part-{node}.parquet", *[Block(BLOCK, loc) for _ in range(held[node])])
     deadline = time.monotonic() + 30
+    assert extender.served is not None
     while not extender.served.get(f"/locality?path={INPUT}")[1]["paths"][0]["known"]:
         assert time.monotonic() < deadline, "the extender never fetched the input's locations"
         time.sleep(0.1)
@@ -86,7 +101,7 @@ def spark(request: pytest.FixtureRequest, control_plane: ControlPlane, tmp_path_
 
 @pytest.fixture(scope="module")
 def accounts(control_plane: ControlPlane, tmp_path_factory: pytest.TempPathFactory) -> Path:
-    """The token file of the `spark` ServiceAccount (bound to `edit` in the Spark namespace)."""
+    """The token file of the `spark` ServiceAccount, granted what Spark asks for in the Spark namespace."""
     token = tmp_path_factory.mktemp("spark-account") / "token"
     token.write_text(grant_spark_account(control_plane))
     return token
@@ -233,7 +248,7 @@ def relabel(pod: dict[str, Any], *, role: str | None = "driver", paths: str | No
     return {**pod, "metadata": {**pod["metadata"], "labels": labels, "annotations": annotations}}
 
 
-_copies = iter(range(1, 1 << 30))
+_copies = itertools.count(1)
 
 
 def place_copy(rest: Rest, pod: dict[str, Any]) -> str:
@@ -244,9 +259,11 @@ def place_copy(rest: Rest, pod: dict[str, Any]) -> str:
     rest.create({"apiVersion": "v1", "kind": "Pod", "metadata": {**metadata, "name": name, "namespace": NS},
                  "spec": spec})
     deadline = time.monotonic() + 30
-    while not (node := rest.get(pod_path(name))["spec"].get("nodeName")):
+    node: str = ""
+    while not node:
         assert time.monotonic() < deadline, f"{name} was not placed"
         time.sleep(0.02)
+        node = rest.get(pod_path(name))["spec"].get("nodeName") or ""
     rest.delete_now("Pod", name, NS)
     while rest.get(pod_path(name), ok=(200, 404)).get("kind") == "Pod":
         time.sleep(0.02)
