@@ -81,7 +81,10 @@ class Extender:
         if not entries:
             return render_priorities((), ())
         by_node = self._placement.node_bytes(entries, args.node_names, args.nodes)
-        return render_priorities(args.node_names, scoring.scores(args.node_names, by_node))
+        toward = scoring.scores(args.node_names, by_node)
+        # A driver's paths are its executors' input: it reads almost none of it, and on a node caching it would
+        # take an executor's slot (README, "How it works").
+        return render_priorities(args.node_names, scoring.away(toward) if work.driver else toward)
 
     def locality(self, path_params: Sequence[str], nodes: Sequence[str]) -> dict[str, Any]:
         """For operators: what the index holds for these paths and how `nodes` would score. Without `nodes`,

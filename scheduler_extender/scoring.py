@@ -26,3 +26,15 @@ def scores(candidates: Sequence[str], node_bytes: Mapping[str, int]) -> list[int
     # 1,000 candidates hold bytes, 40 against 82 us when a quarter do.
     thresholds = [1] + [-(-(2 * k - 1) * best // (2 * MAX_SCORE)) for k in range(2, MAX_SCORE + 1)]
     return [bisect_right(thresholds, size) if size else 0 for size in held]
+
+
+def away(toward: Sequence[int]) -> list[int]:
+    """Scores that keep a pod off the nodes caching its input, from its scores toward them: MAX_SCORE less each.
+
+    For Spark drivers. An extender cannot score below 0, but kube-scheduler adds a score only to the hosts listed,
+    so listing every other candidate higher pushes the pod away as surely: the node holding the most scores 0 (left
+    out of the answer), a node holding none MAX_SCORE. With no candidate holding any byte there is nothing to keep
+    off: every score stays 0, and the answer empty."""
+    if not any(toward):
+        return [0] * len(toward)
+    return [MAX_SCORE - score for score in toward]

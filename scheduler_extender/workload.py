@@ -1,4 +1,4 @@
-"""What a pod asks of us, read from its annotations: the Alluxio paths it will read. Pure."""
+"""What a pod asks of us, read from its annotations and its Spark role: the Alluxio paths it will read. Pure."""
 from __future__ import annotations
 
 import re
@@ -12,6 +12,9 @@ PATHS_ANNOTATION = "alluxio-locality.io/paths"
 
 REQUIRE_LOCAL_WORKER_ANNOTATION = "alluxio-locality.io/require-local-worker"
 """"true": the pod reads through the worker's domain socket, so it may only run where a worker is ready."""
+
+SPARK_ROLE_LABEL = "spark-role"
+"""Spark labels its pods `driver` or `executor` (every release since 2.3)."""
 
 ANNOTATION_PREFIX = "alluxio-locality.io/"
 _KNOWN = (PATHS_ANNOTATION, REQUIRE_LOCAL_WORKER_ANNOTATION)
@@ -43,17 +46,22 @@ class Workload:
     paths: tuple[str, ...]
     rejected: tuple[Rejected, ...] = ()
     require_local_worker: bool = False
+    driver: bool = False
+    """A Spark driver (label spark-role=driver): it reads almost none of its app's input, and every CPU it takes
+    on a node caching that input is an executor slot the app loses there."""
 
 
 def workload_of(pod: Mapping[str, Any]) -> Workload:
     """A pod without the annotations (or with unreadable ones) reads nothing we know of and needs no worker."""
     metadata = pod.get("metadata") or {}
     name = f"{metadata.get('namespace') or ''}/{metadata.get('name') or ''}"
+    labels = metadata.get("labels")
+    driver = isinstance(labels, dict) and labels.get(SPARK_ROLE_LABEL) == "driver"
     annotations = metadata.get("annotations")
     if not isinstance(annotations, dict):
         unreadable: tuple[Rejected, ...] = () if annotations is None else (
             Rejected(repr(annotations)[:100], "metadata.annotations is not an object", "annotations_not_object"),)
-        return Workload(pod=name, paths=(), rejected=unreadable)
+        return Workload(pod=name, paths=(), rejected=unreadable, driver=driver)
     # A misspelt key of ours (alluxio-locality.io/pathz) would otherwise silently read nothing.
     rejected = [Rejected(f"{key}={value!r:.80}", f"{key} is not an annotation this extender knows "
                          f"({', '.join(_KNOWN)})", "unknown_annotation")
@@ -70,7 +78,7 @@ def workload_of(pod: Mapping[str, Any]) -> Workload:
     if flag is not None and not required and not (isinstance(flag, str) and flag.strip().lower() == "false"):
         rejected.append(Rejected(repr(flag)[:100], f'{REQUIRE_LOCAL_WORKER_ANNOTATION} is not "true" or "false"',
                                  "bad_flag"))
-    return Workload(pod=name, paths=paths, rejected=tuple(rejected), require_local_worker=required)
+    return Workload(pod=name, paths=paths, rejected=tuple(rejected), require_local_worker=required, driver=driver)
 
 
 def parse_paths(text: str) -> tuple[tuple[str, ...], tuple[Rejected, ...]]:

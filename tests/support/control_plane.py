@@ -244,6 +244,11 @@ class Rest:
     def create(self, obj: dict[str, Any]) -> Any:
         return self.post(self.collection(obj["kind"], obj["metadata"].get("namespace")), obj)
 
+    def delete_now(self, kind: str, name: str, namespace: str | None = None) -> None:
+        """Delete without the grace period no kubelet would ever end."""
+        self.request("DELETE", f"{self.collection(kind, namespace)}/{name}", {"gracePeriodSeconds": 0},
+                     ok=(200, 202, 404))
+
     def set_status(self, kind: str, name: str, namespace: str | None, status: dict[str, Any]) -> Any:
         """Merge-patch the status subresource, as the kubelet the suite does not run would."""
         return self.request("PATCH", f"{self.collection(kind, namespace)}/{name}/status", {"status": status},
