@@ -37,6 +37,9 @@ Books = tuple[AddressBook, ...]
 
 REQUEST_BOOKS = 8
 """Requests' own books kept: a scheduler sends the same candidates pod after pod, minus nodes filling up."""
+MERGES_KEPT = 64
+"""Sums of several entries' bytes per node kept, by the tables (and request book) they came from: every executor
+of an app reads the same paths, and a pod reading 20 files would otherwise add 20 tables up on every call."""
 
 
 class Table:
@@ -76,6 +79,7 @@ class Placement:
         self._lock = threading.Lock()
         self._latest: RequestBook | None = None
         """The book of the latest scheduling call, applied to entries as they are prepared."""
+        self._merges: dict[tuple[Table | RequestBook | None, ...], dict[str, int]] = {}
         self._prepared: weakref.WeakSet[PathEntry] = weakref.WeakSet()
         """Every entry prepared and still held by someone (the index): what a rebuild covers."""
         self._loop = Loop("placement", self._rebuild_round, pause=0.2)
@@ -117,6 +121,7 @@ class Placement:
         never change it."""
         request: RequestBook | None = None
         books = self._current()[0]
+        tables: list[Table] = []
         parts = []
         for entry in entries:
             table = entry.table
@@ -125,6 +130,7 @@ class Placement:
                 assert table is not None
             elif table.books != books:  # prepared as the books changed: served as it is, rebuilt beside
                 self.books_changed()
+            tables.append(table)
             if table.complete:
                 parts.append(table.placed)
                 continue
@@ -133,10 +139,19 @@ class Placement:
             parts.append(_with_request(entry, table, request))
         if len(parts) == 1:
             return parts[0]
-        totals: dict[str, int] = {}
-        for part in parts:
-            for node, size in part.items():
-                totals[node] = totals.get(node, 0) + size
+        # Tables are replaced, never changed, and what a request book adds to one is fixed: the same tables and
+        # book give the same sum.
+        key = (*tables, request)
+        totals = self._merges.get(key)
+        if totals is None:
+            totals = {}
+            for part in parts:
+                for node, size in part.items():
+                    totals[node] = totals.get(node, 0) + size
+            with self._lock:
+                if len(self._merges) >= MERGES_KEPT:
+                    del self._merges[next(iter(self._merges))]  # the oldest sum
+                self._merges[key] = totals
         return totals
 
     def node_of(self, worker: WorkerAddress, names: Sequence[str]) -> str | None:

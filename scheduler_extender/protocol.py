@@ -14,7 +14,7 @@ not an object). /filter echoes Node objects from the bytes they came in.
 from __future__ import annotations
 
 import threading
-from collections.abc import Mapping, Sequence
+from collections.abc import Iterable, Mapping, Sequence
 from dataclasses import dataclass
 from typing import Any, TypedDict
 
@@ -152,33 +152,51 @@ def render_priorities(node_names: Sequence[str], scores: Sequence[int]) -> bytes
     """HostPriorityList of the candidates scoring above 0, in candidate order. kube-scheduler adds an
     extender's score only to the hosts it lists (pkg/scheduler/schedule_one.go, prioritizeNodes), so a host
     left out counts as 0 and the answer carries the few nodes caching the pod's data, not thousands of zeros
-    for the scheduler to decode on every pod. Each entry is a fragment `{"Host":"n","Score":` made once
-    per candidate list (a scheduler sends the same list pod after pod) and the score's digits."""
+    for the scheduler to decode on every pod. Each entry is its host's fragment and the score's digits."""
     if len(scores) != len(node_names):
         raise ValueError(f"{len(scores)} scores for {len(node_names)} candidates")
-    heads = _host_heads(node_names)
-    listed = [head + _SCORE_TAILS[score] for head, score in zip(heads, scores, strict=True) if score]
-    return b"[" + b",".join(listed) + b"]"
+    heads = candidate_list(node_names).heads
+    return b"[" + b",".join([head + _SCORE_TAILS[score] for head, score in zip(heads, scores, strict=True)
+                             if score]) + b"]"
+
+
+def render_listed(candidates: Candidates, listed: Iterable[tuple[int, int]]) -> bytes:
+    """The same HostPriorityList from (position, score) pairs, each score above 0, in candidate order."""
+    heads = candidates.heads
+    return b"[" + b",".join([heads[i] + _SCORE_TAILS[score] for i, score in listed]) + b"]"
+
+
+@dataclass(frozen=True, slots=True)
+class Candidates:
+    """What a candidate list's answers are made of, made once per list: a scheduler sends the same list pod
+    after pod."""
+
+    heads: list[bytes]
+    """Each candidate's answer fragment, `{"Host":"n","Score":`."""
+    positions: dict[str, int] | None
+    """Each candidate's position in the list; None where a name repeats (nothing to look a name up by)."""
 
 
 _SCORE_TAILS = [b"%d}" % score for score in range(MAX_SCORE + 1)]
-_HEADS_KEPT = 16
-_heads: dict[tuple[str, ...], list[bytes]] = {}
-_heads_lock = threading.Lock()
+_LISTS_KEPT = 16
+_lists: dict[tuple[str, ...], Candidates] = {}
+_lists_lock = threading.Lock()
 
 
-def _host_heads(node_names: Sequence[str]) -> list[bytes]:
-    """The fragments of a candidate list, from a plain dict: its key, a tuple of 1,000 names, is hashed
-    once per call (an LRUCache hashes it three times, which cost 5% of a call's CPU)."""
+def candidate_list(node_names: Sequence[str]) -> Candidates:
+    """The list's parts, from a plain dict: its key, a tuple of 1,000 names, is hashed once per call (an
+    LRUCache hashes it three times, which cost 5% of a call's CPU)."""
     key = tuple(node_names)
-    heads = _heads.get(key)
-    if heads is None:
-        heads = [b'{"Host":' + orjson.dumps(name) + b',"Score":' for name in key]
-        with _heads_lock:
-            if len(_heads) >= _HEADS_KEPT:
-                del _heads[next(iter(_heads))]  # the oldest list
-            _heads[key] = heads
-    return heads
+    found = _lists.get(key)
+    if found is None:
+        positions = {name: i for i, name in enumerate(key)}
+        found = Candidates([b'{"Host":' + orjson.dumps(name) + b',"Score":' for name in key],
+                           positions if len(positions) == len(key) else None)
+        with _lists_lock:
+            if len(_lists) >= _LISTS_KEPT:
+                del _lists[next(iter(_lists))]  # the oldest list
+            _lists[key] = found
+    return found
 
 
 def _node_names(names: Any) -> list[str]:

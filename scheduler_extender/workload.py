@@ -4,6 +4,7 @@ from __future__ import annotations
 import re
 from collections.abc import Mapping
 from dataclasses import dataclass
+from functools import lru_cache
 from typing import Any
 from urllib.parse import unquote, urlsplit
 
@@ -69,7 +70,7 @@ def workload_of(pod: Mapping[str, Any]) -> Workload:
     paths: tuple[str, ...] = ()
     text = annotations.get(PATHS_ANNOTATION)
     if isinstance(text, str):
-        paths, bad = parse_paths(text)
+        paths, bad = _parsed(text) if len(text) <= MEMO_TEXT else parse_paths(text)
         rejected.extend(bad)
     elif text is not None:
         rejected.append(Rejected(repr(text)[:100], f"{PATHS_ANNOTATION} is not a string", "not_string"))
@@ -79,6 +80,16 @@ def workload_of(pod: Mapping[str, Any]) -> Workload:
         rejected.append(Rejected(repr(flag)[:100], f'{REQUIRE_LOCAL_WORKER_ANNOTATION} is not "true" or "false"',
                                  "bad_flag"))
     return Workload(pod=name, paths=paths, rejected=tuple(rejected), require_local_worker=required, driver=driver)
+
+
+MEMO_TEXT = 16 << 10
+"""Annotations up to this long are parsed once (`_parsed`): every executor of an app carries the same one, and
+each pod is asked about twice (/filter, /prioritize). Longer ones are rare, and would crowd the memory."""
+
+
+@lru_cache(maxsize=256)
+def _parsed(text: str) -> tuple[tuple[str, ...], tuple[Rejected, ...]]:
+    return parse_paths(text)
 
 
 def parse_paths(text: str) -> tuple[tuple[str, ...], tuple[Rejected, ...]]:

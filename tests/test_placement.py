@@ -91,6 +91,21 @@ def test_bytes_per_node_are_what_each_block_gives_its_nodes():
         assert placement.node_bytes([placement.prepare(entry(by_workers))], names) == expected
 
 
+def test_the_sum_of_several_tables_is_made_once_until_a_table_or_the_candidates_change():
+    books = {"watch": book({B1: "node-b"})}
+    placement = Placement([], lambda: books["watch"])
+    paths = [placement.prepare(entry({(B1,): 2})), placement.prepare(entry({(B1,): 3, (W("n1"),): 1}))]
+    first = placement.node_bytes(paths, ["node-b", "n1"])
+    assert first == {"node-b": 5, "n1": 1}
+    assert placement.node_bytes(paths, ["node-b", "n1"]) is first  # the same tables and candidates
+    assert placement.node_bytes(paths, ["node-b"]) == {"node-b": 5}  # n1 is no candidate now
+    books["watch"] = book({B1: "node-c"})
+    assert placement.rebuild(paths) == 2
+    assert placement.node_bytes(paths, ["node-b", "n1"]) == {"node-c": 5, "n1": 1}  # new tables, a new sum
+    paths.append(placement.prepare(entry({(B1,): 1})))
+    assert placement.node_bytes(paths, ["node-b", "n1"]) == {"node-c": 6, "n1": 1}
+
+
 def test_tables_are_built_before_an_entry_is_served_and_a_request_reuses_them():
     placement = Placement([book(NODE)])
     path = placement.prepare(entry({(B1,): 2}))

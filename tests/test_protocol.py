@@ -3,7 +3,14 @@ import json
 import orjson
 import pytest
 
-from scheduler_extender.protocol import ProtocolError, parse_args, render_filter, render_priorities
+from scheduler_extender.protocol import (
+    ProtocolError,
+    candidate_list,
+    parse_args,
+    render_filter,
+    render_listed,
+    render_priorities,
+)
 from tests.support.bodies import recorded
 
 
@@ -107,3 +114,15 @@ def test_priorities_are_in_candidate_order_with_go_field_names():
     assert render_priorities([], []) == b"[]"
     with pytest.raises(ValueError):
         render_priorities(["a"], [])
+
+
+def test_listed_priorities_take_each_candidates_fragment_by_position():
+    candidates = candidate_list(["c", "b", "a"])
+    assert candidates.positions == {"c": 0, "b": 1, "a": 2}
+    assert render_listed(candidates, [(1, 3), (2, 10)]) == b'[{"Host":"b","Score":3},{"Host":"a","Score":10}]'
+    assert render_listed(candidates, []) == b"[]"
+    assert candidate_list(["c", "b", "a"]) is candidates  # made once per list
+
+
+def test_a_candidate_list_with_a_repeated_name_has_no_positions():
+    assert candidate_list(["a", "b", "a"]).positions is None

@@ -1,6 +1,6 @@
 import pytest
 
-from scheduler_extender.workload import PATHS_ANNOTATION, normalise, parse_paths, workload_of
+from scheduler_extender.workload import MEMO_TEXT, PATHS_ANNOTATION, normalise, parse_paths, workload_of
 from tests.support.objects import make_executor
 
 
@@ -82,3 +82,18 @@ def test_unknown_annotations_of_ours_and_non_object_annotations_are_reported():
     assert "alluxio-locality.io/paths" in work.rejected[0].reason
     assert [r.kind for r in workload_of(pod(["alluxio-locality.io/paths"])).rejected] == ["annotations_not_object"]
     assert workload_of(pod(None)).rejected == ()
+
+
+def test_an_annotation_read_again_gives_the_same_paths_and_rejections():
+    text = "/a/b, relative/x, /a/b/c, s3://bucket/k"
+    pod = make_executor("e", paths=text)
+    first, again = workload_of(pod), workload_of(make_executor("f", paths=text))
+    assert first.paths == again.paths == ("/a/b",)
+    assert [r.kind for r in first.rejected] == [r.kind for r in again.rejected] == ["relative", "scheme"]
+    assert again.pod.endswith("/f")
+
+
+def test_a_long_annotation_is_read_as_a_short_one():
+    text = ",".join(f"/d/{i:05d}" for i in range(MEMO_TEXT // 8))
+    assert len(text) > MEMO_TEXT
+    assert workload_of(make_executor("e", paths=text)).paths == parse_paths(text)[0]
