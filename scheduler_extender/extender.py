@@ -86,7 +86,7 @@ class Extender:
             # would take an executor's slot (README, "How it works").
             return render_priorities(args.node_names, scoring.away(scoring.scores(args.node_names, by_node)))
         candidates = candidate_list(args.node_names)
-        few = scoring.listed(candidates.positions, by_node)
+        few = scoring.listed(args.node_names, lambda: candidates.positions, by_node)
         if few is not None:
             return render_listed(candidates, few)
         return render_priorities(args.node_names, scoring.scores(args.node_names, by_node))

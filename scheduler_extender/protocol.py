@@ -16,6 +16,7 @@ from __future__ import annotations
 import threading
 from collections.abc import Iterable, Mapping, Sequence
 from dataclasses import dataclass
+from functools import cached_property
 from typing import Any, TypedDict
 
 import msgspec
@@ -166,15 +167,21 @@ def render_listed(candidates: Candidates, listed: Iterable[tuple[int, int]]) -> 
     return b"[" + b",".join([heads[i] + _SCORE_TAILS[score] for i, score in listed]) + b"]"
 
 
-@dataclass(frozen=True, slots=True)
 class Candidates:
     """What a candidate list's answers are made of, made once per list: a scheduler sends the same list pod
     after pod."""
 
-    heads: list[bytes]
-    """Each candidate's answer fragment, `{"Host":"n","Score":`."""
-    positions: dict[str, int] | None
-    """Each candidate's position in the list; None where a name repeats (nothing to look a name up by)."""
+    def __init__(self, names: tuple[str, ...]) -> None:
+        self.names = names
+        self.heads = [b'{"Host":' + orjson.dumps(name) + b',"Score":' for name in names]
+        """Each candidate's answer fragment, `{"Host":"n","Score":`."""
+
+    @cached_property
+    def positions(self) -> dict[str, int] | None:
+        """Each candidate's position in the list; None where a name repeats. Made when first asked: only an
+        answer going by the few nodes holding bytes needs it (35 us for 1,000 names, 86 for the fragments)."""
+        made = dict(zip(self.names, range(len(self.names)), strict=True))
+        return made if len(made) == len(self.names) else None
 
 
 _SCORE_TAILS = [b"%d}" % score for score in range(MAX_SCORE + 1)]
@@ -189,9 +196,7 @@ def candidate_list(node_names: Sequence[str]) -> Candidates:
     key = tuple(node_names)
     found = _lists.get(key)
     if found is None:
-        positions = {name: i for i, name in enumerate(key)}
-        found = Candidates([b'{"Host":' + orjson.dumps(name) + b',"Score":' for name in key],
-                           positions if len(positions) == len(key) else None)
+        found = Candidates(key)
         with _lists_lock:
             if len(_lists) >= _LISTS_KEPT:
                 del _lists[next(iter(_lists))]  # the oldest list

@@ -2,7 +2,7 @@
 from __future__ import annotations
 
 from bisect import bisect_right
-from collections.abc import Mapping, Sequence
+from collections.abc import Callable, Mapping, Sequence
 from itertools import repeat
 
 from .protocol import MAX_SCORE
@@ -29,16 +29,21 @@ SPARSE = 3
 sorting their positions costs more than one pass over the candidates (measured at 1,000 candidates)."""
 
 
-def listed(positions: Mapping[str, int] | None, node_bytes: Mapping[str, int]) -> list[tuple[int, int]] | None:
+def listed(candidates: Sequence[str], positions: Callable[[], Mapping[str, int] | None],
+           node_bytes: Mapping[str, int]) -> list[tuple[int, int]] | None:
     """(position, score) of each candidate scoring above 0, in candidate order, from the nodes holding bytes
     alone: the scores of `scores`, without a pass over every candidate. A pod reading 20 files has bytes on a few
     dozen of the 1,000 candidates a scheduler sends pod after pod.
 
-    `positions` maps each candidate to its position (None where a name repeats). None where that costs more
-    than `scores`: names repeat, or a third of the candidates or more hold bytes."""
-    if positions is None or len(node_bytes) * SPARSE >= len(positions):
+    `positions()` maps each candidate to its position (None where a name repeats); it is asked only when the
+    nodes are few enough to go by. None where that costs more than `scores`: a third of the candidates or more
+    hold bytes, or names repeat."""
+    if len(node_bytes) * SPARSE >= len(candidates):
         return None
-    held = sorted((positions[node], size) for node, size in node_bytes.items() if size > 0 and node in positions)
+    where = positions()
+    if where is None:
+        return None
+    held = sorted((where[node], size) for node, size in node_bytes.items() if size > 0 and node in where)
     if not held:
         return []
     thresholds = _thresholds(max(size for _, size in held))

@@ -43,28 +43,36 @@ def positions_of(candidates):
     return positions if len(positions) == len(candidates) else None
 
 
+def by_position(candidates):
+    return lambda: positions_of(candidates)
+
+
 def test_listed_names_the_candidates_holding_bytes_in_candidate_order():
     candidates = [f"n{i}" for i in range(12)]
     node_bytes = {"n9": 1000, "n2": 249, "x": 5000}  # x is no candidate: it sets no scale
-    assert listed(positions_of(candidates), node_bytes) == [(2, 2), (9, 10)]
+    assert listed(candidates, by_position(candidates), node_bytes) == [(2, 2), (9, 10)]
 
 
 def test_listed_is_empty_when_no_candidate_holds_a_byte():
-    assert listed({f"n{i}": i for i in range(7)}, {"c": 7, "n1": 0}) == []
+    candidates = [f"n{i}" for i in range(7)]
+    assert listed(candidates, by_position(candidates), {"c": 7, "n1": 0}) == []
 
 
 def test_listed_leaves_it_to_scores_when_a_third_of_the_candidates_hold_bytes_or_names_repeat():
-    assert listed({"a": 0, "b": 1, "c": 2}, {"a": 1}) is None
-    assert listed({"a": 0, "b": 1, "c": 2, "d": 3}, {"a": 1}) == [(0, 10)]
-    assert listed(None, {"a": 1}) is None
-    assert listed({}, {}) is None
+    def unasked():
+        raise AssertionError("positions asked for")
+
+    assert listed(["a", "b", "c"], unasked, {"a": 1}) is None
+    assert listed([], unasked, {}) is None
+    assert listed(["a", "b", "c", "d"], by_position("abcd"), {"a": 1}) == [(0, 10)]
+    assert listed(["a", "b", "c", "a"], by_position("abca"), {"a": 1}) is None
 
 
 @given(st.dictionaries(st.text(min_size=1, max_size=2), st.integers(0, 60) | st.integers(0, 10**18), max_size=12),
        st.lists(st.text(min_size=1, max_size=2), max_size=60))
 def test_listed_gives_the_scores_above_zero(node_bytes, candidates):
     """Nodes holding bytes that are no candidates, zeros, repeated names: what it lists is what scores gives."""
-    got = listed(positions_of(candidates), node_bytes)
+    got = listed(candidates, by_position(candidates), node_bytes)
     if got is not None:
         assert got == [(i, score) for i, score in enumerate(scores(candidates, node_bytes)) if score]
     else:
