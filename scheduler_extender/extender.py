@@ -11,7 +11,7 @@ from .entries import PathEntry, worker_bytes
 from .index import LocationIndex
 from .metrics import Metrics
 from .placement import Placement
-from .protocol import ExtenderArgs, candidate_list, render_filter, render_listed, render_priorities
+from .protocol import ExtenderArgs, candidate_list, render_filter, render_listed, render_priorities, render_scored
 from .workload import REQUIRE_LOCAL_WORKER_ANNOTATION, Workload, parse_paths, workload_of
 
 if TYPE_CHECKING:  # imported only with --kubernetes: it brings the Kubernetes client
@@ -81,15 +81,15 @@ class Extender:
         if not entries:
             return render_priorities((), ())
         by_node = self._placement.node_bytes(entries, args.node_names, args.nodes)
+        candidates = candidate_list(args.node_names)
         if work.driver:
             # A driver's paths are its executors' input: it reads almost none of it, and on a node caching it
             # would take an executor's slot (README, "How it works").
-            return render_priorities(args.node_names, scoring.away(scoring.scores(args.node_names, by_node)))
-        candidates = candidate_list(args.node_names)
+            return render_scored(candidates, scoring.away(scoring.scores(args.node_names, by_node)))
         few = scoring.listed(args.node_names, lambda: candidates.positions, by_node)
         if few is not None:
             return render_listed(candidates, few)
-        return render_priorities(args.node_names, scoring.scores(args.node_names, by_node))
+        return render_scored(candidates, scoring.scores(args.node_names, by_node))
 
     def locality(self, path_params: Sequence[str], nodes: Sequence[str]) -> dict[str, Any]:
         """For operators: what the index holds for these paths and how `nodes` would score. Without `nodes`,

@@ -79,7 +79,7 @@ class Placement:
         self._lock = threading.Lock()
         self._latest: RequestBook | None = None
         """The book of the latest scheduling call, applied to entries as they are prepared."""
-        self._merges: dict[tuple[Table | RequestBook | None, ...], dict[str, int]] = {}
+        self._merges: LRUCache[tuple[Table | RequestBook | None, ...], dict[str, int]] = LRUCache(MERGES_KEPT)
         self._prepared: weakref.WeakSet[PathEntry] = weakref.WeakSet()
         """Every entry prepared and still held by someone (the index): what a rebuild covers."""
         self._loop = Loop("placement", self._rebuild_round, pause=0.2)
@@ -142,15 +142,14 @@ class Placement:
         # Tables are replaced, never changed, and what a request book adds to one is fixed: the same tables and
         # book give the same sum.
         key = (*tables, request)
-        totals = self._merges.get(key)
+        with self._lock:
+            totals = self._merges.get(key)
         if totals is None:
             totals = {}
             for part in parts:
                 for node, size in part.items():
                     totals[node] = totals.get(node, 0) + size
             with self._lock:
-                if len(self._merges) >= MERGES_KEPT:
-                    del self._merges[next(iter(self._merges))]  # the oldest sum
                 self._merges[key] = totals
         return totals
 

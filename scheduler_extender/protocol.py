@@ -154,9 +154,14 @@ def render_priorities(node_names: Sequence[str], scores: Sequence[int]) -> bytes
     extender's score only to the hosts it lists (pkg/scheduler/schedule_one.go, prioritizeNodes), so a host
     left out counts as 0 and the answer carries the few nodes caching the pod's data, not thousands of zeros
     for the scheduler to decode on every pod. Each entry is its host's fragment and the score's digits."""
-    if len(scores) != len(node_names):
-        raise ValueError(f"{len(scores)} scores for {len(node_names)} candidates")
-    heads = candidate_list(node_names).heads
+    return render_scored(candidate_list(node_names), scores)
+
+
+def render_scored(candidates: Candidates, scores: Sequence[int]) -> bytes:
+    """The same HostPriorityList from every candidate's score, for a caller holding the list's parts already."""
+    heads = candidates.heads
+    if len(scores) != len(heads):
+        raise ValueError(f"{len(scores)} scores for {len(heads)} candidates")
     return b"[" + b",".join([head + _SCORE_TAILS[score] for head, score in zip(heads, scores, strict=True)
                              if score]) + b"]"
 
