@@ -16,6 +16,7 @@ from .workload import REQUIRE_LOCAL_WORKER_ANNOTATION, Workload, parse_paths, wo
 
 if TYPE_CHECKING:  # imported only with --kubernetes: it brings the Kubernetes client
     from .cluster import ClusterView
+    from .executors import ExecutorBook
 
 NO_LOCAL_WORKER = f"node has no ready Alluxio worker (the pod sets {REQUIRE_LOCAL_WORKER_ANNOTATION})"
 RECHECKED_NODES = 4
@@ -25,12 +26,14 @@ log = logging.getLogger(__name__)
 
 
 class Extender:
-    """Stateless per request; the index, the placement and the cluster view are shared."""
+    """Stateless per request; the index, the placement, the cluster view and where executors are (`executors`:
+    None scores each pod alone) are shared."""
 
     def __init__(self, index: LocationIndex[PathEntry], placement: Placement, metrics: Metrics,
                  cluster: ClusterView | None = None, *, max_paths: int = 1000,
-                 recheck_timeout: float = 0.05) -> None:
+                 recheck_timeout: float = 0.05, executors: ExecutorBook | None = None) -> None:
         self._index = index
+        self._executors = executors
         self._placement = placement
         self._recheck_timeout = recheck_timeout
         self._metrics = metrics
@@ -86,6 +89,10 @@ class Extender:
             # A driver's paths are its executors' input: it reads almost none of it, and on a node caching it
             # would take an executor's slot (README, "How it works").
             return render_scored(candidates, scoring.away(scoring.scores(args.node_names, by_node)))
+        if work.app is not None and self._executors is not None:
+            names = candidates.positions
+            by_node = self._executors.place(work.app, work.pod, by_node,
+                                            names if names is not None else frozenset(args.node_names))
         few = scoring.listed(args.node_names, lambda: candidates.positions, by_node)
         if few is not None:
             return render_listed(candidates, few)

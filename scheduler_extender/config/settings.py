@@ -136,6 +136,12 @@ class Settings:
     prefetch_selector: str = _setting(
         "prefetch-selector", label_selector, "spark-role", "SELECTOR",
         "label selector of the pods whose paths annotation warms the index as soon as they are created")
+    app_placement: str = _setting(
+        "app-placement", one_of("answers", "watch", "off"), "answers", "MODE",
+        "with --kubernetes, score a Spark executor given where its application's executors are (each node due a "
+        "share of them in proportion to the bytes it caches): answers (known from the pod watch and from this "
+        "extender's own answers, which cover executors kube-scheduler placed but has not bound yet), watch "
+        "(the pod watch only) or off (each pod scored alone, as without --kubernetes)")
     resync_period: float = _setting(
         "resync-period", duration(positive=True), "5m", "DURATION",
         "how often the Kubernetes watches list everything again, to mend any drift")
