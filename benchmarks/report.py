@@ -256,8 +256,19 @@ def _scheduler(section: dict[str, Any]) -> list[str]:
             f"without {_fmt(section['pods_per_s_without'], 0)}, "
             f"ratio {_fmt(section['ratio'])}; prioritize only (no `filterVerb`) "
             f"{_fmt(section.get('pods_per_s_prioritize_only'), 0)}, "
-            f"ratio {_fmt(section.get('ratio_prioritize_only'))}.",
+            f"ratio {_fmt(section.get('ratio_prioritize_only'))}.", *_per_app(section),
             "", *_scheduler_cpu(section["rounds"])]
+
+
+def _per_app(section: dict[str, Any]) -> list[str]:
+    """The serving process's CPU per pod scoring executors by their application (as shipped) and each alone."""
+    cpu = section.get("extender_cpu_ms_per_pod")
+    if not cpu:
+        return []
+    return ["", f"Extender CPU per bound pod, scoring each executor by its application (as shipped) "
+                f"{_fmt(cpu.get('with'))} ms, each alone (`--app-placement off`) {_fmt(cpu.get('per-pod'))} ms: "
+                f"ratio {_fmt(section.get('extender_cpu_per_app_over_per_pod'))}; pods/s per pod "
+                f"{_fmt(section.get('pods_per_s_per_pod'), 0)}."]
 
 
 def _scheduler_cpu(rounds: list[dict[str, Any]]) -> list[str]:

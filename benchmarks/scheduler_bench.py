@@ -8,8 +8,11 @@ inputs spread unevenly over the workers. Each round creates the executor pods fi
 executor`, 500m CPU each, the paths annotation), then starts a kube-scheduler for them and records when each
 pod is bound through a watch. Throughput = pods bound / (last bind - first bind): the scheduler's pace once it
 runs, without its start-up. The schedulers use the configuration shipped in manifests/, with leader election
-off, as it is, without its `extenders` list, and without the extender's `filterVerb` (CONFIGS); rounds
-alternate so drift hits each. Each round also records the CPU every process spent per bound pod.
+off, as it is, without its `extenders` list, and without the extender's `filterVerb`, and as it is with the
+extender scoring each executor alone (--app-placement off, the scoring before per-application placement) (CONFIGS);
+rounds alternate so drift hits each. Each round also records the CPU every process spent per bound pod. Only the
+extender a round uses runs during it (the per-pod one replaces the other on the same port), so the extender's CPU
+per pod is its own.
 """
 from __future__ import annotations
 
@@ -140,9 +143,11 @@ class BindWatch:
         return len(self.bound) >= self.expected
 
 
-CONFIGS = ("without", "with", "prioritize-only")
-"""Rounds of each: the shipped configuration minus `extenders`, as shipped, and as shipped minus `filterVerb`
-(for clusters where no pod asks for a local worker, so a filter call per pod buys nothing)."""
+CONFIGS = ("without", "with", "prioritize-only", "per-pod")
+"""Rounds of each: the shipped configuration minus `extenders`, as shipped, as shipped minus `filterVerb` (for
+clusters where no pod asks for a local worker, so a filter call per pod buys nothing), and as shipped with an
+extender scoring each executor alone (--app-placement off)."""
+PER_POD = ("--app-placement", "off")
 
 
 def _scheduler_configs(extender_url: str, name: str) -> dict[str, dict[str, Any]]:
@@ -227,14 +232,20 @@ def scheduler(ctx: Context) -> dict[str, Any]:
         held = load_alluxio(fake, nodes)
         fake.start()
         kubeconfig = extender_kubeconfig(plane, "alluxio-locality-extender")
-        extender = Served("--alluxio-proxy", fake.url, "--alluxio-master", fake.url, "--kubernetes", "kubeconfig",
-                          "--kubeconfig", str(kubeconfig))
+        flags = ("--alluxio-proxy", fake.url, "--alluxio-master", fake.url, "--kubernetes", "kubeconfig",
+                 "--kubeconfig", str(kubeconfig))
+        extender = Served(*flags)
         configs = _scheduler_configs(extender.url, "bench")
         rows = []
         for r in range(rounds):
             for label in CONFIGS:
+                if label == "per-pod" or extender.process.poll() is not None:
+                    extender.stop()
+                    extender = Served(*flags, *(PER_POD if label == "per-pod" else ()), port=extender.port)
                 row = _round(plane, rest, f"r{r}-{label}", configs[label], pods, held, names,
                              extender if label != "without" else None)
+                if label == "per-pod":
+                    extender.stop()
                 row["config"] = label
                 rows.append(row)
                 ctx.log(f"  round {r} {label}: {row['bound']}/{pods} bound, "
@@ -247,6 +258,7 @@ def scheduler(ctx: Context) -> dict[str, Any]:
         plane.stop()
     rate = {label: [r["pods_per_s"] for r in rows if r["config"] == label and r["pods_per_s"]] for label in CONFIGS}
     best = {label: sum(v) / len(v) if v else None for label, v in rate.items()}
+    cpu = {label: _extender_cpu_ms_per_pod([r for r in rows if r["config"] == label]) for label in ("with", "per-pod")}
     return {"nodes": nodes, "pods": pods, "rounds": rows,
             "kube_scheduler": f"{version.kubernetes} (tests/e2e/build-control-plane.sh {version.minor})",
             "config": "manifests/scheduler-config.yaml, leader election off; 'with' = as shipped; "
@@ -255,4 +267,15 @@ def scheduler(ctx: Context) -> dict[str, Any]:
             "ratio": best["with"] / best["without"] if best["with"] and best["without"] else None,
             "pods_per_s_prioritize_only": best["prioritize-only"],
             "ratio_prioritize_only": (best["prioritize-only"] / best["without"]
-                                      if best["prioritize-only"] and best["without"] else None)}
+                                      if best["prioritize-only"] and best["without"] else None),
+            "pods_per_s_per_pod": best["per-pod"],
+            "extender_cpu_ms_per_pod": cpu,
+            "extender_cpu_per_app_over_per_pod": (cpu["with"] / cpu["per-pod"]
+                                                  if cpu["with"] and cpu["per-pod"] else None)}
+
+
+def _extender_cpu_ms_per_pod(rows: list[dict[str, Any]]) -> float | None:
+    """The serving process's CPU per bound pod over these rounds (its sync process does not score)."""
+    bound = sum(r["bound"] for r in rows)
+    seconds = sum(r["cpu"].get("seconds_by_process", {}).get("scheduler_extender", 0.0) for r in rows)
+    return seconds * 1000 / bound if bound else None

@@ -40,7 +40,9 @@ from tests.e2e.e2e_spark import (
     local_fraction,
     placed,
     room,
+    shared_local_fraction,
     spark_cache,
+    stacked,
     versions,
 )
 from tests.support.control_plane import ControlPlane, Rest
@@ -138,15 +140,22 @@ class Fractions:
     """What per-application placement predicts (app_placement)."""
     best: float
     """The model's best, stacking executors where most is cached (best_local_fraction)."""
+    shared: float
+    """The share read locally when executors on a node share what it caches (shared_local_fraction), ours."""
+    shared_best: float
+    """The same of the stacked best placement."""
 
 
 def fractions(rest: Rest, pool: Pool, executors: list[dict[str, Any]],
               ignore: list[dict[str, Any]] | None = None) -> Fractions:
     """The local fractions of these executors and of the models' placements, the `ignore` pods' room counted free."""
     room_left = room(rest, pool.nodes, Request.of(executors[0]), ignore=[*executors, *(ignore or [])])
-    return Fractions(local_fraction(pool.held, [p["spec"]["nodeName"] for p in executors]),
+    nodes = [p["spec"]["nodeName"] for p in executors]
+    return Fractions(local_fraction(pool.held, nodes),
                      local_fraction(pool.held, app_placement(pool.held, room_left, len(executors))),
-                     best_local_fraction(pool.held, room_left, len(executors)))
+                     best_local_fraction(pool.held, room_left, len(executors)),
+                     shared_local_fraction(pool.held, nodes),
+                     shared_local_fraction(pool.held, stacked(pool.held, room_left, len(executors))))
 
 
 def check_executor_pod(pod: dict[str, Any], hostpath_type: str = "Directory") -> None:
@@ -190,7 +199,8 @@ def test_client_mode_executors_are_placed_as_their_application_and_the_default_s
     note(kube_version, f"Spark {spark.version} client mode (hostPath variant), {EXECUTORS} executors in a pool of "
          f"{len(pool.nodes)} 2-CPU nodes: local fraction (model) ours {got.ours:.1%}, per-application placement "
          f"predicts {got.predicted:.1%}, default scheduler {default_fraction:.1%}, the model's best (stacked) "
-         f"{got.best:.1%} (submit to all placed: {seconds:.1f}s)")
+         f"{got.best:.1%}; executors sharing their node's cache: ours {got.shared:.1%}, the stacked best "
+         f"{got.shared_best:.1%} (submit to all placed: {seconds:.1f}s)")
     # Tolerance 0: see HELD.
     assert got.ours == pytest.approx(got.predicted)
     assert default_fraction < got.predicted
