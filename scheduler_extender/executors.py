@@ -1,7 +1,7 @@
 """Where each Spark application's executors are: what an executor's score needs beside its input's bytes
 (scoring.deficits), for every front end alike.
 
-Two feeds (docs/operators.md, "Placing an application", has the measurements that chose them):
+Two feeds (docs/placement.md has the measurement that chose them):
 - the pod watch: executors bound to a node (spec.nodeName), the truth, a few milliseconds after each bind;
 - the extender's own answers: the candidate it scored highest for an executor, standing in for it until the
   watch sees that executor bound. kube-scheduler scores the pods of a burst one after another and binds each

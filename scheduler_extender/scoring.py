@@ -83,5 +83,5 @@ def deficits(node_bytes: Mapping[str, int], executors: Mapping[str, int], placed
     rest over its one link (README, "How it works")."""
     total = sum(node_bytes.values())
     wanted = placed + 1
-    found = {node: wanted * size - executors.get(node, 0) * total for node, size in node_bytes.items() if size > 0}
-    return {node: short for node, short in found.items() if short > 0}
+    return {node: short for node, size in node_bytes.items()
+            if size > 0 and (short := wanted * size - executors.get(node, 0) * total) > 0}
