@@ -69,6 +69,7 @@ class ExecutorBook:
         self._apps: dict[str, _App] = {}
         self._app_of: dict[str, str] = {}
         """The app of each bound executor, by pod key, for the watch's deletions."""
+        self._swept = clock()
 
     def bound(self, key: str, pod: ExecutorPod | None) -> None:
         """The watch saw executor `key` (namespace/name) bound to `pod.node`, or gone (None)."""
@@ -95,6 +96,7 @@ class ExecutorBook:
         if not self._remember:
             return
         with self._lock:
+            self._sweep()
             state = self._apps.setdefault(app, _App())
             if key in state.bound:
                 return
@@ -141,6 +143,16 @@ class ExecutorBook:
             del state.answers[key]
             self._take(state, node)
             self._count_answer("expired")
+
+    def _sweep(self) -> None:
+        """Every ANSWER_TTL, expire the answers of every app, and forget the apps left empty: an app whose
+        executors were deleted before they were bound is never asked about again."""
+        if self._clock() - self._swept < self._ttl:
+            return
+        self._swept = self._clock()
+        for app, state in list(self._apps.items()):
+            self._expire(state)
+            self._drop_if_empty(app)
 
     @staticmethod
     def _take(state: _App, node: str) -> None:

@@ -90,6 +90,15 @@ def test_an_answer_the_watch_never_confirms_expires():
     assert answers(metrics, "expired") == 1
 
 
+def test_an_app_whose_executors_were_never_bound_is_forgotten():
+    executors, clock, metrics = book()
+    executors.answered("gone", "spark/gone-1", "n1")
+    clock.now = 31
+    executors.answered("a", "spark/a-1", "n1")  # any answer sweeps what expired, whatever its app
+    assert answers(metrics, "expired") == 1
+    assert executors.placed("gone", "spark/gone-2") == ({}, 0)
+
+
 def test_answering_again_moves_the_executor():
     executors, _, _ = book()
     executors.answered("a", "spark/a-1", "n1")
