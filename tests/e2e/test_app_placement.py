@@ -17,7 +17,8 @@ import pytest
 
 from tests.e2e.e2e_cluster import BLOCK, Extender, note
 from tests.e2e.e2e_pods import bound_node, delete_pods, executor
-from tests.support.control_plane import Rest, create_node, create_worker_pod
+from tests.support.control_plane import ControlPlane, Rest, create_node, create_worker_pod
+from tests.support.deployment import SCHEDULER, scheduler_config, start_scheduler
 from tests.support.fake_alluxio import Block, FakeAlluxio, Loc
 from tests.support.kube_versions import KubeVersion
 from tests.support.served import Served
@@ -104,40 +105,60 @@ def restarted(extender: Extender, mode: str) -> None:
     warm(extender.running)
 
 
-def test_how_the_extender_learns_where_an_apps_executors_are(rest: Rest, extender: Extender,
-                                                             kube_version: KubeVersion) -> None:
-    """Bursts of 4 executors per mode: how many of the executors placed before it each call knew of (a burst's
-    calls can know 0 + 1 + 2 + 3 = 6), from the watch and from the extender's own answers, and where the burst
-    landed. The figures are the measurement docs/placement.md cites."""
+def pending_burst(control_plane: ControlPlane, rest: Rest, extender: Extender, app: str) -> list[str]:
+    """Like `burst`, but every executor is pending before a scheduler (the manifests' configuration, started for
+    them) sees any: kube-scheduler then scores them back to back, as a burst of Spark's hundreds."""
+    name = f"{SCHEDULER}-burst"
+    config = scheduler_config(extender.url)
+    config["leaderElection"] = {"leaderElect": False}
+    config["profiles"][0]["schedulerName"] = name
+    pods = [executor(paths=INPUT, app=app, selector=GROUP, scheduler=name) for _ in range(EXECUTORS)]
+    for pod in pods:
+        rest.create(pod)
+    process = start_scheduler(control_plane, name, config)
+    try:
+        return [bound_node(rest, pod["metadata"]["name"]) for pod in pods]
+    finally:
+        process.stop()
+
+
+def test_how_the_extender_learns_where_an_apps_executors_are(control_plane: ControlPlane, rest: Rest,
+                                                             extender: Extender, kube_version: KubeVersion) -> None:
+    """Per mode, bursts of 4 executors created one after another while kube-scheduler runs (`burst`), then
+    bursts pending before it starts (`pending_burst`): how many of the executors placed before it each call knew
+    of (a burst's calls can know 0 + 1 + 2 + 3 = 6), from the watch and from the extender's own answers, and where
+    each burst landed. The figures are the measurement docs/placement.md cites."""
     flags = list(extender.flags)
-    placements: dict[str, list[Counter[str]]] = {}
-    known: dict[str, dict[str, float]] = {}
+    placements: dict[tuple[str, str], list[Counter[str]]] = {}
+    known: dict[tuple[str, str], dict[str, float]] = {}
     try:
         for mode in ("answers", "watch", "off"):
             restarted(extender, mode)
-            before = seen(extender.running)
-            placements[mode] = []
-            for r in range(ROUNDS):
-                placements[mode].append(Counter(burst(rest, f"{mode}-{r}")))
-                delete_pods(rest)
-            known[mode] = {k: v - before[k] for k, v in seen(extender.running).items()}
+            for kind, place in (("created in turn", lambda app: burst(rest, app)),
+                                ("pending at once", lambda app: pending_burst(control_plane, rest, extender, app))):
+                before = seen(extender.running)
+                placements[mode, kind] = []
+                for r in range(ROUNDS):
+                    placements[mode, kind].append(Counter(place(f"{mode}-{kind[0]}{r}")))
+                    delete_pods(rest)
+                known[mode, kind] = {k: v - before[k] for k, v in seen(extender.running).items()}
     finally:
         extender.stop()
         extender.flags = flags
         extender.start()
     possible = ROUNDS * EXECUTORS * (EXECUTORS - 1) // 2
-    for mode in placements:
-        count = known[mode]
-        note(kube_version, f"app placement --app-placement={mode}: {ROUNDS} bursts of {EXECUTORS} executors on "
-             f"75/25/0 placed {', '.join(_shape(c) for c in placements[mode])}; of the {possible} executors placed "
-             f"before a call, the watch knew {count['watch']:.0f}, the answers {count['answer']:.0f} more; answers "
-             f"confirmed {count['confirmed']:.0f}, contradicted {count['contradicted']:.0f}, "
-             f"expired {count['expired']:.0f}")
-    assert placements["answers"] == [SPREAD] * ROUNDS
-    assert known["answers"]["watch"] + known["answers"]["answer"] == possible
-    assert known["watch"]["answer"] == 0 and known["watch"]["watch"] <= possible
-    assert placements["off"] == [{"a1": EXECUTORS}] * ROUNDS  # each alone: all where most is cached
-    assert known["off"]["watch"] == known["off"]["answer"] == 0
+    for (mode, kind), count in known.items():
+        note(kube_version, f"app placement --app-placement={mode}, {ROUNDS} bursts of {EXECUTORS} executors "
+             f"{kind} on 75/25/0: placed {', '.join(_shape(c) for c in placements[mode, kind])}; of the {possible} "
+             f"executors placed before a call, the watch knew {count['watch']:.0f}, the answers "
+             f"{count['answer']:.0f} more; answers confirmed {count['confirmed']:.0f}, contradicted "
+             f"{count['contradicted']:.0f}, expired {count['expired']:.0f}")
+    for kind in ("created in turn", "pending at once"):
+        assert placements["answers", kind] == [SPREAD] * ROUNDS
+        assert known["answers", kind]["watch"] + known["answers", kind]["answer"] == possible
+        assert known["watch", kind]["answer"] == 0 and known["watch", kind]["watch"] <= possible
+        assert placements["off", kind] == [{"a1": EXECUTORS}] * ROUNDS  # each alone: all where most is cached
+        assert known["off", kind]["watch"] == known["off", kind]["answer"] == 0
 
 
 def _shape(placed: Counter[str]) -> str:
