@@ -2,7 +2,8 @@
 (scoring.deficits), for every front end alike.
 
 Two feeds (docs/placement.md has the measurement that chose them):
-- the pod watch: executors bound to a node (spec.nodeName), the truth, a few milliseconds after each bind;
+- the pod watch (prefetch.py's, of Spark's pods): executors bound to a node (spec.nodeName), the truth, a few
+  milliseconds after each bind;
 - the extender's own answers: the candidate it scored highest for an executor, standing in for it until the
   watch sees that executor bound. kube-scheduler scores the pods of a burst one after another and binds each
   in the background, so the next executor of an app is scored before the watch has seen the last one bound.
@@ -17,17 +18,12 @@ from dataclasses import dataclass, field
 from typing import Any
 
 from . import scoring
-from .kube_watch import Reflector
 from .metrics import Metrics
-from .workload import SPARK_APP_LABEL, SPARK_ROLE_LABEL, executor_app
+from .workload import executor_app
 
 ANSWER_TTL = 30.0
 """Seconds an answer stands for an executor the watch has not seen bound: kube-scheduler binds within
 milliseconds, unless the pod failed to bind or was deleted meanwhile."""
-
-EXECUTOR_SELECTOR = f"{SPARK_ROLE_LABEL}=executor,{SPARK_APP_LABEL}"
-"""The pods watched: Spark's executors, of any application."""
-
 
 @dataclass(frozen=True, slots=True)
 class ExecutorPod:
@@ -56,7 +52,7 @@ class _App:
 
 
 class ExecutorBook:
-    """Thread-safe. `bound` is the watch's feed (Reflector.on_event), `answered` the extender's; `remember`
+    """Thread-safe. `bound` is the watch's feed, `answered` the extender's; `remember`
     False ignores the answers (--app-placement watch)."""
 
     def __init__(self, *, remember: bool, metrics: Metrics | None = None, ttl: float = ANSWER_TTL,
@@ -168,19 +164,3 @@ class ExecutorBook:
     def _count_answer(self, outcome: str) -> None:
         if self._metrics is not None:
             self._metrics.executor_answers.labels(outcome).inc()
-
-
-class ExecutorWatch:
-    """Keeps an ExecutorBook's bound executors in step with the API server's."""
-
-    def __init__(self, list_pods: Callable[..., Any], book: ExecutorBook, *, resync: float,
-                 metrics: Metrics | None = None) -> None:
-        self._stop = threading.Event()
-        self._pods = Reflector("executor pods", list_pods, summarize_executor, lambda: None,
-                               label_selector=EXECUTOR_SELECTOR, resync=resync, metrics=metrics, on_event=book.bound)
-
-    def start(self) -> None:
-        threading.Thread(target=self._pods.run, args=(self._stop,), name="watch-executors", daemon=True).start()
-
-    def close(self) -> None:
-        self._stop.set()

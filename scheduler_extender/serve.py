@@ -3,7 +3,7 @@ worker the sync process, index, placement, Kubernetes watches and prefetch behin
 
     sync process (child) ──► entries ──► placement.prepare ──► index ──► Extender ──► app (HTTP)
     Kubernetes watches ──► cluster view ──► placement (tables rebuilt beside) ; pods ──► prefetch ──► index
-                       └─► executor pods ──► executor book ◄── the extender's answers (scoring.deficits)
+                                                                 └─► executor book ◄── the extender's answers
 """
 from __future__ import annotations
 
@@ -24,7 +24,7 @@ if TYPE_CHECKING:
     from kubernetes.client import CoreV1Api
 
     from .entries import PathEntry
-    from .executors import ExecutorBook, ExecutorWatch
+    from .executors import ExecutorBook
     from .placement import Placement
     from .sync.process import SyncProcess
 
@@ -147,13 +147,10 @@ def create_app(settings: Settings, inputs: Inputs) -> Flask:
         return sync.state()
 
     executors: ExecutorBook | None = None
-    executor_watch: ExecutorWatch | None = None
     if inputs.kube is not None and settings.app_placement != "off":
-        from .executors import ExecutorBook, ExecutorWatch
+        from .executors import ExecutorBook
 
         executors = ExecutorBook(remember=settings.app_placement == "answers", metrics=metrics)
-        executor_watch = ExecutorWatch(inputs.kube.list_pod_for_all_namespaces, executors,
-                                       resync=settings.resync_period, metrics=metrics)
     extender = Extender(index, placement, metrics, cluster, max_paths=settings.max_paths_per_pod,
                         recheck_timeout=settings.request_budget, executors=executors)
     access = Access(locality=settings.locality_access, metrics=settings.metrics_access,
@@ -166,13 +163,10 @@ def create_app(settings: Settings, inputs: Inputs) -> Flask:
         from .prefetch import Prefetcher
 
         prefetcher = Prefetcher(inputs.kube.list_pod_for_all_namespaces, index, selector=settings.prefetch_selector,
-                                resync=settings.resync_period, metrics=metrics)
+                                resync=settings.resync_period, metrics=metrics, executors=executors)
         prefetcher.start()
         cluster.start()
         closing += [prefetcher.close, cluster.close]
-        if executor_watch is not None:
-            executor_watch.start()
-            closing.append(executor_watch.close)
     else:
         log.info("--kubernetes off: workers resolve by node name, request Node addresses and --node-map; "
                  "pods requiring a local worker pass every node, and each executor is scored alone")

@@ -3,8 +3,9 @@ watch against a fake (real-HTTP) kube-apiserver."""
 import pytest
 from kubernetes import client
 
-from scheduler_extender.executors import ExecutorBook, ExecutorPod, ExecutorWatch, summarize_executor
+from scheduler_extender.executors import ExecutorBook, ExecutorPod, summarize_executor
 from scheduler_extender.metrics import Metrics
+from scheduler_extender.prefetch import Prefetcher
 from tests.support.fake_kube import FakeKube, kube_config
 from tests.support.objects import make_executor, make_pod
 from tests.support.waiting import eventually
@@ -133,18 +134,30 @@ def kube():
         yield fake
 
 
-def test_the_watch_keeps_the_book_in_step_through_binds_and_a_relist(kube):
+class Index:
+    """What the prefetch watch asks of the index: the paths of the pods waiting to be bound."""
+
+    def __init__(self):
+        self.asked = set()
+
+    def prefetch(self, paths):
+        self.asked.update(paths)
+        return len(paths)
+
+
+def test_the_prefetch_watch_keeps_the_book_in_step_through_binds_and_a_relist(kube):
     kube.add("pod", make_executor("a-1", app="a", node="n1"))
-    kube.add("pod", make_executor("a-2", app="a"))  # not bound yet
-    kube.add("pod", make_pod("web", namespace="spark", node="n1"))  # no executor
-    executors = ExecutorBook(remember=False)
-    watch = ExecutorWatch(client.CoreV1Api(client.ApiClient(kube_config(kube))).list_pod_for_all_namespaces,
-                          executors, resync=300)
+    kube.add("pod", make_executor("a-2", app="a", paths="/data/a"))  # not bound yet
+    kube.add("pod", make_pod("web", namespace="spark", node="n1", labels={"spark-role": "driver"}))  # no executor
+    executors, index = ExecutorBook(remember=False), Index()
+    watch = Prefetcher(client.CoreV1Api(client.ApiClient(kube_config(kube))).list_pod_for_all_namespaces, index,
+                       selector="spark-role", resync=300, executors=executors)
     watch.start()
     try:
         eventually(lambda: executors.placed("a", "spark/a-3") == ({"n1": 1}, 1))
+        eventually(lambda: index.asked == {"/data/a"})  # one watch serves both
         kube.wait_watches(1)
-        kube.modify("pod", make_executor("a-2", app="a", node="n2"))
+        kube.modify("pod", make_executor("a-2", app="a", paths="/data/a", node="n2"))
         eventually(lambda: executors.placed("a", "spark/a-3") == ({"n1": 1, "n2": 1}, 2))
         kube.stop()  # the watch breaks; meanwhile a-1 goes and history is compacted: only a new list tells
         kube.start()

@@ -141,7 +141,8 @@ class Settings:
         "with --kubernetes, score a Spark executor given where its application's executors are (each node due a "
         "share of them in proportion to the bytes it caches): answers (known from the pod watch and from this "
         "extender's own answers, which cover executors kube-scheduler placed but has not bound yet), watch "
-        "(the pod watch only) or off (each pod scored alone, as without --kubernetes)")
+        "(the pod watch only) or off (each pod scored alone, as without --kubernetes); the watch is the one of "
+        "--prefetch-selector, which must select the executors")
     resync_period: float = _setting(
         "resync-period", duration(positive=True), "5m", "DURATION",
         "how often the Kubernetes watches list everything again, to mend any drift")
