@@ -26,6 +26,8 @@ class Limits:
     keepalive: float
     """Seconds an idle connection stays open."""
     max_body: int
+    max_buffered: int
+    """Bytes of request bodies held at once across all connections (http11.BodyBudget)."""
     threads: int
     max_connections: int
     graceful_timeout: float
@@ -51,13 +53,13 @@ class Connection:
 
     @classmethod
     def accepted(cls, client: socket.socket, peer: Any, server: Any, ssl_context: ssl.SSLContext | None,
-                 limits: Limits) -> Connection:
+                 limits: Limits, budget: http11.BodyBudget) -> Connection:
         """A connection just accepted: idle (a Go client dials just before it sends, and keeps the
         connection for its next calls), or first of all shaking hands."""
         client.setblocking(False)
         if client.family in (socket.AF_INET, socket.AF_INET6):
             client.setsockopt(socket.IPPROTO_TCP, socket.TCP_NODELAY, 1)
-        reader, now = http11.RequestReader(limits.max_body), time.monotonic()
+        reader, now = http11.RequestReader(limits.max_body, budget), time.monotonic()
         if ssl_context is None:
             return cls(client, peer, server, reader, IDLE, now + limits.keepalive)
         tls = ssl_context.wrap_socket(client, server_side=True, do_handshake_on_connect=False)
@@ -138,3 +140,4 @@ class Connection:
     def close(self) -> None:
         self.state = CLOSED
         self.sock.close()
+        self.reader.close()

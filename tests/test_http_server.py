@@ -149,12 +149,16 @@ def test_expect_100_continue_and_chunked_bodies(served: Served) -> None:
 
 
 @pytest.mark.parametrize(("sent", "status", "reason"), [
-    (b"GARBAGE\r\n\r\n", 400, "bad request line"),
-    (b"GET / HTTP/2.0\r\n\r\n", 505, "unsupported version"),
-    (b"POST /filter HTTP/1.1\r\nContent-Length: 3\r\nContent-Length: 4\r\n\r\n", 400, "Content-Length"),
-    (b"POST /filter HTTP/1.1\r\nContent-Length: 3\r\nTransfer-Encoding: chunked\r\n\r\n", 400, "both"),
-    (b"POST /filter HTTP/1.1\r\nTransfer-Encoding: gzip\r\n\r\n", 501, "gzip"),
-    (b"POST /filter HTTP/1.1\r\nTransfer-Encoding: chunked\r\n\r\nzz\r\n", 400, "chunk size"),
+    (b"GARBAGE\r\n\r\n", 501, "method not implemented"),
+    (b"GET /\r\n\r\n", 505, "HTTP/0.9"),
+    (b"GET / HTTP/2.0\r\nHost: x\r\n\r\n", 505, "unsupported version"),
+    (b"GET / HTTP/1.1\r\n\r\n", 400, "Host"),
+    (b"POST /filter HTTP/1.1\r\nHost: x\r\nContent-Length: 3\r\nContent-Length: 4\r\n\r\n", 400, "Content-Length"),
+    (b"POST /filter HTTP/1.1\r\nHost: x\r\nContent-Length: 3\r\nTransfer-Encoding: chunked\r\n\r\n", 400,
+     "Transfer-Encoding can't be present with Content-Length"),
+    (b"POST /filter HTTP/1.1\r\nHost: x\r\nTransfer-Encoding: gzip\r\n\r\n", 501, "gzip"),
+    (b"POST /filter HTTP/1.1\r\nHost: x\r\nTransfer-Encoding: gzip, chunked\r\n\r\n", 501, "gzip"),
+    (b"POST /filter HTTP/1.1\r\nHost: x\r\nTransfer-Encoding: chunked\r\n\r\nzz\r\n", 400, "chunk size"),
     (b"GET / HTTP/1.1\r\nX: " + b"y" * 70000, 431, "over 65536 bytes"),
 ])
 def test_what_is_not_http_is_refused_with_a_json_reason(served: Served, sent: bytes, status: int,
