@@ -27,7 +27,11 @@ class Routes(Protocol):
         """The handler answering this whole request from its body alone, or None to go through WSGI."""
 
     def dropped(self, reason: str) -> None:
-        """Count a connection closed without an answer: read_timeout, write_timeout, bad_request, tls_error."""
+        """Count a connection closed without an answer from the app: read_timeout, write_timeout, bad_request,
+        tls_error, over_budget, internal_error."""
+
+    def holding(self, held: Callable[[], int]) -> None:
+        """Report `held()`, the request body bytes the server holds, as a metric."""
 
 
 def routes_of(app: WsgiApp) -> Routes | None:

@@ -77,7 +77,7 @@ class SchedulingFastPath:
                  max_body_bytes: int, client_cert: bool, metrics: Metrics) -> None:
         self._app, self._verbs = app, verbs
         self._max_body_bytes, self._client_cert = max_body_bytes, client_cert
-        self._dropped = metrics.connections_dropped
+        self._dropped, self._held = metrics.connections_dropped, metrics.body_bytes_held
 
     def direct(self, method: str, target: str, has_cert: bool) -> Callable[[Body], tuple[int, bytes]] | None:
         if method != "POST" or (self._client_cert and not has_cert):
@@ -86,6 +86,9 @@ class SchedulingFastPath:
 
     def dropped(self, reason: str) -> None:
         self._dropped.labels(reason).inc()
+
+    def holding(self, held: Callable[[], int]) -> None:
+        self._held.set_function(held)
 
     def __call__(self, environ: dict[str, Any], start_response: Callable[..., Any]) -> Iterable[bytes]:
         length = environ.get("CONTENT_LENGTH") or ""
@@ -189,8 +192,13 @@ def make_app(extender: Extender, readiness: Callable[[], str | None], metrics: M
 
     @app.errorhandler(HTTPException)
     def http_error(err: HTTPException) -> Response:
-        """Every error answer is JSON with a reason, never Werkzeug's HTML page."""
-        return _json({"Error": f"{err.code} {err.name}: {err.description}"}, err.code or 500)
+        """Every error answer is JSON with a reason, never Werkzeug's HTML page; with the headers the error
+        carries (a 405's Allow, which RFC 9110 15.5.6 requires)."""
+        response = _json({"Error": f"{err.code} {err.name}: {err.description}"}, err.code or 500)
+        for name, value in err.get_headers():
+            if name.lower() != "content-type":
+                response.headers[name] = value
+        return response
 
     @app.errorhandler(Exception)
     def internal_error(err: Exception) -> Response:

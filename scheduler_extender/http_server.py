@@ -47,6 +47,8 @@ class Server:
         self.app, self.limits, self.ssl_context, self.wake = app, limits, ssl_context, wake
         self.routes = answers.routes_of(app)
         self.budget = http11.BodyBudget(limits.max_buffered)
+        if self.routes is not None:
+            self.routes.holding(lambda: self.budget.held)
         self.epoll = select.epoll()
         self.conns: dict[int, Connection] = {}
         self.conns_lock = threading.Lock()
