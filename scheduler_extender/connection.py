@@ -35,8 +35,8 @@ class Limits:
 
 
 class Connection:
-    __slots__ = ("sock", "fd", "peer", "server", "reader", "state", "deadline", "out", "has_cert", "keep",
-                 "linger", "lock")
+    __slots__ = ("sock", "fd", "peer", "server", "reader", "state", "deadline", "out", "answering", "has_cert",
+                 "keep", "linger", "lock")
 
     def __init__(self, sock: socket.socket, peer: Any, server: Any, reader: http11.RequestReader, state: int,
                  deadline: float) -> None:
@@ -44,6 +44,9 @@ class Connection:
         self.reader, self.state, self.deadline = reader, state, deadline
         self.out = memoryview(b"")
         """What is left to write of the answer."""
+        self.answering: http11.Request | None = None
+        """The request `out` answers: its body's share of the budget is given back once the answer is written,
+        since an answer (a /filter echoing its Nodes) can be as large as the body."""
         self.has_cert = False
         """The client presented a certificate the TLS handshake verified."""
         self.keep = self.linger = False
@@ -137,7 +140,15 @@ class Connection:
             pass
         return True
 
+    def answered(self) -> None:
+        """The answer is written (or never will be): what its request held goes back to the budget."""
+        if self.answering is not None:
+            self.reader.done(self.answering)
+            self.answering = None
+        self.out = memoryview(b"")
+
     def close(self) -> None:
         self.state = CLOSED
         self.sock.close()
+        self.answered()
         self.reader.close()

@@ -252,8 +252,7 @@ class Server:
             log.exception("answering %s %s", request.head.method, request.head.target)
             self._count("internal_error")
             data, keep = http11.error_answer(500, "internal error"), False
-        finally:
-            conn.reader.done(request)
+        conn.answering = request
         conn.out, conn.keep, conn.linger = memoryview(data), keep, request.too_large
         return self._write(conn)
 
@@ -261,6 +260,8 @@ class Server:
         """Write more of the answer; True once it is all written and the connection waits for its next
         request (what is left waits for the socket to take it; a connection not kept is closed)."""
         done = conn.send()
+        if done:
+            conn.answered()
         if done is None:
             self._close(conn)
         elif not done:

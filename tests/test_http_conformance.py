@@ -284,11 +284,11 @@ def test_bodies_past_the_buffer_cap_get_a_503_and_the_cap_frees_as_they_are_answ
             assert second.after(OPEN_FOR)[1]
         first.send(post(body)[-1000:])
         assert first.answer().status == 200
+        eventually(lambda: held(served) == 0, what="the first body given back once its answer is written")
         with RawConnection(served.port) as third:
             third.send(post(body))
             assert third.answer().status == 200
         assert served.metrics().value("scheduler_extender_connections_dropped_total", reason="over_budget") == 1
-        assert held(served) == 0
 
 
 def held(served: Served) -> float:
