@@ -249,7 +249,8 @@ def test_bodies_the_chart_accepts_cannot_get_its_extender_oom_killed(tmp_path):
     docs = render(NEWEST)
     (tmp_path / "config.yaml").write_text(one(docs, "ConfigMap", f"{EXTENDER}-config")["data"]["config.yaml"])
     settings = load_settings(["--config", str(tmp_path / "config.yaml")], {})
-    limit = byte_size(minimum=0)(pod_spec(one(docs, "Deployment", EXTENDER))["containers"][0]["resources"]["limits"]["memory"])
+    container = pod_spec(one(docs, "Deployment", EXTENDER))["containers"][0]
+    limit = byte_size(minimum=0)(container["resources"]["limits"]["memory"])
     assert settings.max_body_size <= settings.max_buffered_bytes
     assert PROCESSES_MIB * 2**20 + 3 * settings.max_buffered_bytes <= limit
 
