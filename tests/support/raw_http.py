@@ -5,6 +5,7 @@ from __future__ import annotations
 import json
 import select
 import socket
+import ssl
 from dataclasses import dataclass
 from typing import Any
 
@@ -22,8 +23,10 @@ class Answer:
 
 
 class RawConnection:
-    def __init__(self, port: int, timeout: float = 10.0) -> None:
-        self.sock = socket.create_connection(("127.0.0.1", port), timeout=timeout)
+    def __init__(self, port: int, timeout: float = 10.0, tls: ssl.SSLContext | None = None) -> None:
+        """`tls`: speak HTTPS with this client context (the handshake is done here)."""
+        sock = socket.create_connection(("127.0.0.1", port), timeout=timeout)
+        self.sock = sock if tls is None else tls.wrap_socket(sock, server_hostname="127.0.0.1")
         self._buf = bytearray()
 
     def send(self, data: bytes) -> None:
@@ -50,7 +53,8 @@ class RawConnection:
 
     def after(self, within: float) -> tuple[bytes, bool]:
         """What the server sends past the answers read, until it closes or `within` seconds pass with nothing
-        more, and whether it closed: (b"", True) after a refusal, (b"", False) for a connection kept open."""
+        more, and whether it closed: (b"", True) after a refusal, (b"", False) for a connection kept open.
+        Plain connections only (TLS may hold bytes a select cannot see)."""
         received = bytes(self._buf)
         self._buf.clear()
         while select.select([self.sock], [], [], within)[0]:
