@@ -262,13 +262,14 @@ def scheduler(ctx: Context) -> dict[str, Any]:
         held = load_alluxio(fake, sizes[0])
         fake.start()
         kubeconfig = extender_kubeconfig(plane, "alluxio-locality-extender")
-        extender = Served("--alluxio-proxy", fake.url, "--alluxio-master", fake.url, "--kubernetes", "kubeconfig",
-                          "--kubeconfig", str(kubeconfig))
         names: list[str] = []
         for nodes in sizes:
             t0 = time.perf_counter()
             names += create_nodes(rest, len(names), nodes)
             ctx.log(f"  cluster: {nodes} nodes and worker pods ({time.perf_counter() - t0:.1f}s to add)")
+            if extender is None:  # ready once its watches list workers
+                extender = Served("--alluxio-proxy", fake.url, "--alluxio-master", fake.url, "--kubernetes",
+                                  "kubeconfig", "--kubeconfig", str(kubeconfig))
             with floor.serve(_floor_scores(extender, names), ctx.tmp) as go:
                 configs = _scheduler_configs(extender.url, go.url, f"bench{nodes}")
                 for r in range(rounds):
