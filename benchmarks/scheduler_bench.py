@@ -1,5 +1,8 @@
-"""Section `scheduler`: executor pods per second through a real kube-scheduler at 1,000 nodes, with the extender
-and without it, in one run. The control plane is the newest version of kubernetes-versions.txt.
+"""Section `scheduler`: executor pods per second through a real kube-scheduler at 1,000 and at 5,000 nodes, with
+the extender, without it, and with the Go floor (benchmarks/floor) as its extender: the same calls answered
+from scores computed beforehand (ours, asked once per app), so the scheduler's pods/s with it is the ceiling of
+the extender protocol, and ours is reported against it, with each extender's CPU per scheduled pod. The
+control plane is the newest version of kubernetes-versions.txt.
 
 The control plane, the manifests' RBAC and the extender's ServiceAccount are the e2e suite's (tests/e2e). The
 cluster: N Ready nodes (2 CPU, 8 GiB), an Alluxio worker pod on each in the Helm chart's mode (host = node IP,
@@ -8,8 +11,9 @@ inputs spread unevenly over the workers. Each round creates the executor pods fi
 executor`, 500m CPU each, the paths annotation), then starts a kube-scheduler for them and records when each
 pod is bound through a watch. Throughput = pods bound / (last bind - first bind): the scheduler's pace once it
 runs, without its start-up. The schedulers use the configuration shipped in manifests/, with leader election
-off, as it is, without its `extenders` list, and without the extender's `filterVerb` (CONFIGS); rounds
-alternate so drift hits each. Each round also records the CPU every process spent per bound pod.
+off, as it is, without its `extenders` list, pointed at the floor, and without the extender's `filterVerb`
+(CONFIGS); rounds alternate so drift hits each. Each round also records the CPU every process spent per bound
+pod. The cluster grows from the first size to the second between them; the data stays on the first's nodes.
 """
 from __future__ import annotations
 
@@ -30,8 +34,9 @@ from tests.support.fake_alluxio import Block, FakeAlluxio, Loc
 from tests.support.kube_versions import newest
 from tests.support.objects import make_executor
 from tests.support.served import Served
+from tests.support.waiting import eventually
 
-from . import env, machine
+from . import env, floor, machine
 from .common import Context
 from .servers import scrape
 from .stats import summary
@@ -53,19 +58,22 @@ def _parallel(fn: Any, items: Iterable[Any], threads: int = 4) -> None:
             pass
 
 
-def create_cluster(rest: Rest, nodes: int) -> list[str]:
-    """Nodes and one Ready Alluxio worker pod per node (Helm chart mode); returns the node names."""
+def create_namespaces(rest: Rest) -> None:
     for name in ("alluxio", PODS_NS):
         rest.create({"apiVersion": "v1", "kind": "Namespace", "metadata": {"name": name}})
-    names = [f"b{i:04d}" for i in range(nodes)]
+
+
+def create_nodes(rest: Rest, start: int, end: int) -> list[str]:
+    """Nodes `start`..`end` - 1 and one Ready Alluxio worker pod on each (Helm chart mode); their names."""
+    names = [f"b{i:04d}" for i in range(start, end)]
 
     def one(i: int) -> None:
-        name = names[i]
+        name = f"b{i:04d}"
         create_node(rest, name, _ip("10.2", i), "bench", "2", "8Gi")
         create_worker_pod(rest, f"alluxio-worker-{name}", "alluxio", name, host_ip=_ip("10.2", i),
                           pod_ip=_ip("10.246", i), host_network=False, image="alluxio/alluxio:2.9.6")
 
-    _parallel(one, range(nodes))
+    _parallel(one, range(start, end))
     return names
 
 
@@ -140,16 +148,17 @@ class BindWatch:
         return len(self.bound) >= self.expected
 
 
-CONFIGS = ("without", "with", "prioritize-only")
-"""Rounds of each: the shipped configuration minus `extenders`, as shipped, and as shipped minus `filterVerb`
-(for clusters where no pod asks for a local worker, so a filter call per pod buys nothing)."""
+CONFIGS = ("without", "with", "floor", "prioritize-only")
+"""Rounds of each: the shipped configuration minus `extenders`, as shipped, as shipped but calling the Go floor,
+and as shipped minus `filterVerb` (for clusters where no pod asks for a local worker, so a filter call per pod
+buys nothing)."""
 
 
-def _scheduler_configs(extender_url: str, name: str) -> dict[str, dict[str, Any]]:
+def _scheduler_configs(extender_url: str, floor_url: str, name: str) -> dict[str, dict[str, Any]]:
     """The manifests' configuration for one round of each of CONFIGS."""
     configs = {}
     for label in CONFIGS:
-        config = scheduler_config(extender_url)
+        config = scheduler_config(floor_url if label == "floor" else extender_url)
         config["leaderElection"] = {"leaderElect": False}
         config["profiles"][0]["schedulerName"] = f"{name}-{label}"
         if label == "without":
@@ -161,13 +170,17 @@ def _scheduler_configs(extender_url: str, name: str) -> dict[str, dict[str, Any]
 
 
 def _round(plane: ControlPlane, rest: Rest, run: str, config: dict[str, Any], pods: int,
-           held: dict[str, dict[int, int]], names: list[str], extender: Served | None) -> dict[str, Any]:
+           held: dict[str, dict[int, int]], names: list[str], extender: Served | None,
+           called: Served | None) -> dict[str, Any]:
+    """`extender`: ours, when it is the one called (its metrics count the calls); `called`: the extender called
+    (ours or the floor), whose CPU is counted."""
     scheduler = config["profiles"][0]["schedulerName"]
     watch = BindWatch(plane, run, pods, timeout=max(120.0, pods * 0.5))
     created0 = time.perf_counter()
     _parallel(lambda k: rest.create(executor_pod(f"{run}-exec-{k}", k % APPS, scheduler, run)), range(pods))
     created = time.perf_counter() - created0
     calls0 = _extender_calls(extender)
+    extender_cpu0 = _tree_cpu(called)
     window = machine.CpuWindow()
     started = time.perf_counter()
     process = plane.start_scheduler(scheduler, config, plane.scheduler_token)
@@ -176,6 +189,7 @@ def _round(plane: ControlPlane, rest: Rest, run: str, config: dict[str, Any], po
         if not process.alive():
             raise RuntimeError(f"{scheduler} exited:\n{process.tail()}")
         cpu = window.close()  # while the scheduler still runs, so its own CPU is counted by name
+        extender_cpu = _tree_cpu(called) - extender_cpu0
     finally:
         process.stop()
     times = sorted(t for t, _ in watch.bound.values())
@@ -194,7 +208,29 @@ def _round(plane: ControlPlane, rest: Rest, run: str, config: dict[str, Any], po
             "bind_span_s": span, "pods_per_s": (len(times) - 1) / span if span else None,
             "bind_gap_ms": summary([g * 1000 for g in gaps]),
             "pods_on_node_caching_input": local, "extender_calls": calls, "extender_server_ms_per_call": server_ms,
-            "cpu": cpu}
+            "extender_cpu_ms_per_pod": extender_cpu * 1000 / len(times) if called and times else None, "cpu": cpu}
+
+
+def _tree_cpu(server: Served | None) -> float:
+    """CPU seconds of a served extender's processes (gunicorn's arbiter, its worker, the sync process), so far."""
+    if server is None:
+        return 0.0
+    pid = server.process.pid
+    return sum(machine.cpu_seconds(p) for p in (pid, *machine.descendants(pid)))
+
+
+def _floor_scores(extender: Served, names: list[str]) -> dict[str, dict[str, int]]:
+    """What the floor answers: each app's scores as ours gives them for every node (once its index holds them)."""
+    table = {}
+    for app in range(APPS):
+        body = {"Pod": executor_pod(f"probe-{app}-0", app, "none", "probe"), "NodeNames": names}
+
+        def ranked(body: dict[str, Any] = body) -> dict[str, int] | None:
+            status, ranking = extender.post("/prioritize", body)
+            return {row["Host"]: row["Score"] for row in ranking} if status == 200 and ranking else None
+
+        table[f"/bench/app-{app}"] = eventually(ranked, 60, what=f"app {app}'s scores")
+    return table
 
 
 def _extender_calls(extender: Served | None) -> dict[str, float]:
@@ -207,9 +243,9 @@ def _extender_calls(extender: Served | None) -> dict[str, float]:
 
 
 def scheduler(ctx: Context) -> dict[str, Any]:
-    nodes = 100 if ctx.quick else 1000
+    sizes = (100,) if ctx.quick else (1000, 5000)
     pods = 100 if ctx.quick else 1000
-    rounds = 1 if ctx.quick else 2
+    rounds = 1 if ctx.quick else 4
     env.use_child_env()
     version = newest()
     bin_dir = control_plane_binaries(version)
@@ -218,41 +254,70 @@ def scheduler(ctx: Context) -> dict[str, Any]:
     plane.start()
     fake = FakeAlluxio()
     extender = None
+    rows = []
     try:
         apply_access(plane)
         rest = plane.rest()
-        t0 = time.perf_counter()
-        names = create_cluster(rest, nodes)
-        ctx.log(f"  cluster: {nodes} nodes and worker pods in {time.perf_counter() - t0:.1f}s")
-        held = load_alluxio(fake, nodes)
+        create_namespaces(rest)
+        held = load_alluxio(fake, sizes[0])
         fake.start()
         kubeconfig = extender_kubeconfig(plane, "alluxio-locality-extender")
-        extender = Served("--alluxio-proxy", fake.url, "--alluxio-master", fake.url, "--kubernetes", "kubeconfig",
-                          "--kubeconfig", str(kubeconfig))
-        configs = _scheduler_configs(extender.url, "bench")
-        rows = []
-        for r in range(rounds):
-            for label in CONFIGS:
-                row = _round(plane, rest, f"r{r}-{label}", configs[label], pods, held, names,
-                             extender if label != "without" else None)
-                row["config"] = label
-                rows.append(row)
-                ctx.log(f"  round {r} {label}: {row['bound']}/{pods} bound, "
-                        f"{row['pods_per_s'] or 0:.0f} pods/s, {row['pods_on_node_caching_input']} on a node caching "
-                        f"their input, other CPU {row['cpu']['other_cores']}")
+        names: list[str] = []
+        for nodes in sizes:
+            t0 = time.perf_counter()
+            names += create_nodes(rest, len(names), nodes)
+            ctx.log(f"  cluster: {nodes} nodes and worker pods ({time.perf_counter() - t0:.1f}s to add)")
+            if extender is None:  # ready once its watches list workers
+                extender = Served("--alluxio-proxy", fake.url, "--alluxio-master", fake.url, "--kubernetes",
+                                  "kubeconfig", "--kubeconfig", str(kubeconfig))
+            with floor.serve(_floor_scores(extender, names), ctx.tmp) as go:
+                configs = _scheduler_configs(extender.url, go.url, f"bench{nodes}")
+                for r in range(rounds):
+                    for label in CONFIGS:
+                        called = {"with": extender, "prioritize-only": extender, "floor": go}.get(label)
+                        row = _round(plane, rest, f"n{nodes}-r{r}-{label}", configs[label], pods, held, names,
+                                     extender if called is extender else None, called)
+                        row["config"], row["nodes"] = label, nodes
+                        rows.append(row)
+                        ctx.log(f"  {nodes} nodes, round {r} {label}: {row['bound']}/{pods} bound, "
+                                f"{row['pods_per_s'] or 0:.0f} pods/s, {row['pods_on_node_caching_input']} on a node "
+                                f"caching their input, extender CPU {_ms(row['extender_cpu_ms_per_pod'])} ms/pod, "
+                                f"other CPU {row['cpu']['other_cores']}")
     finally:
         if extender is not None:
             extender.stop()
         fake.stop()
         plane.stop()
-    rate = {label: [r["pods_per_s"] for r in rows if r["config"] == label and r["pods_per_s"]] for label in CONFIGS}
-    best = {label: sum(v) / len(v) if v else None for label, v in rate.items()}
-    return {"nodes": nodes, "pods": pods, "rounds": rows,
+    summaries = [_summary(nodes, [r for r in rows if r["nodes"] == nodes]) for nodes in sizes]
+    first = summaries[0]
+    return {"nodes": sizes[0], "sizes": summaries, "pods": pods, "rounds": rows,
             "kube_scheduler": f"{version.kubernetes} (tests/e2e/build-control-plane.sh {version.minor})",
             "config": "manifests/scheduler-config.yaml, leader election off; 'with' = as shipped; "
-                      "'without' = minus extenders; 'prioritize-only' = minus filterVerb",
-            "pods_per_s_with": best["with"], "pods_per_s_without": best["without"],
-            "ratio": best["with"] / best["without"] if best["with"] and best["without"] else None,
-            "pods_per_s_prioritize_only": best["prioritize-only"],
-            "ratio_prioritize_only": (best["prioritize-only"] / best["without"]
-                                      if best["prioritize-only"] and best["without"] else None)}
+                      "'without' = minus extenders; 'floor' = as shipped, calling the Go floor; "
+                      "'prioritize-only' = minus filterVerb",
+            "pods_per_s_with": first["pods_per_s"]["with"], "pods_per_s_without": first["pods_per_s"]["without"],
+            "ratio": first["ratio"], "pods_per_s_prioritize_only": first["pods_per_s"]["prioritize-only"],
+            "ratio_prioritize_only": first["ratio_prioritize_only"]}
+
+
+def _summary(nodes: int, rows: list[dict[str, Any]]) -> dict[str, Any]:
+    """Means over the rounds of one size, and their ratios."""
+    def mean(label: str, key: str) -> float | None:
+        values = [r[key] for r in rows if r["config"] == label and r[key]]
+        return sum(values) / len(values) if values else None
+
+    def ratio(a: float | None, b: float | None) -> float | None:
+        return a / b if a and b else None
+
+    rate = {label: mean(label, "pods_per_s") for label in CONFIGS}
+    cpu = {label: mean(label, "extender_cpu_ms_per_pod") for label in CONFIGS if label != "without"}
+    return {"nodes": nodes, "rounds": sum(1 for r in rows if r["config"] == "with"), "pods_per_s": rate,
+            "extender_cpu_ms_per_pod": cpu, "ratio": ratio(rate["with"], rate["without"]),
+            "ratio_prioritize_only": ratio(rate["prioritize-only"], rate["without"]),
+            "floor_over_without": ratio(rate["floor"], rate["without"]),
+            "ours_over_floor": ratio(rate["with"], rate["floor"]),
+            "cpu_ours_over_floor": ratio(cpu["with"], cpu["floor"])}
+
+
+def _ms(value: float | None) -> str:
+    return "-" if value is None else f"{value:.2f}"

@@ -19,7 +19,7 @@ from werkzeug.exceptions import HTTPException, RequestEntityTooLarge
 
 from .extender import Extender
 from .metrics import Metrics
-from .protocol import ExtenderArgs, ProtocolError, parse_args
+from .protocol import Body, ExtenderArgs, ProtocolError, parse_args
 
 log = logging.getLogger(__name__)
 
@@ -73,13 +73,13 @@ class SchedulingFastPath:
     middleware, it does the same for a POST whose body has a Content-Length within the limit. Everything
     else, and a caller a client-certificate check would refuse, goes on to Flask."""
 
-    def __init__(self, app: Callable[..., Iterable[bytes]], verbs: dict[str, Callable[[bytes], tuple[int, bytes]]], *,
+    def __init__(self, app: Callable[..., Iterable[bytes]], verbs: dict[str, Callable[[Body], tuple[int, bytes]]], *,
                  max_body_bytes: int, client_cert: bool, metrics: Metrics) -> None:
         self._app, self._verbs = app, verbs
         self._max_body_bytes, self._client_cert = max_body_bytes, client_cert
-        self._dropped = metrics.connections_dropped
+        self._dropped, self._held = metrics.connections_dropped, metrics.body_bytes_held
 
-    def direct(self, method: str, target: str, has_cert: bool) -> Callable[[bytes], tuple[int, bytes]] | None:
+    def direct(self, method: str, target: str, has_cert: bool) -> Callable[[Body], tuple[int, bytes]] | None:
         if method != "POST" or (self._client_cert and not has_cert):
             return None
         return self._verbs.get(target)
@@ -87,11 +87,14 @@ class SchedulingFastPath:
     def dropped(self, reason: str) -> None:
         self._dropped.labels(reason).inc()
 
+    def holding(self, held: Callable[[], int]) -> None:
+        self._held.set_function(held)
+
     def __call__(self, environ: dict[str, Any], start_response: Callable[..., Any]) -> Iterable[bytes]:
         length = environ.get("CONTENT_LENGTH") or ""
         handle = self.direct(environ.get("REQUEST_METHOD", ""), environ.get("PATH_INFO", ""),
                              _has_client_cert(environ))
-        if handle is None or not length.isdigit() or int(length) > self._max_body_bytes:
+        if handle is None or not (length.isascii() and length.isdigit()) or int(length) > self._max_body_bytes:
             return self._app(environ, start_response)
         status, payload = handle(environ["wsgi.input"].read(int(length)))
         start_response(_STATUS[status], [("Content-Type", "application/json"), ("Content-Length", str(len(payload)))])
@@ -108,9 +111,12 @@ def make_app(extender: Extender, readiness: Callable[[], str | None], metrics: M
     app = Flask(__name__)
     app.extensions[EXTENSION] = extender
     app.config["MAX_CONTENT_LENGTH"] = max_body_bytes
+    # OPTIONS is answered 405 (JSON, with Allow) like any other method a route does not take, not with Flask's
+    # empty 200: no client of ours sends it, and an empty text/html answer is nothing a client can act on.
+    app.config["PROVIDE_AUTOMATIC_OPTIONS"] = False
     verb_access = "client-cert" if access.client_cert else "open"
 
-    def call(verb: str, handle: Callable[[ExtenderArgs], bytes], body: bytes) -> tuple[int, bytes]:
+    def call(verb: str, handle: Callable[[ExtenderArgs], bytes], body: Body) -> tuple[int, bytes]:
         """Parse, handle, time and count one extender call; a body we cannot act on is a 400 with a reason."""
         start = time.perf_counter()
         outcome = "error"
@@ -186,8 +192,13 @@ def make_app(extender: Extender, readiness: Callable[[], str | None], metrics: M
 
     @app.errorhandler(HTTPException)
     def http_error(err: HTTPException) -> Response:
-        """Every error answer is JSON with a reason, never Werkzeug's HTML page."""
-        return _json({"Error": f"{err.code} {err.name}: {err.description}"}, err.code or 500)
+        """Every error answer is JSON with a reason, never Werkzeug's HTML page; with the headers the error
+        carries (a 405's Allow, which RFC 9110 15.5.6 requires)."""
+        response = _json({"Error": f"{err.code} {err.name}: {err.description}"}, err.code or 500)
+        for name, value in err.get_headers():
+            if name.lower() != "content-type":
+                response.headers[name] = value
+        return response
 
     @app.errorhandler(Exception)
     def internal_error(err: Exception) -> Response:

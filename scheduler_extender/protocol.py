@@ -26,6 +26,10 @@ MAX_SCORE = 10
 """extender/v1 MaxExtenderPriority: the scheduler multiplies by weight and by 10 against in-tree plugins."""
 
 
+Body = bytes | bytearray
+"""A request body as the server holds it (a bytearray filled in place), or as a test gives it."""
+
+
 class ProtocolError(ValueError):
     """The body is not an ExtenderArgs we can act on; the message says why, for a 400 answer."""
 
@@ -39,7 +43,7 @@ class ExtenderArgs:
     nodes: Sequence[Mapping[str, Any]] | None
     """The Node objects when the scheduler sent them (nodeCacheCapable false), else None; at least their
     `metadata.name` and `status.addresses`, maybe no more."""
-    body: bytes = b""
+    body: Body = b""
     """The request, from which /filter echoes Node objects as they came."""
 
 
@@ -84,7 +88,7 @@ _RAW_NODES = msgspec.json.Decoder(_RawNodes)
 _SCHEMA_ERRORS = (msgspec.DecodeError, msgspec.ValidationError, RecursionError, UnicodeDecodeError)
 
 
-def parse_args(body: bytes) -> ExtenderArgs:
+def parse_args(body: Body) -> ExtenderArgs:
     """Validate just what we use; unknown fields are ignored, as Go's decoder would."""
     try:
         if not body.isascii():
@@ -100,7 +104,7 @@ def parse_args(body: bytes) -> ExtenderArgs:
     return _checked({"Pod": args.Pod, "NodeNames": args.NodeNames, "Nodes": nodes}, body)
 
 
-def _checked(doc: Any, body: bytes) -> ExtenderArgs:
+def _checked(doc: Any, body: Body) -> ExtenderArgs:
     if not isinstance(doc, dict):
         raise ProtocolError(f"body is a JSON {_json_type(doc)}, expected an ExtenderArgs object")
     pod = doc.get("Pod")
@@ -129,13 +133,21 @@ def render_filter(args: ExtenderArgs, passed: Sequence[int], failed: Mapping[str
     every = len(passed) == len(args.node_names)
     if args.nodes is None:
         names = args.node_names if every else [args.node_names[i] for i in passed]
-        kept = b'"NodeNames":' + orjson.dumps(names) + b',"Nodes":null'
+        kept = [b'"NodeNames":', orjson.dumps(names), b',"Nodes":null']
     else:
         items = _echoed(args)
-        kept = (b'"Nodes":{"metadata":{},"items":[' + b",".join(items if every else [items[i] for i in passed])
-                + b']},"NodeNames":null')
-    return (b"{" + kept + b',"FailedNodes":' + orjson.dumps(dict(failed)) + b',"FailedAndUnresolvableNodes":'
-            + orjson.dumps(dict(unresolvable)) + b',"Error":""}')
+        kept = [b'"Nodes":{"metadata":{},"items":[', *_listed(items if every else [items[i] for i in passed]),
+                b']},"NodeNames":null']
+    # One join of all the parts: echoed Node objects can come to hundreds of MiB, copied once, not per `+`.
+    return b"".join([b"{", *kept, b',"FailedNodes":', orjson.dumps(dict(failed)), b',"FailedAndUnresolvableNodes":',
+                     orjson.dumps(dict(unresolvable)), b',"Error":""}'])
+
+
+def _listed(items: Sequence[bytes | msgspec.Raw]) -> list[bytes | msgspec.Raw]:
+    """`items` with a comma between each two, to be joined."""
+    parts: list[bytes | msgspec.Raw] = [b","] * (2 * len(items) - 1) if items else []
+    parts[::2] = items
+    return parts
 
 
 def _echoed(args: ExtenderArgs) -> Sequence[bytes | msgspec.Raw]:

@@ -14,6 +14,7 @@ import pytest
 import yaml
 
 from scheduler_extender.config import SPECS
+from scheduler_extender.config.values import byte_size
 from tests.support.chart import CHART, HELMS, MINORS, by_kind, generate, one, render, run_helm
 from tests.support.settings import load_settings
 
@@ -235,6 +236,23 @@ def test_the_extender_accepts_the_settings_file_the_chart_writes(tmp_path):
     assert settings.index_ttl == 60 and settings.threads == 8
     (port,) = pod_spec(one(docs, "Deployment", EXTENDER))["containers"][0]["ports"]
     assert port["containerPort"] == 9000 and one(docs, "Service", EXTENDER)["spec"]["ports"][0]["port"] == 9000
+
+
+PROCESSES_MIB = 160
+"""The extender pod's processes with a full index, bodies aside: 129 MiB measured (docs/performance.md), and room."""
+
+
+def test_bodies_the_chart_accepts_cannot_get_its_extender_oom_killed(tmp_path):
+    """Bodies held at once are at most max-buffered-bytes, and answering one costs at most twice its size again
+    until the answer is taken (a /filter echoing every Node: benchmarks/body_bench.py), so the memory limit must
+    hold the processes and three times the cap (docs/robustness.md)."""
+    docs = render(NEWEST)
+    (tmp_path / "config.yaml").write_text(one(docs, "ConfigMap", f"{EXTENDER}-config")["data"]["config.yaml"])
+    settings = load_settings(["--config", str(tmp_path / "config.yaml")], {})
+    container = pod_spec(one(docs, "Deployment", EXTENDER))["containers"][0]
+    limit = byte_size(minimum=0)(container["resources"]["limits"]["memory"])
+    assert settings.max_body_size <= settings.max_buffered_bytes
+    assert PROCESSES_MIB * 2**20 + 3 * settings.max_buffered_bytes <= limit
 
 
 def test_scheduler_calls_follow_the_values():

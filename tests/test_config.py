@@ -29,6 +29,7 @@ TABLE = [  # flag, attribute, env var: the names operators script against
     ("--threads", "threads", "SCHEDULER_EXTENDER_THREADS"),
     ("--max-paths-per-pod", "max_paths_per_pod", "SCHEDULER_EXTENDER_MAX_PATHS_PER_POD"),
     ("--max-body-size", "max_body_size", "SCHEDULER_EXTENDER_MAX_BODY_SIZE"),
+    ("--max-buffered-bytes", "max_buffered_bytes", "SCHEDULER_EXTENDER_MAX_BUFFERED_BYTES"),
     ("--read-timeout", "read_timeout", "SCHEDULER_EXTENDER_READ_TIMEOUT"),
     ("--log-level", "log_level", "SCHEDULER_EXTENDER_LOG_LEVEL"),
     ("--kubernetes", "kubernetes", "SCHEDULER_EXTENDER_KUBERNETES"),
@@ -108,7 +109,7 @@ def test_defaults() -> None:
     assert (s.index_ttl, s.index_size, s.request_budget, s.max_staleness) == (30.0, 10000, 0.05, 600.0)
     assert (s.refresh_ahead, s.alluxio_timeout, s.alluxio_retries) == (0.8, 5.0, 2)
     assert (s.fetch_threads, s.threads, s.max_body_size, s.log_level) == (4, 4, 256 * 2**20, "info")
-    assert s.read_timeout == 5.0
+    assert (s.read_timeout, s.max_buffered_bytes) == (5.0, 256 * 2**20)
     assert (s.kubernetes, s.kubeconfig, s.worker_selector, s.prefetch_selector, s.resync_period) == \
         ("off", None, "role=alluxio-worker", "spark-role", 300.0)
     assert (s.tls_cert_file, s.tls_private_key_file, s.tls_client_ca_file) == (None, None, None)
@@ -245,6 +246,17 @@ def test_max_staleness_must_be_at_least_index_ttl() -> None:
     assert s.max_staleness == s.index_ttl == 60.0
 
 
+def test_max_buffered_bytes_must_hold_the_largest_body() -> None:
+    assert error_of("--max-buffered-bytes", "1Mi") == (
+        '--max-buffered-bytes: "1Mi" must be at least the body limit (--max-body-size default 256Mi), or the '
+        'largest body accepted could never be held')
+    assert error_of("--max-body-size", "300Mi") == (
+        '--max-buffered-bytes default 256Mi must be at least the body limit (--max-body-size "300Mi"), or the '
+        'largest body accepted could never be held')
+    s = load("--max-buffered-bytes", "1Mi", "--max-body-size", "1Mi")
+    assert s.max_buffered_bytes == s.max_body_size == 2**20
+
+
 # Integers, fractions, sizes, choices
 
 @pytest.mark.parametrize(("flag", "minimum"), [
@@ -280,7 +292,7 @@ def test_bad_refresh_ahead(text: str, reason: str) -> None:
     ("4096", 4096), ("1024", 1024), ("3M", 3 * 10**6),
 ])
 def test_byte_sizes(text: str, size: int) -> None:
-    assert load("--max-body-size", text).max_body_size == size
+    assert load("--max-body-size", text, "--max-buffered-bytes", text).max_body_size == size
 
 
 @pytest.mark.parametrize("text", ["64MB", "1.5Mi", "abc", "-1", "", "64 Mi", "1K"])

@@ -165,6 +165,10 @@ def _check_together(settings: Settings, chosen: Mapping[str, _Given]) -> None:
     for attr in ("locality_access", "metrics_access"):
         if getattr(settings, attr) == "client-cert" and client_ca is None:
             raise ConfigError(f"{_named(attr, chosen)} needs --tls-client-ca-file to verify client certificates")
+    if settings.max_buffered_bytes < settings.max_body_size:
+        raise ConfigError(
+            f"{_named('max_buffered_bytes', chosen)} must be at least the body limit "
+            f"({_named('max_body_size', chosen, separator=' ')}), or the largest body accepted could never be held")
     if settings.max_staleness < settings.index_ttl:
         raise ConfigError(
             f"{_named('max_staleness', chosen)} must be at least the index TTL "

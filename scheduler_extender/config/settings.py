@@ -114,6 +114,12 @@ class Settings:
         "max-body-size", byte_size(minimum=1024), "256Mi", "SIZE",
         "largest request body accepted, larger ones get 413: bytes, or with a suffix Ki, Mi, Gi (1024s) or "
         "k, M, G (1000s)")
+    # A body is held once, so this bounds the memory request bodies take: at least --max-body-size (or the largest
+    # body accepted could never be held), and with the pod's memory limit set from it (docs/robustness.md).
+    max_buffered_bytes: int = _setting(
+        "max-buffered-bytes", byte_size(minimum=1024), "256Mi", "SIZE",
+        "most bytes of request bodies held at once across all connections; a request past it gets 503 with "
+        "Retry-After: bytes, or with a suffix as --max-body-size")
     # kube-scheduler gives up on an extender call after its httpTimeout (5 s by default): a request still
     # arriving by then has no caller left waiting for it, and must not hold anything meanwhile.
     read_timeout: float = _setting(

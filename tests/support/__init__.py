@@ -24,6 +24,9 @@ The served extender (served.py)
     port; .post, .get, .request, .metrics(), .wait_ready(), .worker_pid(), .output(), .stop(); a context manager.
     free_port(), stop_process(popen), children(pid).
     settings.py: load_settings(argv, env), as `serve` reads its flags, raising ConfigError.
+    raw_http.py: RawConnection(port, tls=): bytes sent as given, .answer() -> Answer(status, headers, body),
+    .after(within) -> (what else came, whether the server closed). fragile_serve.py: FRAGILE, a `serve` command
+    in which a request for END_THIS_THREAD ends its serving thread.
 
 Fakes: real HTTP servers on loopback in the real wire format (loopback.py for their lifecycle:
 `with Fake() as fake`, .url, .stop()/.start() on the same port, .restart())
