@@ -49,7 +49,9 @@ def mutated(served: Served, pod: dict[str, Any], **review: Any) -> dict[str, Any
     return jsonpatch.JsonPatch(ops).apply(copy.deepcopy(pod))
 
 
-def node_terms(pod: dict[str, Any], kind: str = PREFERRED) -> Any:
+def node_terms(pod: dict[str, Any] | None, kind: str = PREFERRED) -> Any:
+    """The pod's node-affinity terms of `kind`; fails the test for a pod admitted unchanged."""
+    assert pod is not None, "admitted unchanged"
     return pod["spec"]["affinity"]["nodeAffinity"][kind]
 
 
@@ -72,6 +74,7 @@ def demo_weights(prefix: str) -> dict[str, int]:
 def test_an_executor_is_steered_toward_the_nodes_caching_its_input_by_bytes(demo):
     pod = make_executor("app-exec-1", paths=SALES)
     patched = mutated(demo, pod)
+    assert patched is not None
     terms = node_terms(patched)
     assert {t["preference"]["matchFields"][0]["operator"] for t in terms} == {"In"}
     assert targets(terms) == demo_weights(SALES)
@@ -84,7 +87,7 @@ def test_affinity_the_pod_has_is_kept(demo):
     own = {"weight": 3, "preference": {"matchExpressions": [{"key": "zone", "operator": "In", "values": ["a"]}]}}
     pod["spec"]["affinity"] = {"nodeAffinity": {PREFERRED: [own]}, "podAntiAffinity": {}}
     patched = mutated(demo, pod)
-    assert node_terms(patched)[0] == own and targets(node_terms(patched)[1:]) == demo_weights(SALES)
+    assert patched is not None and node_terms(patched)[0] == own and targets(node_terms(patched)[1:]) == demo_weights(SALES)
     assert patched["spec"]["affinity"]["podAntiAffinity"] == {}
 
 
@@ -97,7 +100,8 @@ def test_a_driver_is_steered_away_from_the_nodes_caching_its_input(demo):
     def score(node):  # what kube-scheduler's NodeAffinity adds up for a node
         return sum(t["weight"] for t in terms if node not in t["preference"]["matchFields"][0]["values"])
 
-    ranked = sorted(demo_weights(SALES), key=demo_weights(SALES).get)
+    weights = demo_weights(SALES)
+    ranked = sorted(weights, key=lambda node: weights[node])
     assert score("node-3") > score(ranked[0]) > score(ranked[-1])
 
 
