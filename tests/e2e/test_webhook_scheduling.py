@@ -1,0 +1,195 @@
+"""The admission webhook under a real kube-apiserver, which calls POST /mutate over TLS for each Spark pod
+created, and the DEFAULT kube-scheduler (no extender, no second scheduler) placing what it patched; against
+the same scheduler without the webhook, our own scheduler, and a webhook that is down."""
+from __future__ import annotations
+
+import base64
+import socket
+import time
+from collections.abc import Iterator
+from contextlib import contextmanager
+from pathlib import Path
+from typing import Any
+
+import pytest
+from prometheus_client.parser import text_string_to_metric_families
+
+from tests.e2e.e2e_cluster import Layout, note
+from tests.e2e.e2e_pods import NS, bound_node, delete_pods, executor, pod_path, schedule
+from tests.support.certs import Pki, make_pki
+from tests.support.control_plane import ControlPlane, Rest
+from tests.support.deployment import SCHEDULER, extender_kubeconfig
+from tests.support.fake_alluxio import FakeAlluxio
+from tests.support.kube_versions import KubeVersion
+from tests.support.served import Served
+from tests.support.waiting import eventually
+from tests.test_tls import client, tls_flags
+
+DEFAULT = "default-scheduler"
+WEBHOOK = "alluxio-locality-webhook"
+HOOK = "locality.alluxio-locality.io"
+PREFERRED = "preferredDuringSchedulingIgnoredDuringExecution"
+
+
+def webhook_configuration(url: str, ca: bytes) -> dict[str, Any]:
+    """What the chart renders (templates/mutating-webhook.yaml), calling `url` instead of the Service."""
+    return {"apiVersion": "admissionregistration.k8s.io/v1", "kind": "MutatingWebhookConfiguration",
+            "metadata": {"name": WEBHOOK},
+            "webhooks": [{
+                "name": HOOK, "admissionReviewVersions": ["v1"], "sideEffects": "None",
+                "failurePolicy": "Ignore", "timeoutSeconds": 2, "reinvocationPolicy": "Never",
+                "clientConfig": {"url": url, "caBundle": base64.b64encode(ca).decode()},
+                "rules": [{"apiGroups": [""], "apiVersions": ["v1"], "operations": ["CREATE"],
+                           "resources": ["pods"], "scope": "Namespaced"}],
+                "namespaceSelector": {"matchExpressions": [
+                    {"key": "kubernetes.io/metadata.name", "operator": "In", "values": [NS]}]},
+                "objectSelector": {"matchExpressions": [{"key": "spark-role", "operator": "Exists"}]}}]}
+
+
+@pytest.fixture(scope="module")
+def pki(tmp_path_factory: pytest.TempPathFactory) -> Pki:
+    return make_pki(tmp_path_factory.mktemp("webhook-pki"))
+
+
+def serve_webhook(control_plane: ControlPlane, alluxio: FakeAlluxio, pki: Pki, port: int | None = None) -> Served:
+    """An extender like the session's (same ServiceAccount, cluster and Alluxio) serving HTTPS with the client
+    CA set, as the chart's tls values do: /mutate answers the API server, which presents no certificate."""
+    kubeconfig = extender_kubeconfig(control_plane, "alluxio-locality-extender-webhook")
+    return Served("--alluxio-proxy", alluxio.url, "--alluxio-master", alluxio.url, "--kubernetes", "kubeconfig",
+                  "--kubeconfig", str(kubeconfig), "--request-budget", "500ms", *tls_flags(pki, client_ca=True),
+                  tls=client(pki), port=port)
+
+
+@pytest.fixture(scope="module")
+def webhook(control_plane: ControlPlane, extender: Any, alluxio: FakeAlluxio, pki: Pki) -> Iterator[Served]:
+    with serve_webhook(control_plane, alluxio, pki) as served:
+        yield served
+
+
+def dry_run(rest: Rest, pod: dict[str, Any]) -> Any:
+    """The pod as the API server would store it, admission webhooks included, without storing it."""
+    return rest.post(f"/api/v1/namespaces/{NS}/pods?dryRun=All", pod)
+
+
+@contextmanager
+def registered(rest: Rest, port: int, ca: Path) -> Iterator[None]:
+    """The webhook configuration calling https://127.0.0.1:`port`/mutate, created, and once the API server calls
+    it (its configuration cache follows a watch: a dry-run creation comes back patched), in use; then deleted."""
+    rest.create(webhook_configuration(f"https://127.0.0.1:{port}/mutate", ca.read_bytes()))
+    try:
+        probe = executor(paths="/apps/one", scheduler=DEFAULT)
+        eventually(lambda: dry_run(rest, probe)["spec"].get("affinity"), 30, interval=0.2,
+                   what="the API server calling the webhook")
+        yield
+    finally:
+        rest.request("DELETE", f"{rest.collection('MutatingWebhookConfiguration')}/{WEBHOOK}", ok=(200, 404))
+
+
+@pytest.fixture
+def calling(rest: Rest, webhook: Served, pki: Pki) -> Iterator[Served]:
+    with registered(rest, webhook.port, pki.ca):
+        yield webhook
+
+
+@pytest.fixture(autouse=True)
+def clean(rest: Rest, schedulers: Any) -> Iterator[None]:
+    yield
+    delete_pods(rest)
+
+
+def toward(node: str, weight: int) -> dict[str, Any]:
+    return {"weight": weight, "preference": {"matchFields": [
+        {"key": "metadata.name", "operator": "In", "values": [node]}]}}
+
+
+def test_default_scheduler_places_executors_by_cached_bytes_through_the_webhook(
+        rest: Rest, calling: Served) -> None:
+    pods = [executor(paths="/apps/one", scheduler=DEFAULT) for _ in range(5)]
+    # 2 CPUs a node, 1 per executor: n03 (50 blocks) fills, then n06 (30), then n01 (15), as our scheduler
+    # places them (test_scheduling.py); the default scheduler alone prefers n08, the roomiest
+    assert [schedule(rest, pod) for pod in pods] == ["n03", "n03", "n06", "n06", "n01"]
+    stored = rest.get(pod_path(pods[0]["metadata"]["name"]))
+    assert stored["spec"]["affinity"]["nodeAffinity"][PREFERRED] == [
+        toward("n03", 100), toward("n06", 60), toward("n01", 30), toward("n02", 10)]
+    assert calling.metrics().sum("scheduler_extender_webhook_pods_total", decision="patched") >= 5
+
+
+def test_without_the_webhook_the_default_scheduler_ignores_the_cache(rest: Rest) -> None:
+    assert schedule(rest, executor(paths="/apps/one", scheduler=DEFAULT)) == "n08"
+
+
+def test_a_driver_is_kept_off_the_nodes_caching_its_input(rest: Rest, calling: Served) -> None:
+    driver = executor(paths="/apps/one", scheduler=DEFAULT, selector={"group": "main"})
+    driver["metadata"]["labels"]["spark-role"] = "driver"
+    assert schedule(rest, driver) not in {"n03", "n06", "n01", "n02"}
+
+
+def test_pods_of_our_own_scheduler_are_left_alone(rest: Rest, calling: Served) -> None:
+    assert "affinity" not in dry_run(rest, executor(paths="/apps/one", scheduler=SCHEDULER))["spec"]
+
+
+def test_placement_quality_default_with_the_webhook_against_ours_and_without(
+        rest: Rest, layout: Layout, webhook: Served, pki: Pki, kube_version: KubeVersion) -> None:
+    """3 apps x 8 executors over the 220 scale nodes, each app's input on 12 of them."""
+    def fraction(scheduler: str) -> float:
+        shares = []
+        for app in ("qa", "qb", "qc"):
+            held = layout.blocks[f"/apps/{app}"]
+            for _ in range(8):
+                node = schedule(rest, executor(paths=f"/apps/{app}", app=app, selector={"group": "scale"},
+                                               scheduler=scheduler))
+                shares.append(held.get(node, 0) / sum(held.values()))
+        delete_pods(rest)
+        return sum(shares) / len(shares)
+
+    without, ours = fraction(DEFAULT), fraction(SCHEDULER)
+    with registered(rest, webhook.port, pki.ca):
+        with_webhook = fraction(DEFAULT)
+    note(kube_version, f"webhook placement quality, expected local fraction of each executor's input (3 apps x 8 "
+         f"executors, 220 nodes): default scheduler {without:.2%}, default scheduler with the webhook "
+         f"{with_webhook:.2%} ({with_webhook / ours:.2f}x ours), our scheduler {ours:.2%}")
+    assert with_webhook > 5 * max(without, 0.01)
+
+
+def creation_seconds(rest: Rest, count: int) -> list[float]:
+    """How long each of `count` executor creations took the API server, one after another; each is then
+    scheduled (by the default scheduler) and deleted."""
+    seconds = []
+    for _ in range(count):
+        pod = executor(paths="/apps/one", scheduler=DEFAULT)
+        started = time.monotonic()
+        rest.create(pod)
+        seconds.append(time.monotonic() - started)
+        assert bound_node(rest, pod["metadata"]["name"])
+        rest.delete_now("Pod", pod["metadata"]["name"], NS)
+    return seconds
+
+
+def test_webhook_down_pods_are_created_and_scheduled_as_before(
+        rest: Rest, control_plane: ControlPlane, alluxio: FakeAlluxio, pki: Pki, kube_version: KubeVersion) -> None:
+    """Down as a closed port (refused at once) and as a peer that accepts and never answers (the API server
+    waits its timeoutSeconds): failurePolicy Ignore creates the pods unchanged either way."""
+    figures = {"no webhook": creation_seconds(rest, 5)}
+    failed = failed_open(rest)
+    served = serve_webhook(control_plane, alluxio, pki)
+    try:
+        with registered(rest, served.port, pki.ca):
+            figures["webhook up"] = creation_seconds(rest, 5)
+            served.stop()
+            figures["webhook down (port closed)"] = creation_seconds(rest, 5)
+            # the kernel completes the handshake of a listening socket nobody accepts on: a hung webhook
+            with socket.create_server(("127.0.0.1", served.port), backlog=64):
+                figures["webhook hung (timeoutSeconds 2)"] = creation_seconds(rest, 2)
+    finally:
+        served.__exit__()
+    assert failed_open(rest) >= failed + 7  # the configuration was in use throughout, and failed open
+    note(kube_version, "pod creation latency, median of 5 (hung: of 2): " + ", ".join(
+        f"{name} {sorted(values)[len(values) // 2] * 1000:.0f} ms" for name, values in figures.items()))
+
+
+def failed_open(rest: Rest) -> float:
+    """Calls of our webhook the API server let pass for failing (failurePolicy Ignore), from its /metrics."""
+    return sum(sample.value for family in text_string_to_metric_families(rest.text("/metrics"))
+               for sample in family.samples
+               if sample.name.startswith("apiserver_admission_webhook_fail_open_count")
+               and sample.labels.get("name") == HOOK)
