@@ -26,6 +26,7 @@ TARGETS = (
     ("… over 4 connections", "≥ 0.6×", 0.6, "min"),
     ("p99 at 1,000 names against the floor's, 1 connection", "≤ 1.5×", 1.5, "max"),
     ("Nodes mode, 1,000 full Node objects: p50 against Go's typed decode", "≤ 2×", 2.0, "max"),
+    ("admission webhook (/mutate) p99 at 1,000 nodes", "≤ 10 ms", 10.0, "max"),
 )
 
 
@@ -71,7 +72,8 @@ def target_figures(results: dict[str, Any]) -> list[float | None]:
             sched.get("pods_per_s_with"), sched.get("ratio"), ratio, with_refresh["max"] if with_refresh else None,
             everything * 1.048576 if everything is not None else None, sched.get("ratio"),
             *_slow_client_figures(results["sections"].get("slow-clients")),
-            *_floor_figures(results["sections"].get("floor"))]
+            *_floor_figures(results["sections"].get("floor")),
+            _worst([r["latency"]["p99"] for r in _find(_cells(results, "webhook"), n=1000)], "max")]
 
 
 def _slow_client_figures(section: dict[str, Any] | None) -> list[float | None]:
@@ -138,6 +140,8 @@ def markdown(results: dict[str, Any]) -> str:
         out += _slow_clients(sections["slow-clients"])
     if "scheduler" in sections:
         out += _scheduler(sections["scheduler"])
+    if "webhook" in sections:
+        out += _webhook(sections["webhook"])
     return "\n".join(out) + "\n"
 
 
@@ -324,3 +328,10 @@ def _slow_clients(section: dict[str, Any]) -> list[str]:
             f"{stalls['most_stalled_at_once']} stalled at once; the server counted "
             + ", ".join(f"{v:.0f} {k}" for k, v in sorted(section["dropped_by_server"].items()) if v) + f". "
             f"Answers checked: {section['answer']}.", ""]
+
+
+def _webhook(section: dict[str, Any]) -> list[str]:
+    rows = [[f"{r['n']:,}", r["workload"], _fmt(r["latency"]["p50"]), _fmt(r["latency"]["p99"]),
+             _fmt(r["latency"].get("p999")), str(r["latency"]["n"]), r["answer"]] for r in section["cells"]]
+    return ["## Admission webhook", "", f"POST /mutate over one keep-alive connection; {section['note']}.", "",
+            *_table(["nodes", "workload", "p50 ms", "p99 ms", "p99.9 ms", "n", "answer"], rows), ""]
