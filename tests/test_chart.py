@@ -488,3 +488,19 @@ def test_in_webhook_mode_the_network_policy_admits_the_api_server():
     _, narrowed = one(render(NEWEST, *CA_BUNDLE, "--set-json", f"webhook.from={json.dumps(control_plane)}"),
                       "NetworkPolicy")["spec"]["ingress"]
     assert narrowed == {"ports": rule["ports"], "from": control_plane}
+
+
+def test_webhook_mode_without_the_second_scheduler_renders_none_of_it(tmp_path):
+    with_scheduler = render(NEWEST, *CA_BUNDLE)
+    docs = render(NEWEST, *CA_BUNDLE, "--set", "scheduler.enabled=false")
+    gone = {(d["kind"], d["metadata"]["name"]) for d in with_scheduler} - {(d["kind"], d["metadata"]["name"])
+                                                                         for d in docs}
+    assert gone and all(name.startswith(SCHEDULER) for _, name in gone)
+    assert {"Deployment", "ConfigMap", "ServiceAccount", "PodDisruptionBudget"} <= {kind for kind, _ in gone}
+    assert not [d for d in docs if d["metadata"]["name"].startswith(SCHEDULER)]
+    one(docs, "MutatingWebhookConfiguration", EXTENDER)
+    result = run_helm("install", "alluxio-locality", str(CHART), "--dry-run=client", "-n", "alluxio-locality",
+                      "--kubeconfig", str(tmp_path / "none"), *CA_BUNDLE, "--set", "scheduler.enabled=false")
+    assert result.returncode == 0, result.stderr
+    notes = result.stdout.split("NOTES:", 1)[1]
+    assert "without a second scheduler" in notes and "Webhook mode" in notes and f"deploy/{SCHEDULER}" not in notes
