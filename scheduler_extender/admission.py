@@ -49,7 +49,8 @@ def parse_review(body: bytes) -> Review:
         raise ReviewError(f"request is {json_type(request)}, expected an AdmissionRequest object")
     uid = request.get("uid")
     if not isinstance(uid, str) or not uid:
-        raise ReviewError(f"request.uid is {json_type(uid)}, expected a non-empty string to echo")
+        raise ReviewError(f"request.uid is {'empty' if uid == '' else json_type(uid)}, expected a non-empty "
+                          f"string to echo")
     return Review(uid, request["object"] if _creates_pod(request) else None)
 
 

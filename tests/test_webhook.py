@@ -129,7 +129,7 @@ def test_pods_that_are_not_ours_to_steer_are_admitted_unchanged(demo, change, re
     (b'{"apiVersion": "admission.k8s.io/v1", "kind": "AdmissionReview", "request": {"object": {}}}',
      "request.uid is null"),
     (b'{"apiVersion": "admission.k8s.io/v1", "kind": "AdmissionReview", "request": {"uid": ""}}',
-     "request.uid is string"),
+     "request.uid is empty"),
 ])
 def test_a_bad_admission_review_is_a_400_with_the_reason(demo, body, reason):
     bad = demo.metrics().sum("scheduler_extender_requests_total", verb="mutate", outcome="bad_request")
