@@ -51,7 +51,13 @@ def parse_review(body: bytes) -> Review:
     if not isinstance(uid, str) or not uid:
         raise ReviewError(f"request.uid is {'empty' if uid == '' else json_type(uid)}, expected a non-empty "
                           f"string to echo")
-    return Review(uid, request["object"] if _creates_pod(request) else None)
+    if not _creates_pod(request):
+        return Review(uid, None)
+    pod = request["object"]
+    for key in ("metadata", "spec"):
+        if pod.get(key) is not None and not isinstance(pod[key], dict):
+            raise ReviewError(f"request.object.{key} is {json_type(pod[key])}, expected an object")
+    return Review(uid, pod)
 
 
 def _creates_pod(request: Mapping[str, Any]) -> bool:

@@ -4,6 +4,8 @@ import copy
 
 import jsonpatch
 import pytest
+from hypothesis import given, settings
+from hypothesis import strategies as st
 
 from scheduler_extender import affinity
 from scheduler_extender.affinity import MAX_TERMS, PREFERRED, REQUIRED
@@ -99,3 +101,32 @@ def test_nothing_to_add_is_no_patch_and_the_patch_stays_small_at_1000_nodes():
     held = {f"node-{i:04d}.example.internal": i * 1000 for i in range(1, 1001)}
     ops = affinity.affinity_patch(pod, affinity.preferred_terms(affinity.weights(held)))
     assert len(jsonpatch.JsonPatch(ops).to_string()) < 3000
+
+
+JSON = st.recursive(st.none() | st.booleans() | st.integers() | st.text(max_size=5),
+                    lambda inner: st.lists(inner, max_size=3) | st.dictionaries(st.text(max_size=5), inner, max_size=3),
+                    max_leaves=8)
+LEVEL = st.none() | JSON | st.fixed_dictionaries({}, optional={
+    "nodeAffinity": st.none() | JSON | st.fixed_dictionaries({}, optional={PREFERRED: JSON, REQUIRED: JSON}),
+    "podAffinity": JSON})
+
+
+@given(affinity_=LEVEL, required=st.booleans())
+@settings(max_examples=300, deadline=None, derandomize=True, database=None)
+def test_the_patch_applies_to_any_affinity_a_pod_may_carry(affinity_, required):
+    """Whatever spec.affinity holds (absent, null, of any shape), the patch applies and yields our terms after
+    any the pod had, and leaves the rest of the pod as it was."""
+    pod = make_executor("e1", paths="/d")
+    if affinity_ is not None:
+        pod["spec"]["affinity"] = affinity_
+    ours = affinity.preferred_terms([("n1", 100), ("n2", 40)])
+    wanted = affinity.required_terms(["n1", "n2"]) if required else None
+    patched = applied(pod, affinity.affinity_patch(pod, ours, wanted))
+    before = affinity_.get("nodeAffinity") if isinstance(affinity_, dict) else None
+    had = before.get(PREFERRED) if isinstance(before, dict) else None
+    kept = had if isinstance(had, list) else []
+    assert node_affinity(patched)[PREFERRED] == kept + ours
+    if required:
+        assert node_affinity(patched)[REQUIRED] == wanted
+    assert {k: v for k, v in patched["spec"].items() if k != "affinity"} == \
+        {k: v for k, v in pod["spec"].items() if k != "affinity"}

@@ -11,7 +11,8 @@ ROOT = Path(__file__).resolve().parents[1]
 
 
 def test_quick_run_answers_match_the_dataset(tmp_path: Path) -> None:
-    run = subprocess.run([sys.executable, "-m", "benchmarks", "--quick", "--sections", "http,inprocess,naive,floor,webhook",
+    run = subprocess.run([sys.executable, "-m", "benchmarks", "--quick",
+                          "--sections", "http,inprocess,naive,floor,webhook",
                           "--nodes", "100", "--duration", "0.2", "--out", str(tmp_path)],
                          cwd=ROOT, capture_output=True, text=True, timeout=600)
     assert run.returncode == 0, run.stdout[-3000:] + run.stderr[-3000:]
