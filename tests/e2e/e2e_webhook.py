@@ -37,13 +37,14 @@ def webhook_configuration(url: str, ca: bytes) -> dict[str, Any]:
                 "objectSelector": {"matchExpressions": [{"key": "spark-role", "operator": "Exists"}]}}]}
 
 
-def serve_webhook(control_plane: ControlPlane, alluxio: FakeAlluxio, pki: Pki) -> Served:
+def serve_webhook(control_plane: ControlPlane, alluxio: FakeAlluxio, pki: Pki, *flags: str) -> Served:
     """An extender like the session's (same ServiceAccount, cluster and Alluxio) serving HTTPS with the client
-    CA set, as the chart's tls values do: /mutate answers the API server, which presents no certificate."""
+    CA set, as the chart's tls values do: /mutate answers the API server, which presents no certificate.
+    `flags`: more settings."""
     kubeconfig = extender_kubeconfig(control_plane, "alluxio-locality-extender-webhook")
     return Served("--alluxio-proxy", alluxio.url, "--alluxio-master", alluxio.url, "--kubernetes", "kubeconfig",
                   "--kubeconfig", str(kubeconfig), "--request-budget", "500ms", *tls_flags(pki, client_ca=True),
-                  tls=client(pki))
+                  *flags, tls=client(pki))
 
 
 def dry_run(rest: Rest, pod: dict[str, Any]) -> Any:

@@ -12,7 +12,7 @@ import pytest
 from prometheus_client.parser import text_string_to_metric_families
 
 from tests.e2e.e2e_cluster import Layout, note
-from tests.e2e.e2e_pods import NS, bound_node, delete_pods, executor, pod_path, schedule
+from tests.e2e.e2e_pods import NS, bound_node, delete_pods, executor, pod_path, schedule, unschedulable
 from tests.e2e.e2e_webhook import DEFAULT, HOOK, dry_run, registered, serve_webhook
 from tests.support.certs import Pki, make_pki
 from tests.support.control_plane import ControlPlane, Rest
@@ -73,6 +73,23 @@ def test_a_driver_is_kept_off_the_nodes_caching_its_input(rest: Rest, calling: S
     driver = executor(paths="/apps/one", scheduler=DEFAULT, selector={"group": "main"})
     driver["metadata"]["labels"]["spark-role"] = "driver"
     assert schedule(rest, driver) not in {"n03", "n06", "n01", "n02"}
+
+
+def test_required_affinity_is_valid_and_binds_executors_to_the_caching_nodes(
+        rest: Rest, control_plane: ControlPlane, alluxio: FakeAlluxio, pki: Pki) -> None:
+    """--webhook-affinity required (for YuniKorn): the API server accepts the required term, the executors fill
+    the 4 nodes caching their input (2 CPUs each), and a 9th waits rather than going elsewhere."""
+    with serve_webhook(control_plane, alluxio, pki, "--webhook-affinity", "required") as required, \
+            registered(rest, required.port, pki.ca):
+        pods = [executor(paths="/apps/one", scheduler=DEFAULT) for _ in range(8)]
+        placed = sorted(schedule(rest, pod) for pod in pods)
+        assert placed == ["n01", "n01", "n02", "n02", "n03", "n03", "n06", "n06"]
+        stored = rest.get(pod_path(pods[0]["metadata"]["name"]))
+        terms = stored["spec"]["affinity"]["nodeAffinity"]["requiredDuringSchedulingIgnoredDuringExecution"]
+        assert [term["matchFields"][0]["values"] for term in terms["nodeSelectorTerms"]] == \
+            [["n03"], ["n06"], ["n01"], ["n02"]]
+        message = unschedulable(rest, executor(paths="/apps/one", scheduler=DEFAULT))
+        assert "NodeAffinity" in message and "4 Insufficient cpu" in message
 
 
 def test_pods_of_our_own_scheduler_are_left_alone(rest: Rest, calling: Served) -> None:
