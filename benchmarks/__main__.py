@@ -10,7 +10,8 @@ naive (the index-less peer), memory and sync (one 1M-block index load of a fresh
 while a 100,000-block directory refreshes every 5 s, against no refresh), floor (against a minimal Go
 extender), slow-clients (100 stalled clients during calls), scheduler (pods/s through a real
 kube-scheduler, with the extender, without it and with the Go floor as its extender, at 1,000 and 5,000 nodes;
-needs the e2e control plane binaries), body (the worker's peak RSS for one 200 MiB body).
+needs the e2e control plane binaries), body (the worker's peak RSS for one 200 MiB body), webhook (POST /mutate,
+the admission webhook, with every node of a watched cluster as the candidates).
 """
 from __future__ import annotations
 
@@ -36,6 +37,7 @@ from . import (
     scheduler_bench,
     served_bench,
     slow_clients,
+    webhook_bench,
 )
 from .common import Context
 from .dataset import FULL, QUICK
@@ -44,9 +46,9 @@ SECTIONS: dict[str, Callable[[Context], Any]] = {
     "http": served_bench.http, "inprocess": served_bench.inprocess, "naive": served_bench.naive,
     "memory": index_bench.memory, "sync": index_bench.sync, "refresh": refresh_bench.refresh,
     "floor": floor_bench.floor_section, "slow-clients": slow_clients.slow_clients,
-    "scheduler": scheduler_bench.scheduler, "body": body_bench.body,
+    "scheduler": scheduler_bench.scheduler, "body": body_bench.body, "webhook": webhook_bench.webhook,
 }
-NEEDS_DATASET = {"http", "inprocess", "naive", "memory", "sync", "refresh", "floor", "slow-clients"}
+NEEDS_DATASET = {"http", "inprocess", "naive", "memory", "sync", "refresh", "floor", "slow-clients", "webhook"}
 
 
 def parse(argv: list[str]) -> argparse.Namespace:

@@ -32,6 +32,7 @@ TARGETS = (
     ("… our CPU per scheduled pod against the floor's, the worse of 1,000 and 5,000 nodes", "≤ 1.2×", 1.2, "max"),
     ("one 200 MiB body to /prioritize: the worker's peak RSS over its RSS before, against the body", "≤ 1.2×", 1.2,
      "max"),
+    ("admission webhook (/mutate) p99 at 1,000 nodes", "≤ 10 ms", 10.0, "max"),
 )
 
 
@@ -78,7 +79,8 @@ def target_figures(results: dict[str, Any]) -> list[float | None]:
             everything * 1.048576 if everything is not None else None, sched.get("ratio"),
             *_slow_client_figures(results["sections"].get("slow-clients")),
             *_floor_figures(results["sections"].get("floor")), *_scheduler_floor_figures(sched),
-            results["sections"].get("body", {}).get("prioritize", {}).get("peak_over_body")]
+            results["sections"].get("body", {}).get("prioritize", {}).get("peak_over_body"),
+            _worst([r["latency"]["p99"] for r in _find(_cells(results, "webhook"), n=1000)], "max")]
 
 
 def _scheduler_floor_figures(section: dict[str, Any]) -> list[float | None]:
@@ -153,6 +155,8 @@ def markdown(results: dict[str, Any]) -> str:
         out += _scheduler(sections["scheduler"])
     if "body" in sections:
         out += _body(sections["body"])
+    if "webhook" in sections:
+        out += _webhook(sections["webhook"])
     return "\n".join(out) + "\n"
 
 
@@ -357,3 +361,8 @@ def _body(section: dict[str, Any]) -> list[str]:
             "RSS (VmHWM, reset before each call) less its RSS before, against the body.", "",
             *_table(["verb", "status", "seconds", "answer MiB", "RSS before MiB", "peak RSS MiB", "peak over body"],
                     rows), ""]
+def _webhook(section: dict[str, Any]) -> list[str]:
+    rows = [[f"{r['n']:,}", r["workload"], _fmt(r["latency"]["p50"]), _fmt(r["latency"]["p99"]),
+             _fmt(r["latency"].get("p999")), str(r["latency"]["n"]), r["answer"]] for r in section["cells"]]
+    return ["## Admission webhook", "", f"POST /mutate over one keep-alive connection; {section['note']}.", "",
+            *_table(["nodes", "workload", "p50 ms", "p99 ms", "p99.9 ms", "n", "answer"], rows), ""]

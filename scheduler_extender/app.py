@@ -23,6 +23,9 @@ from .protocol import Body, ExtenderArgs, ProtocolError, parse_args
 
 log = logging.getLogger(__name__)
 
+Handler = Callable[[Body], tuple[int, bytes]]
+"""A request body to the HTTP status and body answering it."""
+
 EXTENSION = "scheduler_extender"
 """The key of the app's Extender in `Flask.extensions`."""
 
@@ -71,17 +74,21 @@ class SchedulingFastPath:
 
     `direct` is what our server (http_server.py) asks for each request it has read whole; as WSGI
     middleware, it does the same for a POST whose body has a Content-Length within the limit. Everything
-    else, and a caller a client-certificate check would refuse, goes on to Flask."""
+    else, and a caller a client-certificate check would refuse, goes on to Flask. `open_verbs` answer
+    without a certificate: the API server calls an admission webhook with none unless configured to."""
 
-    def __init__(self, app: Callable[..., Iterable[bytes]], verbs: dict[str, Callable[[Body], tuple[int, bytes]]], *,
-                 max_body_bytes: int, client_cert: bool, metrics: Metrics) -> None:
-        self._app, self._verbs = app, verbs
+    def __init__(self, app: Callable[..., Iterable[bytes]], verbs: dict[str, Handler], *, max_body_bytes: int,
+                 client_cert: bool, metrics: Metrics, open_verbs: dict[str, Handler] | None = None) -> None:
+        self._app, self._open = app, open_verbs or {}
+        self._verbs = {**verbs, **self._open}
         self._max_body_bytes, self._client_cert = max_body_bytes, client_cert
         self._dropped, self._held = metrics.connections_dropped, metrics.body_bytes_held
 
-    def direct(self, method: str, target: str, has_cert: bool) -> Callable[[Body], tuple[int, bytes]] | None:
-        if method != "POST" or (self._client_cert and not has_cert):
+    def direct(self, method: str, target: str, has_cert: bool) -> Handler | None:
+        if method != "POST":
             return None
+        if self._client_cert and not has_cert:
+            return self._open.get(target)
         return self._verbs.get(target)
 
     def dropped(self, reason: str) -> None:
@@ -105,9 +112,10 @@ _STATUS = {code: f"{code} {HTTPStatus(code).phrase}" for code in (200, 400, 500)
 
 
 def make_app(extender: Extender, readiness: Callable[[], str | None], metrics: Metrics, *,
-             max_body_bytes: int, access: Access = Access()) -> Flask:
+             max_body_bytes: int, access: Access = Access(), mutate: Handler | None = None) -> Flask:
     """`readiness` says why the replica should not get calls yet, None once it should. The Extender is
-    `app.extensions[EXTENSION]`, for what drives it without HTTP (benchmarks/inprocess.py)."""
+    `app.extensions[EXTENSION]`, for what drives it without HTTP (benchmarks/inprocess.py). `mutate` answers
+    POST /mutate (webhook.py), open to callers without a client certificate."""
     app = Flask(__name__)
     app.extensions[EXTENSION] = extender
     app.config["MAX_CONTENT_LENGTH"] = max_body_bytes
@@ -139,7 +147,8 @@ def make_app(extender: Extender, readiness: Callable[[], str | None], metrics: M
     verbs = {"filter": extender.filter, "prioritize": extender.prioritize}
     app.wsgi_app = SchedulingFastPath(  # type: ignore[method-assign]
         app.wsgi_app, {f"/{verb}": partial(call, verb, handle) for verb, handle in verbs.items()},
-        max_body_bytes=max_body_bytes, client_cert=access.client_cert, metrics=metrics)
+        max_body_bytes=max_body_bytes, client_cert=access.client_cert, metrics=metrics,
+        open_verbs={"/mutate": mutate} if mutate is not None else None)
 
     def answer(verb: str) -> Response:
         """What the fast path left to Flask: refusals and bodies over the limit (and, under a WSGI server
@@ -163,6 +172,13 @@ def make_app(extender: Extender, readiness: Callable[[], str | None], metrics: M
     @app.post("/prioritize")
     def prioritize() -> Response:
         return answer("prioritize")
+
+    if mutate is not None:
+        @app.post("/mutate")
+        def mutate_() -> Response:
+            """What the fast path left to Flask: a body over the limit (413), or chunked."""
+            status, payload = mutate(_body())
+            return Response(payload, status, mimetype="application/json")
 
     @app.get("/locality")
     def locality() -> Response:

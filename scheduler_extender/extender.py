@@ -2,7 +2,7 @@
 from __future__ import annotations
 
 import logging
-from collections.abc import Sequence
+from collections.abc import Mapping, Sequence
 from dataclasses import replace
 from typing import TYPE_CHECKING, Any
 
@@ -74,13 +74,9 @@ class Extender:
         return ready
 
     def prioritize(self, args: ExtenderArgs) -> bytes:
-        work = self._workload(args)
-        if not work.paths:
+        work, by_node = self.cached_bytes(args.pod, args.node_names, args.nodes)
+        if not by_node:
             return render_priorities((), ())
-        entries = [entry for entry in self._index.lookup(work.paths) if entry is not None]
-        if not entries:
-            return render_priorities((), ())
-        by_node = self._placement.node_bytes(entries, args.node_names, args.nodes)
         candidates = candidate_list(args.node_names)
         if work.driver:
             # A driver's paths are its executors' input: it reads almost none of it, and on a node caching it
@@ -90,6 +86,27 @@ class Extender:
         if few is not None:
             return render_listed(candidates, few)
         return render_scored(candidates, scoring.scores(args.node_names, by_node))
+
+    def cached_bytes(self, pod: Mapping[str, Any], names: Sequence[str] | None,
+                     nodes: Sequence[Mapping[str, Any]] | None = None, *,
+                     scheduling: bool = True) -> tuple[Workload, Mapping[str, int]]:
+        """What the pod reads, and the bytes of it cached per node, among candidate `names` (and, in Nodes
+        mode, their Node objects `nodes`). `names` None: there is no candidate list (an admission webhook);
+        the candidates are every node the Kubernetes watch knows, or without one the cached workers' own
+        hosts. Waits on Alluxio at most the request budget; a path not fetched by then counts no bytes."""
+        work = self._workload(pod)
+        if not work.paths:
+            return work, {}
+        entries = [entry for entry in self._index.lookup(work.paths) if entry is not None]
+        if not entries:
+            return work, {}
+        if names is None:
+            names = self._every_node(entries)
+        return work, self._placement.node_bytes(entries, names, nodes, scheduling=scheduling)
+
+    def _every_node(self, entries: Sequence[PathEntry]) -> Sequence[str]:
+        known = self._cluster.node_names if self._cluster is not None else ()
+        return known or sorted({host for entry in entries for host, _ in entry.workers})
 
     def locality(self, path_params: Sequence[str], nodes: Sequence[str]) -> dict[str, Any]:
         """For operators: what the index holds for these paths and how `nodes` would score. Without `nodes`,
@@ -113,10 +130,10 @@ class Extender:
                                   if self._placement.node_of((host, container_host), names) is None],
         }
 
-    def _workload(self, args: ExtenderArgs) -> Workload:
+    def _workload(self, pod: Mapping[str, Any]) -> Workload:
         """The pod's readable paths, at most --max-paths-per-pod of them: each may cost an Alluxio call, and
         one pod listing 100,000 paths would otherwise queue as many and churn the index for everyone."""
-        work = workload_of(args.pod)
+        work = workload_of(pod)
         for rejected in work.rejected:
             self._metrics.annotation_errors.labels(rejected.kind).inc()
             log.warning("pod %s: ignoring path %r: %s", work.pod, rejected.entry, rejected.reason)

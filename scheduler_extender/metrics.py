@@ -44,6 +44,12 @@ class Metrics:
         self.index_refreshes = Counter(
             "scheduler_extender_index_refreshes_total", "Fetches from the location source, by trigger and outcome.",
             ["trigger", "outcome"], registry=r)
+        self.webhook_pods = Counter(
+            "scheduler_extender_webhook_pods_total",
+            "Pods the admission webhook (/mutate) answered, by decision: patched (affinity toward the nodes caching "
+            "their input), driver_away (a driver, away from them), and admitted unchanged: no_paths, "
+            "no_cached_bytes (nothing cached, or not fetched within the request budget), own_scheduler, bound, "
+            "not_pod_creation, error.", ["decision"], registry=r)
         self.local_worker_unchecked = Counter(
             "scheduler_extender_local_worker_unchecked_total",
             "Filter calls for pods requiring a local Alluxio worker that passed every node because the "

@@ -106,13 +106,13 @@ def parse_args(body: Body) -> ExtenderArgs:
 
 def _checked(doc: Any, body: Body) -> ExtenderArgs:
     if not isinstance(doc, dict):
-        raise ProtocolError(f"body is a JSON {_json_type(doc)}, expected an ExtenderArgs object")
+        raise ProtocolError(f"body is a JSON {json_type(doc)}, expected an ExtenderArgs object")
     pod = doc.get("Pod")
     if not isinstance(pod, dict):
-        raise ProtocolError(f"Pod is {_json_type(pod)}, expected a Pod object")
+        raise ProtocolError(f"Pod is {json_type(pod)}, expected a Pod object")
     for key in ("metadata", "spec"):
         if pod.get(key) is not None and not isinstance(pod[key], dict):
-            raise ProtocolError(f"Pod.{key} is {_json_type(pod[key])}, expected an object")
+            raise ProtocolError(f"Pod.{key} is {json_type(pod[key])}, expected an object")
     names, nodes = doc.get("NodeNames"), doc.get("Nodes")
     if names is not None and nodes is not None:
         raise ProtocolError("both Nodes and NodeNames are set; a scheduler sends exactly one")
@@ -223,21 +223,21 @@ def candidate_list(node_names: Sequence[str]) -> Candidates:
 
 def _node_names(names: Any) -> list[str]:
     if not isinstance(names, list):
-        raise ProtocolError(f"NodeNames is {_json_type(names)}, expected a list of node names")
+        raise ProtocolError(f"NodeNames is {json_type(names)}, expected a list of node names")
     if set(map(type, names)) - {str} or "" in names:  # the common, valid case without a Python loop
         i, name = next((i, n) for i, n in enumerate(names) if not isinstance(n, str) or not n)
-        raise ProtocolError(f"NodeNames[{i}] is {_json_type(name)}, expected a non-empty string")
+        raise ProtocolError(f"NodeNames[{i}] is {json_type(name)}, expected a non-empty string")
     return names
 
 
 def _node_items(nodes: Any) -> list[dict[str, Any]]:
     if not isinstance(nodes, dict):
-        raise ProtocolError(f"Nodes is {_json_type(nodes)}, expected a NodeList object")
+        raise ProtocolError(f"Nodes is {json_type(nodes)}, expected a NodeList object")
     items = nodes.get("items")
     if items is None:
         return []
     if not isinstance(items, list):
-        raise ProtocolError(f"Nodes.items is {_json_type(items)}, expected a list of Node objects")
+        raise ProtocolError(f"Nodes.items is {json_type(items)}, expected a list of Node objects")
     return items
 
 
@@ -249,7 +249,7 @@ def _node_name(node: Any, i: int) -> str:
     return name
 
 
-def _json_type(value: Any) -> str:
+def json_type(value: Any) -> str:
     """Name a decoded value by its JSON type, so messages speak the sender's language."""
     if value is None:
         return "null"

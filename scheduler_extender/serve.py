@@ -117,6 +117,7 @@ def create_app(settings: Settings, inputs: Inputs) -> Flask:
     from .placement import Placement
     from .sync.process import SyncProcess
     from .sync.relay import Relay
+    from .webhook import Webhook
 
     logging.basicConfig(level=settings.log_level.upper(), format="%(asctime)s %(levelname)s %(name)s: %(message)s")
     metrics = Metrics()
@@ -148,7 +149,10 @@ def create_app(settings: Settings, inputs: Inputs) -> Flask:
                         recheck_timeout=settings.request_budget)
     access = Access(locality=settings.locality_access, metrics=settings.metrics_access,
                     client_cert=settings.tls_client_ca_file is not None)
-    app = make_app(extender, readiness, metrics, max_body_bytes=settings.max_body_size, access=access)
+    webhook = Webhook(extender, metrics, own_scheduler=settings.scheduler_name,
+                      required=settings.webhook_affinity == "required")
+    app = make_app(extender, readiness, metrics, max_body_bytes=settings.max_body_size, access=access,
+                   mutate=webhook.mutate)
     sync.start()
     placement.start()
     closing = [sync.close, placement.close, index.close]

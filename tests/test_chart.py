@@ -428,3 +428,97 @@ def test_notes_tell_the_operator_how_to_check_it_works(tmp_path):
     assert f"port-forward svc/{EXTENDER} 8888" in notes and "/locality?path=" in notes
     assert f"spark.kubernetes.scheduler.name={SCHEDULER}" in notes
     assert "unresolvedWorkers" in notes and f"registry.k8s.io/kube-scheduler:{PATCH[NEWEST]}" in notes
+
+
+# ------------------------------------------------------------------------------------------------ webhook mode
+
+CERT_MANAGER = ["--set", "tls.enabled=true,webhook.enabled=true,"
+                         "webhook.certManagerCertificate=alluxio-locality/alluxio-locality-extender-tls"]
+CA_BUNDLE = ["--set", "tls.enabled=true,webhook.enabled=true,webhook.caBundle=LS0tLS1CRUdJTg==,"
+                      "webhook.affinity=required"]
+
+
+@pytest.mark.parametrize("minor", MINORS)
+@pytest.mark.parametrize("values", [CERT_MANAGER, CA_BUNDLE], ids=["cert-manager", "ca-bundle"])
+def test_webhook_mode_renders_a_valid_mutating_webhook_calling_the_extenders_service(minor, values):
+    docs = render(minor, *values)
+    configuration = one(docs, "MutatingWebhookConfiguration", EXTENDER)
+    assert kubernetes_validate.validate(configuration, f"{minor}.0", strict=True) == minor
+    (webhook,) = configuration["webhooks"]
+    assert webhook["failurePolicy"] == "Ignore" and webhook["timeoutSeconds"] == 2
+    assert webhook["sideEffects"] == "None" and webhook["admissionReviewVersions"] == ["v1"]
+    assert webhook["rules"] == [{"apiGroups": [""], "apiVersions": ["v1"], "operations": ["CREATE"],
+                                 "resources": ["pods"], "scope": "Namespaced"}]
+    assert webhook["objectSelector"] == {"matchExpressions": [{"key": "spark-role", "operator": "Exists"}]}
+    assert webhook["namespaceSelector"] == {"matchExpressions": [
+        {"key": "kubernetes.io/metadata.name", "operator": "NotIn", "values": ["kube-system"]}]}
+    service = one(docs, "Service", EXTENDER)
+    assert webhook["clientConfig"]["service"] == {
+        "namespace": service["metadata"]["namespace"], "name": service["metadata"]["name"], "path": "/mutate",
+        "port": service["spec"]["ports"][0]["port"]}
+    if values is CERT_MANAGER:
+        assert configuration["metadata"]["annotations"] == {
+            "cert-manager.io/inject-ca-from": "alluxio-locality/alluxio-locality-extender-tls"}
+        assert "caBundle" not in webhook["clientConfig"]
+    else:
+        assert webhook["clientConfig"]["caBundle"] == "LS0tLS1CRUdJTg=="
+        assert "annotations" not in configuration["metadata"]
+    assert settings_file(docs)["webhook-affinity"] == ("preferred" if values is CERT_MANAGER else "required")
+
+
+def test_webhook_mode_is_off_by_default_and_the_settings_name_the_scheduler(tmp_path):
+    docs = render(NEWEST)
+    assert not by_kind(docs, "MutatingWebhookConfiguration")
+    written = settings_file(docs)
+    assert "webhook-affinity" not in written
+    (tmp_path / "config.yaml").write_text(yaml.safe_dump(written))
+    settings = load_settings(["--config", str(tmp_path / "config.yaml")], {})
+    assert settings.scheduler_name == SCHEDULER and settings.webhook_affinity == "preferred"
+    renamed = render(NEWEST, *CA_BUNDLE, "--set", "scheduler.schedulerName=spark-local")
+    assert settings_file(renamed)["scheduler-name"] == "spark-local"
+
+
+@pytest.mark.parametrize("args, says", [
+    (["--set", "webhook.enabled=true,webhook.caBundle=x"], "webhook.enabled needs tls.enabled"),
+    (["--set", "tls.enabled=true,webhook.enabled=true"], "exactly one of webhook.certManagerCertificate"),
+    (CA_BUNDLE + ["--set", "webhook.certManagerCertificate=a/b"], "exactly one of webhook.certManagerCertificate"),
+])
+def test_webhook_mode_without_https_or_a_ca_fails_with_the_reason(args, says):
+    result = run_helm("template", "x", str(CHART), "--kube-version", f"{NEWEST}.0", *args)
+    assert result.returncode != 0 and says in result.stderr, result.stderr
+
+
+@pytest.mark.parametrize("args, says", [
+    (["--set", "webhook.affinity=strict"], "/webhook/affinity"),
+    (["--set", "webhook.certManagerCertificate=no-namespace"], "/webhook/certManagerCertificate"),
+    (["--set", "webhook.timeoutSeconds=31"], "/webhook/timeoutSeconds"),
+])
+def test_the_values_schema_refuses_webhook_mistakes(args, says):
+    result = run_helm("template", "x", str(CHART), "--kube-version", f"{NEWEST}.0", *args)
+    assert result.returncode != 0 and says in result.stderr, result.stderr
+
+
+def test_in_webhook_mode_the_network_policy_admits_the_api_server():
+    (rule,) = one(render(NEWEST), "NetworkPolicy")["spec"]["ingress"]
+    scheduler_only, anyone = one(render(NEWEST, *CA_BUNDLE), "NetworkPolicy")["spec"]["ingress"]
+    assert scheduler_only == rule and anyone == {"ports": rule["ports"]}
+    control_plane = [{"ipBlock": {"cidr": "10.0.0.0/24"}}]
+    _, narrowed = one(render(NEWEST, *CA_BUNDLE, "--set-json", f"webhook.from={json.dumps(control_plane)}"),
+                      "NetworkPolicy")["spec"]["ingress"]
+    assert narrowed == {"ports": rule["ports"], "from": control_plane}
+
+
+def test_webhook_mode_without_the_second_scheduler_renders_none_of_it(tmp_path):
+    with_scheduler = render(NEWEST, *CA_BUNDLE)
+    docs = render(NEWEST, *CA_BUNDLE, "--set", "scheduler.enabled=false")
+    gone = {(d["kind"], d["metadata"]["name"]) for d in with_scheduler} - {(d["kind"], d["metadata"]["name"])
+                                                                         for d in docs}
+    assert gone and all(name.startswith(SCHEDULER) for _, name in gone)
+    assert {"Deployment", "ConfigMap", "ServiceAccount", "PodDisruptionBudget"} <= {kind for kind, _ in gone}
+    assert not [d for d in docs if d["metadata"]["name"].startswith(SCHEDULER)]
+    one(docs, "MutatingWebhookConfiguration", EXTENDER)
+    result = run_helm("install", "alluxio-locality", str(CHART), "--dry-run=client", "-n", "alluxio-locality",
+                      "--kubeconfig", str(tmp_path / "none"), *CA_BUNDLE, "--set", "scheduler.enabled=false")
+    assert result.returncode == 0, result.stderr
+    notes = result.stdout.split("NOTES:", 1)[1]
+    assert "without a second scheduler" in notes and "Webhook mode" in notes and f"deploy/{SCHEDULER}" not in notes

@@ -42,6 +42,8 @@ TABLE = [  # flag, attribute, env var: the names operators script against
     ("--tls-client-ca-file", "tls_client_ca_file", "SCHEDULER_EXTENDER_TLS_CLIENT_CA_FILE"),
     ("--locality-access", "locality_access", "SCHEDULER_EXTENDER_LOCALITY_ACCESS"),
     ("--metrics-access", "metrics_access", "SCHEDULER_EXTENDER_METRICS_ACCESS"),
+    ("--scheduler-name", "scheduler_name", "SCHEDULER_EXTENDER_SCHEDULER_NAME"),
+    ("--webhook-affinity", "webhook_affinity", "SCHEDULER_EXTENDER_WEBHOOK_AFFINITY"),
     ("--alluxio3-etcd", "alluxio3_etcd", "SCHEDULER_EXTENDER_ALLUXIO3_ETCD"),
     ("--alluxio3-static-workers", "alluxio3_static_workers", "SCHEDULER_EXTENDER_ALLUXIO3_STATIC_WORKERS"),
     ("--alluxio3-master", "alluxio3_master", "SCHEDULER_EXTENDER_ALLUXIO3_MASTER"),

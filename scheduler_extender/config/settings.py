@@ -163,6 +163,15 @@ class Settings:
     metrics_access: str = _setting(
         "metrics-access", one_of(*ACCESS_MODES), "open", "ACCESS",
         "who may GET /metrics: open, loopback, client-cert or off, as --locality-access")
+    scheduler_name: str = _setting(
+        "scheduler-name", str, "alluxio-locality-scheduler", "NAME",
+        "schedulerName of the kube-scheduler that calls this extender: the admission webhook (/mutate) leaves "
+        "its pods alone, as they are scored by cached bytes already")
+    webhook_affinity: str = _setting(
+        "webhook-affinity", one_of("preferred", "required"), "preferred", "KIND",
+        "node affinity the admission webhook (/mutate) adds to an executor: preferred terms toward the nodes "
+        "caching its input, or required too (a term matching any of them, for YuniKorn, which ignores "
+        "preferred terms; the executor then waits while they are all full)")
     alluxio3_etcd: tuple[str, ...] | None = _setting(
         "alluxio3-etcd", http_urls, None, "URLS",
         "Alluxio 3: etcd endpoints holding its worker membership (alluxio.etcd.endpoints), comma-separated, "

@@ -40,6 +40,8 @@ from tests.e2e.e2e_spark import (
     spark_cache,
     versions,
 )
+from tests.e2e.e2e_webhook import DEFAULT, registered, serve_webhook
+from tests.support.certs import make_pki
 from tests.support.control_plane import ControlPlane, Rest
 from tests.support.deployment import SCHEDULER
 from tests.support.fake_alluxio import Block, FakeAlluxio, Loc
@@ -178,6 +180,23 @@ def test_client_mode_executors_reach_the_best_placement_and_the_default_schedule
     # Tolerance 0: see HELD.
     assert ours_fraction == pytest.approx(best)
     assert default_fraction < best
+
+
+def test_client_mode_executors_under_the_default_scheduler_through_the_webhook(
+        spark: SparkCluster, rest: Rest, pool: Pool, control_plane: ControlPlane, alluxio: FakeAlluxio,
+        tmp_path: Path, kube_version: KubeVersion) -> None:
+    """No scheduler of ours: the API server calls the extender's /mutate for each executor Spark creates, and the
+    default kube-scheduler places them by the node affinity it added."""
+    pki = make_pki(tmp_path)
+    with serve_webhook(control_plane, alluxio, pki) as webhook, registered(rest, webhook.port, pki.ca):
+        executors = run_executors(spark, rest, pool, "hostPath",
+                                  ["--conf", f"spark.kubernetes.scheduler.name={DEFAULT}"])
+    assert {p["spec"]["schedulerName"] for p in executors} == {DEFAULT}
+    assert all(p["spec"]["affinity"]["nodeAffinity"] for p in executors)
+    with_webhook, best = fractions(rest, pool, executors)
+    note(kube_version, f"Spark {spark.version} client mode under the default scheduler with the webhook, "
+         f"{EXECUTORS} executors: local fraction {with_webhook:.1%}, best under capacity {best:.1%}")
+    assert with_webhook >= 0.9 * best
 
 
 def test_pod_template_variant_places_executors_alike(spark: SparkCluster, rest: Rest, pool: Pool,

@@ -211,6 +211,8 @@ _COLLECTIONS = {  # kind -> (API prefix, plural, namespaced)
     "ClusterRoleBinding": ("/apis/rbac.authorization.k8s.io/v1", "clusterrolebindings", False),
     "Role": ("/apis/rbac.authorization.k8s.io/v1", "roles", True),
     "RoleBinding": ("/apis/rbac.authorization.k8s.io/v1", "rolebindings", True),
+    "MutatingWebhookConfiguration": ("/apis/admissionregistration.k8s.io/v1", "mutatingwebhookconfigurations",
+                                     False),
 }
 
 
@@ -233,6 +235,13 @@ class Rest:
 
     def get(self, path: str, **kw: Any) -> Any:
         return self.request("GET", path, **kw)
+
+    def text(self, path: str) -> str:
+        """A GET whose answer is not JSON (the API server's /metrics)."""
+        answer = self._http.request("GET", self.url + path, timeout=30, headers=self._headers)
+        if answer.status != 200:
+            raise RuntimeError(f"GET {path}: HTTP {answer.status}: {answer.data[:500]!r}")
+        return str(answer.data.decode())
 
     def post(self, path: str, body: Any) -> Any:
         return self.request("POST", path, body)

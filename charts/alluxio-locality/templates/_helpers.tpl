@@ -145,6 +145,13 @@ alluxio-proxy: {{ toJson .Values.alluxio.proxyUrl }}
 kubernetes: in-cluster
 worker-selector: {{ toJson .Values.extender.workerSelector }}
 prefetch-selector: {{ toJson .Values.extender.prefetchSelector }}
+
+# The second scheduler's name: the admission webhook (/mutate) leaves its pods alone, as they are scored already.
+scheduler-name: {{ toJson .Values.scheduler.schedulerName }}
+{{- if .Values.webhook.enabled }}
+# Webhook mode (chart value webhook.affinity): what /mutate adds to an executor.
+webhook-affinity: {{ toJson .Values.webhook.affinity }}
+{{- end }}
 {{- if .Values.tls.enabled }}
 
 # HTTPS from the mounted Secret {{ include "alluxio-locality.extenderTLSSecret" . }}.
