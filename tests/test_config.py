@@ -223,10 +223,15 @@ def test_durations(text: str, seconds: float) -> None:
     assert load("--request-budget", text).request_budget == seconds
 
 
-@pytest.mark.parametrize("text", ["abc", "", "5 minutes", "-1s", "1d", "1.5.2s", "1m30s", "s", "inf", "nan"])
+@pytest.mark.parametrize("text", ["abc", "", "5 minutes", "--1s", "1d", "1.5.2s", "1m30s", "s", "inf", "nan"])
 def test_bad_durations(text: str) -> None:
     assert error_of(f"--request-budget={text}") == (
         f'--request-budget: "{text}" is not a duration (use 50ms, 30s, 5m, 1h)')
+
+
+@pytest.mark.parametrize("text", ["-1s", "-0", "-.5m"])
+def test_negative_durations_are_said_to_be(text: str) -> None:
+    assert error_of(f"--request-budget={text}") == f'--request-budget: "{text}" must not be negative'
 
 
 @pytest.mark.parametrize("flag", ["--index-ttl", "--alluxio-timeout"])

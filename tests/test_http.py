@@ -76,6 +76,8 @@ def test_pod_without_annotation_scores_zero_everywhere(demo):
 
 @pytest.mark.parametrize("body, reason", [
     (b"not json", "not valid JSON"),
+    (b'{"Pod": {"metadata": {"name": "sp\xffark"}}, "NodeNames": []}',
+     "body is not UTF-8, as JSON must be: byte 0xFF at offset 33 (invalid start byte)"),
     (b'{"Pod": {}, "NodeNames": [1]}', "NodeNames[0]"),
     (b'{"Pod": {}}', "neither Nodes nor NodeNames"),
 ])
@@ -124,6 +126,14 @@ def test_locality_explains_the_ranking(demo):
     assert [(n["node"], n["score"]) for n in report["nodes"]] == [("node-2", 10), ("node-4", 4), ("node-1", 2)]
     assert report["rejected"][0]["entry"] == "s3://bucket/x"
     assert demo.get("/locality")[0] == 400
+
+
+def test_locality_with_an_empty_node_is_a_400_not_every_worker_unresolved(demo):
+    status, answer = demo.get("/locality?path=/data/sales/2026-11&node=")
+    assert status == 400 and answer["Error"].startswith("node= names no node")
+    status, report = demo.get("/locality?path=/data/sales/2026-11&node=node-2&node=node-4")
+    assert status == 200 and report["unresolvedWorkers"] == [
+        {"host": "node-1", "containerHost": "", "cachedBytes": 128 * M}]  # its node was not asked about
 
 
 def test_oversized_body_is_a_413_naming_the_limit_and_the_setting():

@@ -25,6 +25,8 @@ ENV_PREFIX = "SCHEDULER_EXTENDER_"
 
 ACCESS_MODES = ("open", "loopback", "client-cert", "off")
 """Who may call an operator endpoint (/locality, /metrics); see `Settings.locality_access`."""
+MAX_THREADS = 256
+"""Most threads --threads and --fetch-threads may ask for."""
 
 
 @dataclass(frozen=True)
@@ -97,12 +99,15 @@ class Settings:
     alluxio_retries: int = _setting(
         "alluxio-retries", integer(minimum=0), "2", "N",
         "retries of a failed request to Alluxio")
+    # Each thread costs a stack and, in a container, one of its pids.max: a count in the thousands starts and
+    # then aborts with "can't start new thread". kube-scheduler calls for one pod at a time, and the sync
+    # process answers fetches with as many threads, so a few suffice.
     fetch_threads: int = _setting(
-        "fetch-threads", integer(minimum=1), "4", "N",
-        "threads fetching block locations from Alluxio")
+        "fetch-threads", integer(minimum=1, maximum=MAX_THREADS), "4", "N",
+        f"threads fetching block locations from Alluxio, at most {MAX_THREADS}")
     threads: int = _setting(
-        "threads", integer(minimum=1), "4", "N",
-        "threads serving HTTP requests")
+        "threads", integer(minimum=1, maximum=MAX_THREADS), "4", "N",
+        f"threads serving HTTP requests, at most {MAX_THREADS}")
     max_paths_per_pod: int = _setting(
         "max-paths-per-pod", integer(minimum=1), "1000", "N",
         "most paths read from one pod's annotation; the rest are ignored and counted (each path can cost an "

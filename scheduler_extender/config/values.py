@@ -26,6 +26,8 @@ def duration(*, positive: bool) -> Callable[[str], float]:
 
     def parse(text: str) -> float:
         match = _DURATION.fullmatch(text)
+        if not match and _DURATION.fullmatch(text[1:]) and text[0] == "-":
+            raise ValueError("must not be negative")
         if not match:
             raise ValueError("is not a duration (use 50ms, 30s, 5m, 1h)")
         # Decimal keeps 50ms exactly 0.05 instead of 50 * 0.001.
@@ -37,13 +39,15 @@ def duration(*, positive: bool) -> Callable[[str], float]:
     return parse
 
 
-def integer(*, minimum: int) -> Callable[[str], int]:
+def integer(*, minimum: int, maximum: int | None = None) -> Callable[[str], int]:
     def parse(text: str) -> int:
         if not re.fullmatch(r"[+-]?[0-9]+", text):
             raise ValueError("is not a whole number")
         value = int(text)
         if value < minimum:
             raise ValueError(f"must be at least {minimum}")
+        if maximum is not None and value > maximum:
+            raise ValueError(f"must be at most {maximum}")
         return value
 
     return parse
@@ -144,8 +148,4 @@ def ufs_uri(text: str) -> str:
     return text
 
 
-def port(text: str) -> int:
-    port = integer(minimum=1)(text)
-    if port > 65535:
-        raise ValueError("must be at most 65535")
-    return port
+port = integer(minimum=1, maximum=65535)
