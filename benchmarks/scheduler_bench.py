@@ -227,7 +227,7 @@ def scheduler(ctx: Context) -> dict[str, Any]:
         held = load_alluxio(fake, nodes)
         fake.start()
         kubeconfig = extender_kubeconfig(plane, "alluxio-locality-extender")
-        extender = Served("--alluxio-proxy", fake.url, "--alluxio-master", fake.url, "--kubernetes", "kubeconfig",
+        extender = Served("--alluxio-proxy", fake.url, "--kubernetes", "kubeconfig",
                           "--kubeconfig", str(kubeconfig))
         configs = _scheduler_configs(extender.url, "bench")
         rows = []

@@ -193,6 +193,9 @@ def _serve(args: argparse.Namespace) -> None:
     except ConfigError as error:
         print(f"{PROG}: {error}", file=sys.stderr)
         raise SystemExit(2) from None
+    if settings.alluxio_master:
+        print(f"{PROG}: warning: --alluxio-master is ignored: readiness follows the proxy, which finds the primary "
+              f"master itself (a standby serves no web port); remove it", file=sys.stderr)
     ExtenderServer(settings, inputs).run()
 
 

@@ -326,8 +326,8 @@ def test_bad_bind(text: str, reason: str) -> None:
 
 
 def test_urls_lose_a_trailing_slash() -> None:
-    s = load("--alluxio-proxy", "https://proxy:39999/api/v1/", "--alluxio-master", "http://master:19999")
-    assert (s.alluxio_proxy, s.alluxio_master) == ("https://proxy:39999/api/v1", "http://master:19999")
+    s = load("--alluxio-proxy", "https://proxy:39999/api/v1/", "--alluxio-master", "http://master:19999/")
+    assert (s.alluxio_proxy, s.alluxio_master) == ("https://proxy:39999/api/v1", ("http://master:19999",))
 
 
 @pytest.mark.parametrize(("text", "reason"), [
@@ -389,15 +389,13 @@ def test_only_one_source(tmp_path: Path, snapshot: str) -> None:
         f"--locations-file and --alluxio3-etcd are both set; {only}")
 
 
-def test_alluxio_master_needs_the_proxy(tmp_path: Path, snapshot: str) -> None:
-    assert error_of("--locations-file", snapshot, "--alluxio-master", "http://master:19999") == (
-        '--alluxio-master: "http://master:19999" is only used with --alluxio-proxy, which is not set')
-    config = write_yaml(tmp_path, f"locations-file: {snapshot}\nalluxio-master: http://master:19999\n")
-    with pytest.raises(ConfigError) as caught:
-        load_settings(["--config", config], {})
-    assert str(caught.value) == (
-        f'{config}: alluxio-master: "http://master:19999" is only used with --alluxio-proxy, which is not set')
-    assert load("--alluxio-master", "http://master:19999").alluxio_master == "http://master:19999"
+def test_alluxio_master_is_accepted_as_several_urls_and_needs_nothing(snapshot: str) -> None:
+    """Deprecated and ignored (readiness follows the proxy): settings written for one master or for HA still load."""
+    assert load("--alluxio-master", "http://master-0:19999/, http://master-1:19999").alluxio_master == (
+        "http://master-0:19999", "http://master-1:19999")
+    assert load("--locations-file", snapshot, "--alluxio-master", "http://m:19999").alluxio_master == ("http://m:19999",)
+    assert error_of("--alluxio-master", "http://m:19999,ftp://n") == (
+        '--alluxio-master: "http://m:19999,ftp://n" is not an http(s) URL (e.g. http://alluxio-proxy:39999)')
 
 
 def test_alluxio3_is_a_source_of_its_own(snapshot: str) -> None:
@@ -407,7 +405,7 @@ def test_alluxio3_is_a_source_of_its_own(snapshot: str) -> None:
         "DefaultAlluxioCluster", 5, "live", 28080)
     assert load("--alluxio3-static-workers", snapshot, "--alluxio3-ufs-root", "/mnt/ufs").alluxio3_static_workers
     assert load(env={"SCHEDULER_EXTENDER_ALLUXIO3_MASTER": "http://m:19999",
-                     "SCHEDULER_EXTENDER_ALLUXIO3_UFS_ROOT": "hdfs://nn:8020/x"}).alluxio3_master == "http://m:19999"
+                     "SCHEDULER_EXTENDER_ALLUXIO3_UFS_ROOT": "hdfs://nn:8020/x"}).alluxio3_master == ("http://m:19999",)
     assert error_of("--alluxio3-etcd", "http://e:2379", "--alluxio3-master", "http://m:19999",
                     "--alluxio3-ufs-root", "/u").startswith("--alluxio3-etcd and --alluxio3-master are both set")
     assert error_of("--alluxio3-etcd", "http://e:2379") == (
@@ -473,7 +471,7 @@ def test_empty_yaml_sets_nothing(tmp_path: Path) -> None:
 def test_yaml_values_must_be_text_or_numbers(tmp_path: Path, line: str, got: str) -> None:
     config = write_yaml(tmp_path, line + "\n")
     key = line.split(":")[0]
-    metavars = {"log-level": "LEVEL", "alluxio-master": "URL", "node-map": "PATH", "bind": "HOST:PORT"}
+    metavars = {"log-level": "LEVEL", "alluxio-master": "URLS", "node-map": "PATH", "bind": "HOST:PORT"}
     metavar = metavars.get(key, "DURATION")
     assert error_of("--config", config) == f"{config}: {key}: expected {metavar}, got {got}"
 

@@ -177,8 +177,7 @@ def nodes_body(paths):
 
 def test_scores_from_alluxio_by_node_ip_and_calls_it_once(fake_alluxio):
     alluxio_dataset(fake_alluxio)
-    with Served("--alluxio-proxy", fake_alluxio.url, "--alluxio-master", fake_alluxio.url,
-                "--request-budget", "2s") as served:
+    with Served("--alluxio-proxy", fake_alluxio.url, "--request-budget", "2s") as served:
         for _ in range(3):
             status, ranking = served.post("/prioritize", nodes_body("alluxio://master:19998/data/a"))
             assert status == 200
@@ -201,8 +200,7 @@ def test_names_mode_resolves_ips_through_the_node_map(fake_alluxio, tmp_path):
 def test_alluxio_down_gives_neutral_scores_within_the_budget_then_recovers(fake_alluxio):
     alluxio_dataset(fake_alluxio)
     fake_alluxio.stop()
-    with Served("--alluxio-proxy", fake_alluxio.url, "--alluxio-master", fake_alluxio.url,
-                "--request-budget", "100ms", ready=False) as served:
+    with Served("--alluxio-proxy", fake_alluxio.url, "--request-budget", "100ms", ready=False) as served:
         assert served.get("/readyz")[0] == 503
         start = time.monotonic()
         status, ranking = served.post("/prioritize", nodes_body("/data/a"))
@@ -238,8 +236,7 @@ def test_slow_alluxio_answers_within_the_budget_and_fills_in_the_background(fake
 def test_a_pod_listing_too_many_paths_is_read_up_to_the_limit_and_counted(fake_alluxio):
     for i in range(5):
         fake_alluxio.add_file(f"/data/p{i}", Block(64 * M, Loc(f"n{i}")))
-    with Served("--alluxio-proxy", fake_alluxio.url, "--alluxio-master", fake_alluxio.url,
-                "--request-budget", "2s", "--max-paths-per-pod", "2") as served:
+    with Served("--alluxio-proxy", fake_alluxio.url, "--request-budget", "2s", "--max-paths-per-pod", "2") as served:
         status, ranking = served.post("/prioritize", names_body([f"n{i}" for i in range(5)],
                                                                  ",".join(f"/data/p{i}" for i in range(5))))
         assert status == 200

@@ -151,9 +151,6 @@ def _check_together(settings: Settings, chosen: Mapping[str, _Given]) -> None:
     kubeconfig = chosen.get("kubeconfig")
     if kubeconfig is not None and settings.kubernetes != "kubeconfig":
         raise ConfigError(f"{kubeconfig.where}: {_quote(kubeconfig.text)} is only used with --kubernetes kubeconfig")
-    master = chosen.get("alluxio_master")
-    if master is not None and proxy is None:
-        raise ConfigError(f"{master.where}: {_quote(master.text)} is only used with --alluxio-proxy, which is not set")
     cert, key, client_ca = (chosen.get(a) for a in ("tls_cert_file", "tls_private_key_file", "tls_client_ca_file"))
     if cert is not None and key is None:
         raise ConfigError(f"{cert.where}: {_quote(cert.text)} needs --tls-private-key-file too")

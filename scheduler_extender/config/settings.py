@@ -69,9 +69,10 @@ class Settings:
     alluxio_proxy: str | None = _setting(
         "alluxio-proxy", base_url, None, "URL",
         "base URL of the Alluxio REST proxy that block locations are read from, e.g. http://alluxio-proxy:39999")
-    alluxio_master: str | None = _setting(
-        "alluxio-master", base_url, None, "URL",
-        "base URL of the Alluxio master's web port; only with --alluxio-proxy")
+    alluxio_master: tuple[str, ...] | None = _setting(
+        "alluxio-master", http_urls, None, "URLS",
+        "deprecated and ignored: readiness follows --alluxio-proxy, which finds the primary master itself; "
+        "accepted (comma-separated URLs) so settings that name the masters still start")
     locations_file: str | None = _setting(
         "locations-file", readable_file, None, "PATH",
         "file of Alluxio URIStatus JSON to read block locations from instead of a proxy")
@@ -170,10 +171,10 @@ class Settings:
         "alluxio3-static-workers", readable_file, None, "PATH",
         "Alluxio 3: the file of worker host names of a static membership "
         "(alluxio.worker.static.membership.manager.config.file)")
-    alluxio3_master: str | None = _setting(
-        "alluxio3-master", base_url, None, "URL",
-        "Alluxio 3: base URL of the master's web port (19999) whose worker list is the membership (MASTER, "
-        "Alluxio's default membership)")
+    alluxio3_master: tuple[str, ...] | None = _setting(
+        "alluxio3-master", http_urls, None, "URLS",
+        "Alluxio 3: base URLs of the masters' web port (19999), comma-separated, whose worker list is the "
+        "membership (MASTER, Alluxio's default membership); with several, whichever answers")
     alluxio3_ufs_root: str | None = _setting(
         "alluxio3-ufs-root", ufs_uri, None, "URI",
         "Alluxio 3: alluxio.dora.client.ufs.root, the UFS path the Alluxio namespace maps onto, e.g. "

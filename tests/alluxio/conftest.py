@@ -74,4 +74,4 @@ def cli_blocks(stat_output: str) -> dict[str, tuple[int, Blocks]]:
 @pytest.fixture(scope="session")
 def source(cluster: RealAlluxio) -> AlluxioRestSource:
     """Our client, pointed at the real proxy and master."""
-    return AlluxioRestSource(cluster.proxy_url, cluster.master_url, timeout=30, retries=2, metrics=SourceMetrics())
+    return AlluxioRestSource(cluster.proxy_url, timeout=30, retries=2, metrics=SourceMetrics())
