@@ -35,6 +35,8 @@ TABLE = [  # flag, attribute, env var: the names operators script against
     ("--kubeconfig", "kubeconfig", "SCHEDULER_EXTENDER_KUBECONFIG"),
     ("--worker-selector", "worker_selector", "SCHEDULER_EXTENDER_WORKER_SELECTOR"),
     ("--prefetch-selector", "prefetch_selector", "SCHEDULER_EXTENDER_PREFETCH_SELECTOR"),
+    ("--worker-namespace", "worker_namespace", "SCHEDULER_EXTENDER_WORKER_NAMESPACE"),
+    ("--prefetch-namespaces", "prefetch_namespaces", "SCHEDULER_EXTENDER_PREFETCH_NAMESPACES"),
     ("--resync-period", "resync_period", "SCHEDULER_EXTENDER_RESYNC_PERIOD"),
     ("--tls-cert-file", "tls_cert_file", "SCHEDULER_EXTENDER_TLS_CERT_FILE"),
     ("--tls-private-key-file", "tls_private_key_file", "SCHEDULER_EXTENDER_TLS_PRIVATE_KEY_FILE"),
@@ -555,3 +557,15 @@ def test_gunicorn_runs_one_worker_of_ours_and_creates_the_app_after_fork(monkeyp
 
     assert server.load() == "wsgi-app"
     assert created == [settings]
+
+
+def test_namespaces_are_namespace_names() -> None:
+    kube = ("--kubernetes", "kubeconfig")
+    s = load(*kube, "--worker-namespace", "alluxio", "--prefetch-namespaces", "spark-a, spark-b,spark-a")
+    assert (s.worker_namespace, s.prefetch_namespaces) == ("alluxio", ("spark-a", "spark-b"))
+    assert error_of(*kube, "--worker-namespace", "Alluxio") == (
+        '--worker-namespace: "Alluxio" is not a namespace name (lower-case letters, digits and \'-\', at most 63)')
+    assert error_of(*kube, "--prefetch-namespaces", ",") == '--prefetch-namespaces: "," names no namespace (e.g. ' \
+        'spark-jobs,spark-etl)'
+    assert error_of("--worker-namespace", "alluxio") == (
+        '--worker-namespace: "alluxio" is only used with --kubernetes in-cluster or kubeconfig')

@@ -14,6 +14,8 @@ from .values import (
     http_urls,
     integer,
     label_selector,
+    namespace,
+    namespaces,
     one_of,
     open_fraction,
     port,
@@ -142,6 +144,14 @@ class Settings:
     prefetch_selector: str = _setting(
         "prefetch-selector", label_selector, "spark-role", "SELECTOR",
         "label selector of the pods whose paths annotation warms the index as soon as they are created")
+    worker_namespace: str | None = _setting(
+        "worker-namespace", namespace, None, "NAMESPACE",
+        "namespace of the Alluxio worker pods: only its pods are watched (a Role there suffices); every "
+        "namespace's if not set")
+    prefetch_namespaces: tuple[str, ...] | None = _setting(
+        "prefetch-namespaces", namespaces, None, "NAMESPACES",
+        "comma-separated namespaces of the pods that prefetch (Spark's): only theirs are watched (a Role in each "
+        "suffices); every namespace's if not set")
     resync_period: float = _setting(
         "resync-period", duration(positive=True), "5m", "DURATION",
         "how often the Kubernetes watches list everything again, to mend any drift")

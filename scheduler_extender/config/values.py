@@ -137,6 +137,24 @@ def http_urls(text: str) -> tuple[str, ...]:
     return urls
 
 
+_NAMESPACE = re.compile(r"[a-z0-9]([-a-z0-9]{0,61}[a-z0-9])?")
+"""A Kubernetes namespace name: a DNS-1123 label."""
+
+
+def namespace(text: str) -> str:
+    if not _NAMESPACE.fullmatch(text):
+        raise ValueError("is not a namespace name (lower-case letters, digits and '-', at most 63)")
+    return text
+
+
+def namespaces(text: str) -> tuple[str, ...]:
+    """Comma-separated namespace names, each once."""
+    names = tuple(dict.fromkeys(namespace(part.strip()) for part in text.split(",") if part.strip()))
+    if not names:
+        raise ValueError("names no namespace (e.g. spark-jobs,spark-etl)")
+    return names
+
+
 def ufs_uri(text: str) -> str:
     """A UFS root as alluxio.dora.client.ufs.root takes it (s3://bucket/path, hdfs://nn:8020/path, /local/path)."""
     if not text:
