@@ -2,12 +2,11 @@
 (all derived from one name), its default as an operator would write it, its parser (values.py) and its help."""
 from __future__ import annotations
 
-from collections.abc import Callable
 from dataclasses import dataclass, field, fields, replace
 from typing import Any
 
-from ..urls import base_url
 from .values import (
+    Parser,
     byte_size,
     duration,
     host_port,
@@ -20,7 +19,9 @@ from .values import (
     open_fraction,
     port,
     readable_file,
+    text,
     ufs_uri,
+    url,
 )
 
 ENV_PREFIX = "SCHEDULER_EXTENDER_"
@@ -36,8 +37,9 @@ class Spec:
     """One setting: `name` is the flag without `--` and the YAML key; the env var is derived from it."""
 
     name: str
-    parse: Callable[[str], Any]
-    """Text to value (values.py); raises ValueError whose message completes the sentence '<setting>: "<text>" ...'."""
+    parse: Parser[Any]
+    """Text to value (values.py); raises ValueError whose message completes the sentence '<setting>: "<text>" ...'.
+    Its schema is the setting's in the Helm chart's values.schema.json."""
     default: str | None
     """As an operator would write it, so help shows `30s` rather than `30.0`."""
     metavar: str
@@ -54,7 +56,7 @@ class Spec:
         return ENV_PREFIX + self.name.upper().replace("-", "_")
 
 
-def _setting(name: str, parse: Callable[[str], Any], default: str | None, metavar: str, help: str) -> Any:
+def _setting(name: str, parse: Parser[Any], default: str | None, metavar: str, help: str) -> Any:
     """A Settings field whose metadata is its spec; its default is the parsed default text."""
     spec = Spec(name=name, parse=parse, default=default, metavar=metavar, help=help)
     return field(default=None if default is None else parse(default), metadata={"spec": spec})
@@ -69,7 +71,7 @@ class Settings:
         "bind", host_port, "0.0.0.0:8888", "HOST:PORT",
         "address to serve kube-scheduler's extender calls on ([::]:PORT for IPv6)")
     alluxio_proxy: str | None = _setting(
-        "alluxio-proxy", base_url, None, "URL",
+        "alluxio-proxy", url, None, "URL",
         "base URL of the Alluxio REST proxy that block locations are read from, e.g. http://alluxio-proxy:39999")
     alluxio_master: tuple[str, ...] | None = _setting(
         "alluxio-master", http_urls, None, "URLS",
@@ -194,7 +196,7 @@ class Settings:
         "Alluxio 3: JSON list of the workers' file infos (mPath, mUfsPath, mLength) to read files and lengths "
         "from, instead of the workers' HTTP API")
     alluxio3_cluster_name: str = _setting(
-        "alluxio3-cluster-name", str, "DefaultAlluxioCluster", "NAME",
+        "alluxio3-cluster-name", text, "DefaultAlluxioCluster", "NAME",
         "Alluxio 3: alluxio.cluster.name, which names its etcd key spaces")
     alluxio3_virtual_nodes: int = _setting(
         "alluxio3-virtual-nodes", integer(minimum=1), "5", "N",
