@@ -28,6 +28,7 @@ from pathlib import Path
 ROOT = Path(__file__).resolve().parent.parent
 sys.path.insert(0, str(ROOT))  # run as a script, this directory is on the path and the package is not
 from scheduler_extender.config import SPECS  # noqa: E402
+
 CHART = ROOT / "charts" / "alluxio-locality"
 MATRIX = ROOT / "kubernetes-versions.txt"
 CHART_MATRIX = CHART / "kubernetes-versions.txt"
@@ -35,9 +36,9 @@ MANIFESTS = ROOT / "manifests"
 BUILD_HELM = ROOT / "charts" / "build-helm.sh"
 SCHEMA = CHART / "values.schema.json"
 CHART_WRITES = ("bind", "alluxio-proxy", "alluxio-master", "locations-file", "node-map", "alluxio3-etcd",
-                "alluxio3-master", "alluxio3-static-workers", "alluxio3-ufs-root", "alluxio3-listing-file", "kubernetes",
-                "kubeconfig", "worker-selector", "prefetch-selector", "worker-namespace", "prefetch-namespaces",
-                "tls-cert-file", "tls-private-key-file", "tls-client-ca-file")
+                "alluxio3-master", "alluxio3-static-workers", "alluxio3-ufs-root", "alluxio3-listing-file",
+                "kubernetes", "kubeconfig", "worker-selector", "prefetch-selector", "worker-namespace",
+                "prefetch-namespaces", "tls-cert-file", "tls-private-key-file", "tls-client-ca-file")
 """Settings kept out of extender.settings: the chart writes them from its own values (the Alluxio source, the
 watch, TLS), or they name a file the extender's pod does not have (or, alluxio-master, are ignored)."""
 RELEASE = NAMESPACE = "alluxio-locality"

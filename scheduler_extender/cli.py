@@ -195,7 +195,7 @@ def _serve(args: argparse.Namespace) -> None:
         raise SystemExit(2) from None
     if settings.alluxio_master:
         print(f"{PROG}: warning: --alluxio-master is ignored: readiness follows the proxy, which finds the primary "
-              f"master itself (a standby serves no web port); remove it", file=sys.stderr)
+              f"master itself (a standby answers no web call); remove it", file=sys.stderr)
     ExtenderServer(settings, inputs).run()
 
 

@@ -29,7 +29,8 @@ from scheduler_extender.locations.alluxio3_uri import ufs_key
 from scheduler_extender.locations.base import SourceError
 from scheduler_extender.metrics import SourceMetrics
 from tests.support.fake_alluxio3 import FakeMaster3, FakeWorker3, Namespace, membership_entry
-from tests.support.served import Served, free_port
+from tests.support.loopback import StandbyWebPort
+from tests.support.served import Served
 
 MURMUR3_VECTORS = [  # (data, seed, MurmurHash3_x86_32), the vectors published with the algorithm's ports
     (b"", 0, 0), (b"", 1, 0x514E28B7), (b"", 0xFFFFFFFF, 0x81F16F39), (b"\xff\xff\xff\xff", 0, 0x76293B50),
@@ -270,11 +271,10 @@ def test_the_master_membership_is_its_live_workers_and_survives_its_outage() -> 
 
 
 def test_of_several_masters_the_one_that_answers_is_asked_first_from_then_on() -> None:
-    """HA: a standby's web port is closed (as the closed port here); whichever master is primary answers."""
-    standby = f"http://127.0.0.1:{free_port()}"
-    with FakeMaster3() as primary, FakeMaster3() as other:
+    """HA: a standby's web port closes the connection unanswered; whichever master is primary answers."""
+    with StandbyWebPort() as standby, FakeMaster3() as primary, FakeMaster3() as other:
         primary.live, other.live = list(members(3)), list(members(2))
-        membership = MasterMembership([standby, primary.url, other.url], http(), live_only=True, refresh=0)
+        membership = MasterMembership([standby.url, primary.url, other.url], http(), live_only=True, refresh=0)
         assert membership.members() == members(3)
         assert membership.members() == members(3) and primary.asked == 2 and other.asked == 0
         primary.stop()  # failed over: the other one is primary now

@@ -23,8 +23,9 @@ from tests.support.chart import CHART, HELMS, MINORS, by_kind, generate, one, re
 from tests.support.fake_alluxio import Block, FakeAlluxio, Loc
 from tests.support.fake_alluxio3 import FakeMaster3
 from tests.support.fake_kube import FakeKube, kubeconfig_file
+from tests.support.loopback import StandbyWebPort
 from tests.support.objects import make_node
-from tests.support.served import Served, free_port
+from tests.support.served import Served
 from tests.support.settings import load_settings
 
 pytestmark = pytest.mark.helm
@@ -182,7 +183,7 @@ def test_an_untested_minor_fails_with_a_clear_message(name, cluster):
     (["--set", "scheduler.weight=0"], "/scheduler/weight"),
     (["--set", "alluxio.proxyUrl=alluxio-proxy:39999"], "/alluxio/proxyUrl"),
     (["--set", "scheduler.httpTimeout=1"], "/scheduler/httpTimeout"),
-    (["--set", "extender.settings.bind=0.0.0.0:9999"], "invalid propertyName 'bind'"),
+    (["--set", "extender.settings.bind=0.0.0.0:9999"], "additional properties 'bind' not allowed"),
     (["--set", "extender.image.pullPolicy=Sometimes"], "/extender/image/pullPolicy"),
     (["--set", "tls.enable=true"], "additional properties 'enable' not allowed"),
     (["--set", "extender.settings.index-tll=30s"], "additional properties 'index-tll' not allowed"),
@@ -248,8 +249,9 @@ def test_every_setting_is_checked_by_the_schema_as_the_extender_checks_it(name):
             isinstance(value, int) or '"number"' in types)
         if extender_ok and natural:
             assert schema_ok, f"{name}: {value!r} is refused by the chart's schema but the extender takes it"
-    if BY_NAME[name].default is not None:  # as values.yaml would hold it
-        assert _schema_takes(schema, yaml.safe_load(BY_NAME[name].default))
+    default = BY_NAME[name].default
+    if default is not None:  # as values.yaml would hold it
+        assert _schema_takes(schema, yaml.safe_load(default))
 
 
 def test_every_value_is_in_the_schema():
@@ -290,7 +292,7 @@ def test_names_and_addresses_follow_the_release_and_namespace():
 def test_the_extender_accepts_the_settings_file_the_chart_writes(tmp_path):
     values = tmp_path / "values.yaml"
     values.write_text(yaml.safe_dump({
-        "alluxio": {"masterUrl": "", "proxyUrl": "https://proxy.alluxio.svc:39999"},
+        "alluxio": {"proxyUrl": "https://proxy.alluxio.svc:39999"},
         "extender": {"port": 9000, "workerSelector": "app in (alluxio), role=alluxio-worker",
                      "prefetchSelector": "spark-role notin (driver)",
                      "settings": {"index-ttl": "1m", "max-staleness": "20m", "threads": 8}}}))
@@ -539,11 +541,10 @@ def test_the_extender_serves_the_alluxio_2_settings_the_chart_renders(tmp_path, 
 
 
 def test_the_extender_serves_the_alluxio_3_settings_the_chart_renders(tmp_path, kube):
-    standby = f"http://127.0.0.1:{free_port()}"  # a standby master's web port: closed
-    with FakeMaster3() as master:
+    with StandbyWebPort() as standby, FakeMaster3() as master:
         master.live = [Member(WorkerIdentity.from_uuid_hex("0" * 31 + "1"), "n1")]
         values = ["--set", "alluxio.version=3,alluxio.alluxio3.ufsRoot=s3://bucket/data",
-                  "--set-json", f'alluxio.alluxio3.masters=["{standby}", "{master.url}"]']
+                  "--set-json", f'alluxio.alluxio3.masters=["{standby.url}", "{master.url}"]']
         with served_as_rendered(tmp_path, kube, *values) as served:
             assert served.get("/readyz") == (200, {"status": "ready"}) and master.asked >= 1
     with served_as_rendered(tmp_path, kube, *ALLUXIO3_ETCD, ready=False) as served:  # no etcd here: starts, unready

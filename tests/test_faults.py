@@ -23,6 +23,7 @@ from tests.support.bodies import names_body
 from tests.support.fake_alluxio import LIST_STATUS, Block, FakeAlluxio, Loc
 from tests.support.fake_kube import FakeKube, kubeconfig_file
 from tests.support.fault_probe import DATA, HEALTHY, NEUTRAL, NODES, WARM, Figure, Probe, serve
+from tests.support.loopback import StandbyWebPort
 from tests.support.objects import make_node, make_pod
 from tests.support.paths import EXAMPLES
 from tests.support.served import Served, free_port
@@ -102,14 +103,14 @@ def test_alluxio_slower_than_its_timeout(seeded_alluxio: FakeAlluxio, fault_figu
 
 def test_ha_masters_whose_web_ports_are_closed_leave_readiness_and_scores_alone(
         seeded_alluxio: FakeAlluxio, fault_figures: list[Figure]) -> None:
-    """Alluxio 2.9 HA: a standby master serves no web port (its web server is primary-only unless
-    alluxio.standby.master.web.enabled), and the chart named alluxio-master-0. With the proxy up and the master URL
-    on a closed port, /readyz was 503 for good and the scheduler got no endpoint. Readiness follows the proxy now;
-    the masters named (several, comma-separated, as settings written for HA name them) are ignored, said once."""
-    figure = Figure("Alluxio HA: every master URL on a closed port (a standby's web port)")
-    standbys = ",".join(f"http://127.0.0.1:{free_port()}" for _ in range(2))
+    """Alluxio 2.9 HA: a standby master's web port closes every connection unanswered (its web server serves the
+    primary only), and the chart named alluxio-master-0. With the proxy up and the master URL on a closed port,
+    /readyz was 503 for good and the scheduler got no endpoint. Readiness follows the proxy now; the masters named
+    (several, comma-separated, as settings written for HA name them) are ignored, said once."""
+    figure = Figure("Alluxio HA: the master URLs a standby's web port and a closed port")
     started = time.monotonic()
-    with serve(seeded_alluxio, "--alluxio-master", standbys) as served:  # returns once /readyz is 200
+    with StandbyWebPort() as standby, serve(seeded_alluxio, "--alluxio-master",
+                                            f"{standby.url},http://127.0.0.1:{free_port()}") as served:
         figure.notes.append(f"ready {time.monotonic() - started:.2f}s after start")
         assert served.get("/readyz") == (200, {"status": "ready"})
         probe = Probe(served, figure, names_body(NODES, DATA))

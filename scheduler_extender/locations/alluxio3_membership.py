@@ -184,7 +184,7 @@ class StaticMembership:
 class MasterMembership:
     """The live (or all) workers of whichever of the masters answers, asked again once `refresh` seconds have
     passed since the last answer; while none does, the last good list is used. With several (HA) masters only the
-    primary may serve its web port: the one that answered last is asked first, the others in their order after."""
+    primary may answer on its web port: the one that answered last is asked first, the others in their order after."""
 
     def __init__(self, master_urls: Sequence[str], http: JsonHttp, *, live_only: bool, refresh: float = 10.0) -> None:
         self._urls = [f"{base_url(url)}/api/v1/master/info" for url in master_urls]

@@ -8,7 +8,7 @@ Wire format (Alluxio 2.9):
   (the gRPC status name), which is how a missing path is reported.
 - `POST {proxy}/api/v1/paths//get-status` answers the URIStatus of `/`: what proves the proxy, and the primary
   master behind it, answer. The master is never asked itself: with several (HA) only the primary serves its web
-  port (a standby leaves it closed unless alluxio.standby.master.web.enabled), and the proxy finds the primary
+  port (a 2.9.6 standby takes each connection and closes it unanswered), and the proxy finds the primary
   from its own configuration (alluxio.master.rpc.addresses) as every Alluxio client does.
 """
 from __future__ import annotations

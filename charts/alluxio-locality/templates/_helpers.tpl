@@ -149,7 +149,7 @@ alluxio3-master: {{ join "," $alluxio3.masters | toJson }}
 alluxio3-ufs-root: {{ required "alluxio-locality: alluxio.version 3 needs alluxio.alluxio3.ufsRoot (alluxio.dora.client.ufs.root)" $alluxio3.ufsRoot | toJson }}
 {{- else }}
 # Alluxio 2: block locations from the REST proxy (chart value alluxio.proxyUrl). Readiness asks the proxy too;
-# the masters are never asked (with HA masters only the primary serves its web port; the proxy finds it).
+# the masters are never asked (with HA masters only the primary answers on its web port; the proxy finds it).
 # Enable the proxy in Alluxio's chart (proxy.enabled: true); it runs as the DaemonSet alluxio-proxy on port
 # 39999, but the 2.9 chart creates no Service for it. Create one next to Alluxio:
 #     apiVersion: v1
