@@ -57,6 +57,7 @@ def test_the_standby_closes_its_web_ports_connections_unanswered(ha_pair: RealAl
 
 def test_the_extender_is_ready_and_scores_through_the_proxy_whatever_the_masters(ha_pair: RealAlluxio,
                                                                                 tmp_path) -> None:
+    ha_pair.fs("mkdir", "/ha")
     ha_pair.write("/ha/part-0", 3 * MIB, client_host=WORKER[0])
     (standby,) = [m for m in ha_pair.masters if m.web_url != ha_pair.master_url]
     node_map = tmp_path / "node-map.json"
