@@ -5,6 +5,7 @@ from __future__ import annotations
 
 import time
 from collections.abc import Iterator
+from pathlib import Path
 
 import pytest
 
@@ -20,9 +21,8 @@ def note(line: str) -> None:
     report("real Alluxio", line)
 
 
-@pytest.fixture(scope="session")
-def cluster(tmp_path_factory: pytest.TempPathFactory) -> Iterator[RealAlluxio]:
-    """A started Alluxio holding dataset.FILES, stopped (every process it started) after the session."""
+def usable_cache() -> Path:
+    """The fetched Alluxio and Java; the test is skipped (the reason noted) when that Java cannot start."""
     began = time.monotonic()
     cache = fetch()
     note(f"fetch (cached after the first run): {time.monotonic() - began:.1f} s, {cache}")
@@ -30,6 +30,14 @@ def cluster(tmp_path_factory: pytest.TempPathFactory) -> Iterator[RealAlluxio]:
     if problem:
         note(f"SKIPPED: Java cannot start: {problem}")
         pytest.skip(f"Java cannot start: {problem}")
+    return cache
+
+
+@pytest.fixture(scope="session")
+def cluster(tmp_path_factory: pytest.TempPathFactory) -> Iterator[RealAlluxio]:
+    """A started Alluxio holding dataset.FILES, stopped (every process it started) after the session."""
+    began = time.monotonic()
+    cache = usable_cache()
     alluxio = RealAlluxio(cache, tmp_path_factory.mktemp("alluxio"), workers=WORKERS)
     try:
         alluxio.start()

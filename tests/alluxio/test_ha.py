@@ -13,8 +13,8 @@ from urllib.parse import urlencode
 
 import pytest
 
-from tests.alluxio.conftest import note
-from tests.alluxio.real_alluxio import MIB, RealAlluxio, fetch, http, java_problem
+from tests.alluxio.conftest import note, usable_cache
+from tests.alluxio.real_alluxio import MIB, RealAlluxio, http
 from tests.support.loopback import StandbyWebPort
 from tests.support.served import Served
 
@@ -25,10 +25,7 @@ WORKER = ("127.0.0.1", "")
 
 @pytest.fixture(scope="module")
 def ha_pair(tmp_path_factory: pytest.TempPathFactory) -> Iterator[RealAlluxio]:
-    cache = fetch()
-    problem = java_problem(cache)
-    if problem:
-        pytest.skip(f"Java cannot start: {problem}")
+    cache = usable_cache()
     began = time.monotonic()
     with RealAlluxio(cache, tmp_path_factory.mktemp("alluxio-ha"), workers=[WORKER], masters=2) as cluster:
         note(f"HA pair (embedded journal), a worker and the proxy answering in {time.monotonic() - began:.1f} s")
