@@ -10,8 +10,8 @@
   (scheduler_extender/config/settings.py): each setting the chart does not write itself, with the JSON schema of
   its parser, so a misspelt key or a value the extender would refuse (`1h30m`) fails `helm lint` and install.
 
-    python3 charts/generate.py            # write both
-    python3 charts/generate.py --check    # exit 1 and name what differs; tests/test_chart.py runs this
+    .venv/bin/python charts/generate.py            # write them all (it imports scheduler_extender's settings)
+    .venv/bin/python charts/generate.py --check    # exit 1 and name what differs; .ci/run and tests/test_chart.py
 
 helm comes from --helm, else from charts/build-helm.sh (built once from its Go module, then cached).
 """
