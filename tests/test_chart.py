@@ -482,6 +482,16 @@ def test_notes_tell_the_operator_how_to_check_it_works(tmp_path):
     assert f"port-forward svc/{EXTENDER} 8888" in notes and "/locality?path=" in notes
     assert f"spark.kubernetes.scheduler.name={SCHEDULER}" in notes
     assert "unresolvedWorkers" in notes and f"registry.k8s.io/kube-scheduler:{PATCH[NEWEST]}" in notes
+    assert "masterUrl" not in notes
+
+
+def test_values_of_earlier_releases_naming_the_master_still_install_and_are_told_to_drop_it(tmp_path):
+    """alluxio.masterUrl is ignored now (readiness asks the proxy): `helm upgrade --reuse-values` must not fail."""
+    result = run_helm("install", "alluxio-locality", str(CHART), "--dry-run=client", "-n", "alluxio-locality",
+                      "--kubeconfig", str(tmp_path / "none"), "--set", "alluxio.masterUrl=http://alluxio-master-0:19999")
+    assert result.returncode == 0, result.stderr
+    assert "alluxio.masterUrl is ignored" in result.stdout.split("NOTES:", 1)[1]
+    assert "alluxio-master" not in settings_file(render(NEWEST, "--set", "alluxio.masterUrl=http://m:19999"))
 
 
 # ---------------------------------------------------------------------------- Alluxio 2 or 3, served as rendered
