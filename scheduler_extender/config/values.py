@@ -69,8 +69,7 @@ def duration(*, positive: bool) -> Parser[float]:
     number_text = (r"[0-9]*[1-9][0-9]*(\.[0-9]*)?|[0-9]*\.[0-9]*[1-9][0-9]*" if positive
                    else r"[0-9]+(\.[0-9]*)?|\.[0-9]+")
     text = f"({number_text})(ms|s|m|h)?"
-    return Parser(parse, {"anyOf": [{"type": "string", "pattern": f"^{text}$"}, number],
-                          "description": "a duration: 50ms, 30s, 5m, 1h or seconds; one unit"})
+    return Parser(parse, {"anyOf": [{"type": "string", "pattern": f"^{text}$"}, number]})
 
 
 def integer(*, minimum: int, maximum: int | None = None) -> Parser[int]:
@@ -102,9 +101,7 @@ def byte_size(*, minimum: int) -> Parser[int]:
 
     # The text's minimum cannot be a pattern; the few values below it are refused by the extender at start.
     return Parser(parse, {"anyOf": [{"type": "string", "pattern": "^[0-9]+(Ki|Mi|Gi|Ti|k|M|G|T)?$"},
-                                    {"type": "integer", "minimum": minimum}],
-                          "description": "bytes, or with a suffix Ki, Mi, Gi, Ti (1024s) or k, M, G, T (1000s)"},
-                  exact=False)
+                                    {"type": "integer", "minimum": minimum}]}, exact=False)
 
 
 @_taking({"type": "number", "exclusiveMinimum": 0, "exclusiveMaximum": 1})
@@ -125,8 +122,7 @@ def one_of(*choices: str) -> Parser[str]:
             raise ValueError(f"is not one of {', '.join(choices)}")
         return text.lower()
 
-    return Parser(parse, {"type": "string", "pattern": f"^(?i:{'|'.join(map(re.escape, choices))})$",
-                          "description": f"one of {', '.join(choices)}"})
+    return Parser(parse, {"type": "string", "pattern": f"^(?i:{'|'.join(map(re.escape, choices))})$"})
 
 
 @_taking({"type": "string", "minLength": 1}, exact=False)
@@ -176,11 +172,10 @@ def readable_file(text: str) -> str:
 _URL = (r"https?://(\[[0-9A-Fa-f:.]+\]|[A-Za-z0-9_]([A-Za-z0-9_.-]*[A-Za-z0-9_])?)(:[0-9]{1,5})?"
         r"(/[^?#\s,]*)?")
 """What urls.base_url takes, for the schema; a port past 65535 is left to the extender."""
-url = Parser(base_url, {"type": "string", "pattern": f"^{_URL}$", "description": "an http(s) URL"}, exact=False)
+url = Parser(base_url, {"type": "string", "pattern": f"^{_URL}$"}, exact=False)
 
 
-@_taking({"type": "string", "pattern": f"^ *{_URL}( *, *{_URL})* *,? *$",
-          "description": "comma-separated http(s) URLs"}, exact=False)
+@_taking({"type": "string", "pattern": f"^ *{_URL}( *, *{_URL})* *,? *$"}, exact=False)
 def http_urls(text: str) -> tuple[str, ...]:
     """Comma-separated http(s) URLs, as alluxio.etcd.endpoints lists them."""
     urls = tuple(base_url(part.strip()) for part in text.split(",") if part.strip())
@@ -200,8 +195,7 @@ def namespace(text: str) -> str:
     return text
 
 
-@_taking({"type": "string", "pattern": f"^ *{_NAMESPACE.pattern}( *, *{_NAMESPACE.pattern})* *,? *$",
-          "description": "comma-separated namespace names"})
+@_taking({"type": "string", "pattern": f"^ *{_NAMESPACE.pattern}( *, *{_NAMESPACE.pattern})* *,? *$"})
 def namespaces(text: str) -> tuple[str, ...]:
     """Comma-separated namespace names, each once."""
     names = tuple(dict.fromkeys(namespace(part.strip()) for part in text.split(",") if part.strip()))
