@@ -268,8 +268,8 @@ def scheduler(ctx: Context) -> dict[str, Any]:
             names += create_nodes(rest, len(names), nodes)
             ctx.log(f"  cluster: {nodes} nodes and worker pods ({time.perf_counter() - t0:.1f}s to add)")
             if extender is None:  # ready once its watches list workers
-                extender = Served("--alluxio-proxy", fake.url, "--alluxio-master", fake.url, "--kubernetes",
-                                  "kubeconfig", "--kubeconfig", str(kubeconfig))
+                extender = Served("--alluxio-proxy", fake.url, "--kubernetes", "kubeconfig",
+                                  "--kubeconfig", str(kubeconfig))
             with floor.serve(_floor_scores(extender, names), ctx.tmp) as go:
                 configs = _scheduler_configs(extender.url, go.url, f"bench{nodes}")
                 for r in range(rounds):

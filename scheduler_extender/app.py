@@ -188,7 +188,11 @@ def make_app(extender: Extender, readiness: Callable[[], str | None], metrics: M
         paths = request.args.getlist("path")
         if not paths:
             return _json({"Error": "give at least one path: /locality?path=/data/x&path=/data/y"}, 400)
-        return _json(extender.locality(paths, request.args.getlist("node")), 200)
+        nodes = request.args.getlist("node")
+        if "" in nodes:
+            return _json({"Error": "node= names no node: give a node name, or leave node out to rank the "
+                                   "cached workers' own hosts"}, 400)
+        return _json(extender.locality(paths, nodes), 200)
 
     @app.get("/healthz")
     def healthz() -> Response:

@@ -7,7 +7,7 @@ that wait to be scheduled are kept warm by refresh-ahead until they are bound.
 from __future__ import annotations
 
 import threading
-from collections.abc import Callable
+from collections.abc import Callable, Sequence
 from typing import Any
 
 from .background import Loop
@@ -28,16 +28,19 @@ def pending_paths(pod: dict[str, Any]) -> tuple[str, ...] | None:
 
 
 class Prefetcher:
-    def __init__(self, list_pods: Callable[..., Any], index: LocationIndex[Any], *, selector: str,
+    """`list_pods`: one list method per namespace watched (kube_watch.pod_lister), each watched apart."""
+
+    def __init__(self, list_pods: Sequence[Callable[..., Any]], index: LocationIndex[Any], *, selector: str,
                  resync: float, metrics: Metrics | None = None) -> None:
         self._index = index
         self._stop = threading.Event()
         self._loop = Loop("prefetch", self.prefetch_pending, pause=WAKE_INTERVAL)
-        self._pods = Reflector("prefetch pods", list_pods, pending_paths, self._loop.wake,
-                               label_selector=selector, resync=resync, metrics=metrics)
+        self._pods = [Reflector("prefetch pods", lister, pending_paths, self._loop.wake, label_selector=selector,
+                                resync=resync, metrics=metrics) for lister in list_pods]
 
     def start(self) -> None:
-        threading.Thread(target=self._pods.run, args=(self._stop,), name="watch-prefetch", daemon=True).start()
+        for pods in self._pods:
+            threading.Thread(target=pods.run, args=(self._stop,), name="watch-prefetch", daemon=True).start()
         self._loop.start()
 
     def close(self) -> None:
@@ -46,5 +49,5 @@ class Prefetcher:
 
     def prefetch_pending(self) -> int:
         """Ask the index to warm every pending pod's paths; returns how many fetches that started."""
-        paths = sorted({path for pod_paths in self._pods.summaries() for path in pod_paths})
+        paths = sorted({path for pods in self._pods for pod_paths in pods.summaries() for path in pod_paths})
         return self._index.prefetch(paths)

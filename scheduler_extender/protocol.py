@@ -85,14 +85,18 @@ class _RawNodes(msgspec.Struct):
 
 _ARGS = msgspec.json.Decoder(_Args)
 _RAW_NODES = msgspec.json.Decoder(_RawNodes)
-_SCHEMA_ERRORS = (msgspec.DecodeError, msgspec.ValidationError, RecursionError, UnicodeDecodeError)
+_SCHEMA_ERRORS = (msgspec.DecodeError, msgspec.ValidationError, RecursionError)
 
 
 def parse_args(body: Body) -> ExtenderArgs:
     """Validate just what we use; unknown fields are ignored, as Go's decoder would."""
-    try:
-        if not body.isascii():
+    if not body.isascii():
+        try:
             body.decode()  # skipped values are not checked for UTF-8 by msgspec, and may be echoed
+        except UnicodeDecodeError as err:  # said here: orjson would call it "surrogates" at character 0
+            raise ProtocolError(f"body is not UTF-8, as JSON must be: byte 0x{body[err.start]:02X} at offset "
+                                f"{err.start} ({err.reason})") from None
+    try:
         args = _ARGS.decode(body)
     except _SCHEMA_ERRORS:
         try:

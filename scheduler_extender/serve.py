@@ -127,8 +127,9 @@ def create_app(settings: Settings, inputs: Inputs) -> Flask:
     cluster = None
     if inputs.kube is not None:
         from .cluster import ClusterView
+        from .kube_watch import pod_lister
 
-        cluster = ClusterView(inputs.kube.list_node, inputs.kube.list_pod_for_all_namespaces,
+        cluster = ClusterView(inputs.kube.list_node, pod_lister(inputs.kube, settings.worker_namespace),
                               worker_selector=settings.worker_selector, resync=settings.resync_period,
                               metrics=metrics, on_change=lambda: placement.books_changed())
     placement = Placement(inputs.books, (lambda: cluster.book) if cluster is not None else None)
@@ -159,8 +160,9 @@ def create_app(settings: Settings, inputs: Inputs) -> Flask:
     if cluster is not None and inputs.kube is not None:
         from .prefetch import Prefetcher
 
-        prefetcher = Prefetcher(inputs.kube.list_pod_for_all_namespaces, index, selector=settings.prefetch_selector,
-                                resync=settings.resync_period, metrics=metrics)
+        listers = [pod_lister(inputs.kube, namespace) for namespace in settings.prefetch_namespaces or (None,)]
+        prefetcher = Prefetcher(listers, index, selector=settings.prefetch_selector, resync=settings.resync_period,
+                                metrics=metrics)
         prefetcher.start()
         cluster.start()
         closing += [prefetcher.close, cluster.close]

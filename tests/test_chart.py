@@ -9,13 +9,24 @@ import json
 from typing import Any
 from urllib.parse import urlsplit
 
+import jsonschema
 import kubernetes_validate
 import pytest
 import yaml
 
 from scheduler_extender.config import SPECS
+from scheduler_extender.config.settings import BY_NAME
 from scheduler_extender.config.values import byte_size
+from scheduler_extender.locations.alluxio3_membership import Member
+from scheduler_extender.locations.alluxio3_ring import WorkerIdentity
+from tests.support.bodies import names_body
 from tests.support.chart import CHART, HELMS, MINORS, by_kind, generate, one, render, run_helm
+from tests.support.fake_alluxio import Block, FakeAlluxio, Loc
+from tests.support.fake_alluxio3 import FakeMaster3
+from tests.support.fake_kube import FakeKube, kubeconfig_file
+from tests.support.loopback import StandbyWebPort
+from tests.support.objects import make_node
+from tests.support.served import Served
 from tests.support.settings import load_settings
 
 pytestmark = pytest.mark.helm
@@ -32,7 +43,8 @@ EVERYTHING = ["--set", "namespace.create=true,tls.enabled=true,metrics.serviceMo
                             '{"kubernetes.io/metadata.name": "kube-system"}}}]',
               "--set-json", 'extender.tolerations=[{"key": "dedicated", "operator": "Exists"}]',
               "--set-json", 'scheduler.nodeSelector={"node-role.kubernetes.io/control-plane": ""}',
-              "--set-json", 'imagePullSecrets=[{"name": "regcred"}]']
+              "--set-json", 'imagePullSecrets=[{"name": "regcred"}]',
+              "--set", "extender.workerNamespace=alluxio", "--set-json", 'extender.prefetchNamespaces=["spark", "etl"]']
 MINIMAL = ["--set", "scheduler.filterVerb=false,networkPolicy.enabled=false,podDisruptionBudget.enabled=false,"
                     "metrics.enabled=false,priorityClassName=,tls.enabled=true,tls.clientAuth=false,"
                     "extender.replicas=1,scheduler.replicas=1"]
@@ -172,15 +184,75 @@ def test_an_untested_minor_fails_with_a_clear_message(name, cluster):
     (["--set", "scheduler.weight=0"], "/scheduler/weight"),
     (["--set", "alluxio.proxyUrl=alluxio-proxy:39999"], "/alluxio/proxyUrl"),
     (["--set", "scheduler.httpTimeout=1"], "/scheduler/httpTimeout"),
-    (["--set", "extender.settings.bind=0.0.0.0:9999"], "invalid propertyName 'bind'"),
+    (["--set", "extender.settings.bind=0.0.0.0:9999"], "additional properties 'bind' not allowed"),
     (["--set", "extender.image.pullPolicy=Sometimes"], "/extender/image/pullPolicy"),
     (["--set", "tls.enable=true"], "additional properties 'enable' not allowed"),
+    (["--set", "extender.settings.index-tll=30s"], "additional properties 'index-tll' not allowed"),
+    (["--set", "extender.settings.index-ttl=1h30m"], "/extender/settings/index-ttl"),
+    (["--set", "extender.settings.threads=100000"], "/extender/settings/threads"),
+    (["--set", "extender.settings.alluxio-master=http://m:19999"], "additional properties 'alluxio-master' not"),
+    (["--set", "extender.settings.alluxio3-virtual-nodes=7"], "/extender/settings"),  # Alluxio 2: refused
+    (["--set", "alluxio.version=4"], "/alluxio/version"),
+    (["--set", "alluxio.version=3,alluxio.alluxio3.ufsRoot=s3://b/d"], "/alluxio/alluxio3"),  # no membership
+    (["--set", "alluxio.version=3,alluxio.alluxio3.ufsRoot=s3://b/d,alluxio.alluxio3.etcd[0]=http://e:2379,"
+               "alluxio.alluxio3.masters[0]=http://m:19999"], "/alluxio/alluxio3"),  # two memberships
+    (["--set", "alluxio.version=3,alluxio.alluxio3.etcd[0]=http://e:2379"], "/alluxio/alluxio3"),  # no UFS root
+    (["--set", "extender.workerNamespace=Alluxio"], "/extender/workerNamespace"),
 ])
 @pytest.mark.parametrize("name", HELMS)
 def test_the_values_schema_refuses_mistakes(name, args, says):
     result = run_helm("template", "x", str(CHART), "--kube-version", f"{NEWEST}.0", *args, name=name)
     assert result.returncode != 0 and "don't meet the specifications of the schema" in result.stderr
     assert says in result.stderr, result.stderr
+
+
+SETTINGS_SCHEMA = json.loads((CHART / "values.schema.json").read_text())["properties"]["extender"]["properties"][
+    "settings"]
+CANDIDATES: list[Any] = [
+    "30s", "50ms", "1.5s", ".5m", "1h", "90", "0", "0s", "0.0", "1h30m", "-5s", "5 minutes", "1d", 30, 0, 0.25, -1,
+    1, 8, 256, 257, 100000, 0.5, "0.8", "8", "1Ki", "256Mi", "1G", "1Gb", "Mi", 2048, 1023, "http://a:1",
+    "http://alluxio proxy:39999", "info", "INFO", "verbose", "open", "client-cert", "live", "all", "", "x",
+    "role=alluxio-worker", "s3://bucket/data", "DefaultAlluxioCluster", 65535, 65536]
+"""Values a YAML settings file may hold (loading.py reads text and numbers): right, wrong, and at the bounds."""
+
+
+def _schema_takes(schema: dict[str, Any], value: Any) -> bool:
+    return jsonschema.Draft7Validator(schema).is_valid(value)
+
+
+def _extender_takes(name: str, value: Any) -> bool:
+    try:
+        BY_NAME[name].parse(str(value))
+    except ValueError:
+        return False
+    return True
+
+
+def test_the_settings_schema_is_every_setting_the_chart_leaves_open():
+    assert set(SETTINGS_SCHEMA["properties"]) == {spec.name for spec in SPECS} - set(generate.CHART_WRITES)
+    assert SETTINGS_SCHEMA["additionalProperties"] is False
+    jsonschema.Draft7Validator.check_schema(json.loads((CHART / "values.schema.json").read_text()))
+
+
+@pytest.mark.parametrize("name", sorted(SETTINGS_SCHEMA["properties"]))
+def test_every_setting_is_checked_by_the_schema_as_the_extender_checks_it(name):
+    """Each value the schema takes, the extender takes (but where only the extender can tell: a file, a selector's
+    grammar); each text the extender takes, so does the schema if the setting takes text; each number it takes,
+    if the setting takes numbers. The default, written in YAML, passes the schema."""
+    schema, parser = SETTINGS_SCHEMA["properties"][name], BY_NAME[name].parse
+    types = json.dumps(schema)
+    takes_text, takes_numbers = '"string"' in types, '"number"' in types or '"integer"' in types
+    for value in CANDIDATES:
+        schema_ok, extender_ok = _schema_takes(schema, value), _extender_takes(name, value)
+        if parser.exact and schema_ok:
+            assert extender_ok, f"{name}: {value!r} passes the chart's schema and fails the extender at start"
+        natural = takes_text if isinstance(value, str) else takes_numbers and (
+            isinstance(value, int) or '"number"' in types)
+        if extender_ok and natural:
+            assert schema_ok, f"{name}: {value!r} is refused by the chart's schema but the extender takes it"
+    default = BY_NAME[name].default
+    if default is not None:  # as values.yaml would hold it
+        assert _schema_takes(schema, yaml.safe_load(default))
 
 
 def test_every_value_is_in_the_schema():
@@ -221,7 +293,7 @@ def test_names_and_addresses_follow_the_release_and_namespace():
 def test_the_extender_accepts_the_settings_file_the_chart_writes(tmp_path):
     values = tmp_path / "values.yaml"
     values.write_text(yaml.safe_dump({
-        "alluxio": {"masterUrl": "", "proxyUrl": "https://proxy.alluxio.svc:39999"},
+        "alluxio": {"proxyUrl": "https://proxy.alluxio.svc:39999"},
         "extender": {"port": 9000, "workerSelector": "app in (alluxio), role=alluxio-worker",
                      "prefetchSelector": "spark-role notin (driver)",
                      "settings": {"index-ttl": "1m", "max-staleness": "20m", "threads": 8}}}))
@@ -522,3 +594,107 @@ def test_webhook_mode_without_the_second_scheduler_renders_none_of_it(tmp_path):
     assert result.returncode == 0, result.stderr
     notes = result.stdout.split("NOTES:", 1)[1]
     assert "without a second scheduler" in notes and "Webhook mode" in notes and f"deploy/{SCHEDULER}" not in notes
+    assert "masterUrl" not in notes
+
+
+def test_values_of_earlier_releases_naming_the_master_still_install_and_are_told_to_drop_it(tmp_path):
+    """alluxio.masterUrl is ignored now (readiness asks the proxy): `helm upgrade --reuse-values` must not fail."""
+    result = run_helm("install", "alluxio-locality", str(CHART), "--dry-run=client", "-n", "alluxio-locality",
+                      "--kubeconfig", str(tmp_path / "none"), "--set", "alluxio.masterUrl=http://alluxio-master-0:19999")
+    assert result.returncode == 0, result.stderr
+    assert "alluxio.masterUrl is ignored" in result.stdout.split("NOTES:", 1)[1]
+    assert "alluxio-master" not in settings_file(render(NEWEST, "--set", "alluxio.masterUrl=http://m:19999"))
+
+
+# ---------------------------------------------------------------------------- Alluxio 2 or 3, served as rendered
+
+ALLUXIO3_ETCD = ["--set", "alluxio.version=3,alluxio.alluxio3.ufsRoot=s3://bucket/data",
+                 "--set-json", 'alluxio.alluxio3.etcd=["http://alluxio-etcd-0:2379", "http://alluxio-etcd-1:2379"]']
+
+
+def test_alluxio_2_reads_the_proxy_and_names_no_master():
+    settings = settings_file(render(NEWEST))
+    assert settings["alluxio-proxy"] == "http://alluxio-proxy.default.svc:39999"
+    assert not {key for key in settings if key.startswith("alluxio3-") or key == "alluxio-master"}
+
+
+def test_alluxio_3_reads_its_membership_and_no_proxy():
+    settings = settings_file(render(NEWEST, *ALLUXIO3_ETCD))
+    assert "alluxio-proxy" not in settings and "alluxio3-master" not in settings
+    assert settings["alluxio3-etcd"] == "http://alluxio-etcd-0:2379,http://alluxio-etcd-1:2379"
+    assert settings["alluxio3-ufs-root"] == "s3://bucket/data"
+    masters = settings_file(render(NEWEST, "--set", "alluxio.version=3,alluxio.alluxio3.ufsRoot=s3://b/d",
+                                   "--set-json", 'alluxio.alluxio3.masters=["http://m-0:19999", "http://m-1:19999"]',
+                                   "--set", "extender.settings.alluxio3-virtual-nodes=7"))
+    assert masters["alluxio3-master"] == "http://m-0:19999,http://m-1:19999" and masters["alluxio3-virtual-nodes"] == 7
+    for minor, values in ((NEWEST, ALLUXIO3_ETCD), (OLDEST, [*ALLUXIO3_ETCD, *EVERYTHING])):
+        for doc in render(minor, *values):
+            if doc["kind"] not in CRDS:
+                kubernetes_validate.validate(doc, f"{minor}.0", strict=True)
+
+
+def served_as_rendered(tmp_path, kube: FakeKube, *values: str, ready: bool = True) -> Served:
+    """`scheduler-extender serve` of the settings file the chart renders with `values`, as its pod runs it, but
+    for the Kubernetes credentials (a kubeconfig of the fake API server instead of the pod's service account) and
+    the address it binds (loopback)."""
+    config = tmp_path / "config.yaml"
+    config.write_text(one(render(NEWEST, *values), "ConfigMap", f"{EXTENDER}-config")["data"]["config.yaml"])
+    return Served("--config", str(config), "--kubernetes", "kubeconfig",
+                  "--kubeconfig", kubeconfig_file(kube, tmp_path), ready=ready)
+
+
+@pytest.fixture
+def kube():
+    with FakeKube() as fake:
+        for name in ("n1", "n2"):
+            fake.add("node", make_node(name, internal_ip=f"10.0.0.{name[1]}", hostname=name))
+        yield fake
+
+
+def test_the_extender_serves_the_alluxio_2_settings_the_chart_renders(tmp_path, kube):
+    with FakeAlluxio() as proxy:
+        proxy.add_file("/d/f", Block(64, Loc("n1")))
+        scoped = ["--set", "extender.workerNamespace=alluxio", "--set-json", 'extender.prefetchNamespaces=["spark"]']
+        with served_as_rendered(tmp_path, kube, "--set", f"alluxio.proxyUrl={proxy.url}", *scoped) as served:
+            assert served.get("/readyz") == (200, {"status": "ready"})
+            assert served.get("/locality?path=/d")[1]["nodes"][0]["node"] == "n1"
+            assert served.post("/prioritize", names_body(["n2", "n1"], "/d"))[0] == 200
+    assert {r.namespace for r in kube.received if r.resource == "pods"} == {"alluxio", "spark"}
+
+
+def test_the_extender_serves_the_alluxio_3_settings_the_chart_renders(tmp_path, kube):
+    with StandbyWebPort() as standby, FakeMaster3() as master:
+        master.live = [Member(WorkerIdentity.from_uuid_hex("0" * 31 + "1"), "n1")]
+        values = ["--set", "alluxio.version=3,alluxio.alluxio3.ufsRoot=s3://bucket/data",
+                  "--set-json", f'alluxio.alluxio3.masters=["{standby.url}", "{master.url}"]']
+        with served_as_rendered(tmp_path, kube, *values) as served:
+            assert served.get("/readyz") == (200, {"status": "ready"}) and master.asked >= 1
+    with served_as_rendered(tmp_path, kube, *ALLUXIO3_ETCD, ready=False) as served:  # no etcd here: starts, unready
+        assert served.get("/healthz")[0] == 200 and served.process.poll() is None
+
+
+# ------------------------------------------------------------------------------------ namespace-scoped watching
+
+def test_pods_are_read_cluster_wide_unless_both_namespaces_are_given():
+    for values in ([], ["--set", "extender.workerNamespace=alluxio"]):
+        docs = render(NEWEST, *values)
+        assert one(docs, "ClusterRole", EXTENDER)["rules"] == [
+            {"apiGroups": [""], "resources": ["nodes", "pods"], "verbs": ["get", "list", "watch"]}]
+        assert not [r for r in by_kind(docs, "Role") if r["metadata"]["name"].startswith(EXTENDER)]
+
+
+def test_namespaced_watching_reads_pods_through_roles_in_those_namespaces_only():
+    docs = render(NEWEST, "--set", "extender.workerNamespace=alluxio",
+                  "--set-json", 'extender.prefetchNamespaces=["spark", "alluxio", "etl"]')
+    assert one(docs, "ClusterRole", EXTENDER)["rules"] == [
+        {"apiGroups": [""], "resources": ["nodes"], "verbs": ["get", "list", "watch"]}]
+    roles = [r for r in by_kind(docs, "Role") if r["metadata"]["name"] == f"{EXTENDER}-pods"]
+    bindings = [b for b in by_kind(docs, "RoleBinding") if b["metadata"]["name"] == f"{EXTENDER}-pods"]
+    assert [r["metadata"]["namespace"] for r in roles] == ["alluxio", "spark", "etl"]
+    assert all(r["rules"] == [{"apiGroups": [""], "resources": ["pods"], "verbs": ["get", "list", "watch"]}]
+               for r in roles)
+    assert [b["metadata"]["namespace"] for b in bindings] == ["alluxio", "spark", "etl"]
+    assert all(b["subjects"] == [{"kind": "ServiceAccount", "name": EXTENDER, "namespace": "alluxio-locality"}]
+               and b["roleRef"]["name"] == f"{EXTENDER}-pods" for b in bindings)
+    settings = settings_file(docs)
+    assert (settings["worker-namespace"], settings["prefetch-namespaces"]) == ("alluxio", "spark,alluxio,etl")

@@ -36,6 +36,8 @@ TABLE = [  # flag, attribute, env var: the names operators script against
     ("--kubeconfig", "kubeconfig", "SCHEDULER_EXTENDER_KUBECONFIG"),
     ("--worker-selector", "worker_selector", "SCHEDULER_EXTENDER_WORKER_SELECTOR"),
     ("--prefetch-selector", "prefetch_selector", "SCHEDULER_EXTENDER_PREFETCH_SELECTOR"),
+    ("--worker-namespace", "worker_namespace", "SCHEDULER_EXTENDER_WORKER_NAMESPACE"),
+    ("--prefetch-namespaces", "prefetch_namespaces", "SCHEDULER_EXTENDER_PREFETCH_NAMESPACES"),
     ("--resync-period", "resync_period", "SCHEDULER_EXTENDER_RESYNC_PERIOD"),
     ("--tls-cert-file", "tls_cert_file", "SCHEDULER_EXTENDER_TLS_CERT_FILE"),
     ("--tls-private-key-file", "tls_private_key_file", "SCHEDULER_EXTENDER_TLS_PRIVATE_KEY_FILE"),
@@ -226,10 +228,15 @@ def test_durations(text: str, seconds: float) -> None:
     assert load("--request-budget", text).request_budget == seconds
 
 
-@pytest.mark.parametrize("text", ["abc", "", "5 minutes", "-1s", "1d", "1.5.2s", "1m30s", "s", "inf", "nan"])
+@pytest.mark.parametrize("text", ["abc", "", "5 minutes", "--1s", "1d", "1.5.2s", "1m30s", "s", "inf", "nan"])
 def test_bad_durations(text: str) -> None:
     assert error_of(f"--request-budget={text}") == (
         f'--request-budget: "{text}" is not a duration (use 50ms, 30s, 5m, 1h)')
+
+
+@pytest.mark.parametrize("text", ["-1s", "-0", "-.5m"])
+def test_negative_durations_are_said_to_be(text: str) -> None:
+    assert error_of(f"--request-budget={text}") == f'--request-budget: "{text}" must not be negative'
 
 
 @pytest.mark.parametrize("flag", ["--index-ttl", "--alluxio-timeout"])
@@ -335,8 +342,8 @@ def test_bad_bind(text: str, reason: str) -> None:
 
 
 def test_urls_lose_a_trailing_slash() -> None:
-    s = load("--alluxio-proxy", "https://proxy:39999/api/v1/", "--alluxio-master", "http://master:19999")
-    assert (s.alluxio_proxy, s.alluxio_master) == ("https://proxy:39999/api/v1", "http://master:19999")
+    s = load("--alluxio-proxy", "https://proxy:39999/api/v1/", "--alluxio-master", "http://master:19999/")
+    assert (s.alluxio_proxy, s.alluxio_master) == ("https://proxy:39999/api/v1", ("http://master:19999",))
 
 
 @pytest.mark.parametrize(("text", "reason"), [
@@ -398,15 +405,13 @@ def test_only_one_source(tmp_path: Path, snapshot: str) -> None:
         f"--locations-file and --alluxio3-etcd are both set; {only}")
 
 
-def test_alluxio_master_needs_the_proxy(tmp_path: Path, snapshot: str) -> None:
-    assert error_of("--locations-file", snapshot, "--alluxio-master", "http://master:19999") == (
-        '--alluxio-master: "http://master:19999" is only used with --alluxio-proxy, which is not set')
-    config = write_yaml(tmp_path, f"locations-file: {snapshot}\nalluxio-master: http://master:19999\n")
-    with pytest.raises(ConfigError) as caught:
-        load_settings(["--config", config], {})
-    assert str(caught.value) == (
-        f'{config}: alluxio-master: "http://master:19999" is only used with --alluxio-proxy, which is not set')
-    assert load("--alluxio-master", "http://master:19999").alluxio_master == "http://master:19999"
+def test_alluxio_master_is_accepted_as_several_urls_and_needs_nothing(snapshot: str) -> None:
+    """Deprecated and ignored (readiness follows the proxy): settings written for one master or for HA still load."""
+    assert load("--alluxio-master", "http://master-0:19999/, http://master-1:19999").alluxio_master == (
+        "http://master-0:19999", "http://master-1:19999")
+    assert load("--locations-file", snapshot, "--alluxio-master", "http://m:19999").alluxio_master == ("http://m:19999",)
+    assert error_of("--alluxio-master", "http://m:19999,ftp://n") == (
+        '--alluxio-master: "http://m:19999,ftp://n" is not an http(s) URL (e.g. http://alluxio-proxy:39999)')
 
 
 def test_alluxio3_is_a_source_of_its_own(snapshot: str) -> None:
@@ -416,7 +421,7 @@ def test_alluxio3_is_a_source_of_its_own(snapshot: str) -> None:
         "DefaultAlluxioCluster", 5, "live", 28080)
     assert load("--alluxio3-static-workers", snapshot, "--alluxio3-ufs-root", "/mnt/ufs").alluxio3_static_workers
     assert load(env={"SCHEDULER_EXTENDER_ALLUXIO3_MASTER": "http://m:19999",
-                     "SCHEDULER_EXTENDER_ALLUXIO3_UFS_ROOT": "hdfs://nn:8020/x"}).alluxio3_master == "http://m:19999"
+                     "SCHEDULER_EXTENDER_ALLUXIO3_UFS_ROOT": "hdfs://nn:8020/x"}).alluxio3_master == ("http://m:19999",)
     assert error_of("--alluxio3-etcd", "http://e:2379", "--alluxio3-master", "http://m:19999",
                     "--alluxio3-ufs-root", "/u").startswith("--alluxio3-etcd and --alluxio3-master are both set")
     assert error_of("--alluxio3-etcd", "http://e:2379") == (
@@ -482,7 +487,7 @@ def test_empty_yaml_sets_nothing(tmp_path: Path) -> None:
 def test_yaml_values_must_be_text_or_numbers(tmp_path: Path, line: str, got: str) -> None:
     config = write_yaml(tmp_path, line + "\n")
     key = line.split(":")[0]
-    metavars = {"log-level": "LEVEL", "alluxio-master": "URL", "node-map": "PATH", "bind": "HOST:PORT"}
+    metavars = {"log-level": "LEVEL", "alluxio-master": "URLS", "node-map": "PATH", "bind": "HOST:PORT"}
     metavar = metavars.get(key, "DURATION")
     assert error_of("--config", config) == f"{config}: {key}: expected {metavar}, got {got}"
 
@@ -566,3 +571,15 @@ def test_gunicorn_runs_one_worker_of_ours_and_creates_the_app_after_fork(monkeyp
 
     assert server.load() == "wsgi-app"
     assert created == [settings]
+
+
+def test_namespaces_are_namespace_names() -> None:
+    kube = ("--kubernetes", "kubeconfig")
+    s = load(*kube, "--worker-namespace", "alluxio", "--prefetch-namespaces", "spark-a, spark-b,spark-a")
+    assert (s.worker_namespace, s.prefetch_namespaces) == ("alluxio", ("spark-a", "spark-b"))
+    assert error_of(*kube, "--worker-namespace", "Alluxio") == (
+        '--worker-namespace: "Alluxio" is not a namespace name (lower-case letters, digits and \'-\', at most 63)')
+    assert error_of(*kube, "--prefetch-namespaces", ",") == '--prefetch-namespaces: "," names no namespace (e.g. ' \
+        'spark-jobs,spark-etl)'
+    assert error_of("--worker-namespace", "alluxio") == (
+        '--worker-namespace: "alluxio" is only used with --kubernetes in-cluster or kubeconfig')

@@ -227,7 +227,7 @@ def cluster(tmp_path: Path) -> Iterator[tuple[FakeAlluxio, FakeKube, str]]:
 def test_a_real_prometheus_alerts_on_the_served_extender_and_answers_every_dashboard_query(tmp_path, cluster):
     alluxio, kube, config = cluster
     alluxio.inject(status=500, times=1)  # one failed Alluxio call, retried
-    served = Served("--alluxio-proxy", alluxio.url, "--alluxio-master", alluxio.url, "--kubernetes", "kubeconfig",
+    served = Served("--alluxio-proxy", alluxio.url, "--kubernetes", "kubeconfig",
                     "--kubeconfig", config, "--index-ttl", "1s", "--max-staleness", "10m",
                     "--request-budget", "200ms", "--alluxio-timeout", "1s", "--alluxio-retries", "0")
     target = served.url.removeprefix("http://")

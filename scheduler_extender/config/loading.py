@@ -151,9 +151,11 @@ def _check_together(settings: Settings, chosen: Mapping[str, _Given]) -> None:
     kubeconfig = chosen.get("kubeconfig")
     if kubeconfig is not None and settings.kubernetes != "kubeconfig":
         raise ConfigError(f"{kubeconfig.where}: {_quote(kubeconfig.text)} is only used with --kubernetes kubeconfig")
-    master = chosen.get("alluxio_master")
-    if master is not None and proxy is None:
-        raise ConfigError(f"{master.where}: {_quote(master.text)} is only used with --alluxio-proxy, which is not set")
+    for attr in ("worker_namespace", "prefetch_namespaces"):
+        given = chosen.get(attr)
+        if given is not None and settings.kubernetes == "off":
+            raise ConfigError(f"{given.where}: {_quote(given.text)} is only used with --kubernetes in-cluster or "
+                              f"kubeconfig")
     cert, key, client_ca = (chosen.get(a) for a in ("tls_cert_file", "tls_private_key_file", "tls_client_ca_file"))
     if cert is not None and key is None:
         raise ConfigError(f"{cert.where}: {_quote(cert.text)} needs --tls-private-key-file too")

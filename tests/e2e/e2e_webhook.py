@@ -42,7 +42,7 @@ def serve_webhook(control_plane: ControlPlane, alluxio: FakeAlluxio, pki: Pki, *
     CA set, as the chart's tls values do: /mutate answers the API server, which presents no certificate.
     `flags`: more settings."""
     kubeconfig = extender_kubeconfig(control_plane, "alluxio-locality-extender-webhook")
-    return Served("--alluxio-proxy", alluxio.url, "--alluxio-master", alluxio.url, "--kubernetes", "kubeconfig",
+    return Served("--alluxio-proxy", alluxio.url, "--kubernetes", "kubeconfig",
                   "--kubeconfig", str(kubeconfig), "--request-budget", "500ms", *tls_flags(pki, client_ca=True),
                   *flags, tls=client(pki))
 

@@ -35,7 +35,7 @@ def tls_extender(control_plane: ControlPlane, extender: Any, alluxio: FakeAlluxi
     kubeconfig = extender_kubeconfig(control_plane, "alluxio-locality-extender-tls")
     context = ssl.create_default_context(cafile=str(pki.ca))
     context.load_cert_chain(str(pki.client_cert), str(pki.client_key))
-    with Served("--alluxio-proxy", alluxio.url, "--alluxio-master", alluxio.url, "--kubernetes", "kubeconfig",
+    with Served("--alluxio-proxy", alluxio.url, "--kubernetes", "kubeconfig",
                 "--kubeconfig", str(kubeconfig), "--request-budget", "500ms",
                 "--tls-cert-file", str(pki.server_cert), "--tls-private-key-file", str(pki.server_key),
                 "--tls-client-ca-file", str(pki.ca), port=free_port(), tls=context) as served:
