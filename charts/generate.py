@@ -5,7 +5,9 @@
   no file outside its directory, and its templates map the cluster's minor to a kube-scheduler patch from it);
 - manifests/, the kustomize base: the chart rendered by `helm template` with fixed values (release and
   namespace alluxio-locality, the namespace created, the newest tested Kubernetes minor), one file per
-  template, and a kustomization.yaml listing them.
+  template, and a kustomization.yaml listing them;
+- overlays/<minor>/kustomization.yaml for every tested minor: the base with that minor's kube-scheduler (the one
+  thing the chart renders differently per minor; tests/test_chart.py checks that they render alike).
 
     python3 charts/generate.py            # write both
     python3 charts/generate.py --check    # exit 1 and name what differs; tests/test_chart.py runs this
@@ -26,6 +28,8 @@ CHART = ROOT / "charts" / "alluxio-locality"
 MATRIX = ROOT / "kubernetes-versions.txt"
 CHART_MATRIX = CHART / "kubernetes-versions.txt"
 MANIFESTS = ROOT / "manifests"
+OVERLAYS = ROOT / "overlays"
+SCHEDULER_IMAGE = "registry.k8s.io/kube-scheduler"
 BUILD_HELM = ROOT / "charts" / "build-helm.sh"
 RELEASE = NAMESPACE = "alluxio-locality"
 MANIFEST_VALUES = ["--set", "namespace.create=true"]
@@ -33,6 +37,8 @@ MANIFEST_VALUES = ["--set", "namespace.create=true"]
 
 HEADER = ("# GENERATED from the Helm chart charts/alluxio-locality by charts/generate.py: edit the chart, then run\n"
           "# `python3 charts/generate.py` (tests/test_chart.py fails when this differs from the chart's rendering).\n")
+OVERLAY_HEADER = ("# GENERATED from kubernetes-versions.txt by charts/generate.py: edit that file, then run\n"
+                  "# `python3 charts/generate.py` (tests/test_chart.py fails when this differs from it).\n")
 
 
 def tested_versions(text: str | None = None) -> list[tuple[str, str]]:
@@ -90,7 +96,7 @@ def kustomization(files: list[str], images: list[tuple[str, str]], minor: str) -
         "  # Retarget: edit newName/newTag here, or "
         "`kustomize edit set image scheduler-extender=REGISTRY/scheduler-extender:TAG`.",
         "  # Keep the second scheduler at your cluster's minor (kube-scheduler supports the API server's minor and",
-        f"  # one older); the tested patches: {versions}.",
+        f"  # one older): overlays/<minor>/ does, for each tested minor ({versions}).",
     ]
     for name, tag in images:
         lines += [f"  - name: {name}", f"    newTag: {tag}"]
@@ -111,19 +117,43 @@ def manifests(helm: Path) -> dict[str, str]:
     return out
 
 
+def overlay(minor: str, patch: str) -> str:
+    """overlays/<minor>/kustomization.yaml: manifests/ with the kube-scheduler of a cluster of that minor."""
+    return OVERLAY_HEADER + "\n".join([
+        f"# manifests/ for a Kubernetes {minor} cluster: the second scheduler runs kube-scheduler {patch}, the patch",
+        f"# tested for {minor} (a scheduler may be one minor older than its API server, never newer).",
+        f"#   kubectl apply -k overlays/{minor}/",
+        "# To change more, make an overlay of this one (docs/operators.md, \"Install with kustomize\").",
+        "apiVersion: kustomize.config.k8s.io/v1beta1",
+        "kind: Kustomization",
+        "resources:",
+        "  - ../../manifests",
+        "images:",
+        f"  - name: {SCHEDULER_IMAGE}",
+        f"    newTag: {patch}",
+    ]) + "\n"
+
+
+def generated_files() -> list[Path]:
+    """Every file on disk in the generated places: manifests/*.yaml and overlays/*/*."""
+    return sorted([*MANIFESTS.glob("*.yaml"), *OVERLAYS.glob("*/*")])
+
+
 def expected(helm: Path) -> dict[Path, str]:
     """Path -> content of every generated file."""
     files = {MANIFESTS / name: text for name, text in manifests(helm).items()}
+    files.update({OVERLAYS / minor / "kustomization.yaml": overlay(minor, patch) for minor, patch in tested_versions()})
     files[CHART_MATRIX] = MATRIX.read_text()
     return files
 
 
 def drift(files: dict[Path, str]) -> list[str]:
-    """What differs between `files` and the disk, including YAML files in manifests/ that nothing makes."""
+    """What differs between `files` and the disk, including files in manifests/ and overlays/ that nothing makes."""
     problems = [f"{path.relative_to(ROOT)}: differs from its source" for path, text in files.items()
                 if not path.is_file() or path.read_text() != text]
-    stale = sorted(set(MANIFESTS.glob("*.yaml")) - set(files))
-    return problems + [f"{path.relative_to(ROOT)}: made by nothing (the chart has no such template)" for path in stale]
+    stale = sorted(set(generated_files()) - set(files))
+    return problems + [f"{path.relative_to(ROOT)}: made by nothing (no such template or tested minor)"
+                       for path in stale]
 
 
 def main(argv: list[str] | None = None) -> int:
@@ -139,9 +169,13 @@ def main(argv: list[str] | None = None) -> int:
         if problems:
             print("run `python3 charts/generate.py` and commit the result", file=sys.stderr)
         return 1 if problems else 0
-    for path in sorted(set(MANIFESTS.glob("*.yaml")) - set(files)):
+    for path in sorted(set(generated_files()) - set(files)):
         path.unlink()
+    for directory in OVERLAYS.glob("*"):
+        if directory.is_dir() and not any(directory.iterdir()):
+            directory.rmdir()
     for path, text in files.items():
+        path.parent.mkdir(parents=True, exist_ok=True)
         path.write_text(text)
     print(f"wrote {len(files)} files: {', '.join(sorted(str(p.relative_to(ROOT)) for p in files))}")
     return 0

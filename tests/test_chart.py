@@ -6,6 +6,8 @@ from __future__ import annotations
 
 import configparser
 import json
+import shutil
+import subprocess
 from typing import Any
 from urllib.parse import urlsplit
 
@@ -16,6 +18,7 @@ import yaml
 from scheduler_extender.config import SPECS
 from tests.support.chart import CHART, HELMS, MINORS, by_kind, generate, one, render, run_helm
 from tests.support.settings import load_settings
+from tests.support.tls_layout import cert_manager_layout, mounted_across, tls_sources
 
 pytestmark = pytest.mark.helm
 
@@ -78,7 +81,27 @@ def test_the_drift_check_can_fail():
     changed[deployment] = files[deployment].replace("replicas: 2", "replicas: 3")
     assert generate.drift(changed) == ["manifests/extender-deployment.yaml: differs from its source"]
     fewer = {path: text for path, text in files.items() if path.name != "pdb.yaml"}
-    assert generate.drift(fewer) == ["manifests/pdb.yaml: made by nothing (the chart has no such template)"]
+    assert generate.drift(fewer) == ["manifests/pdb.yaml: made by nothing (no such template or tested minor)"]
+    untested = {path: text for path, text in files.items() if path.parent.name != OLDEST}
+    assert generate.drift(untested) == [f"overlays/{OLDEST}/kustomization.yaml: made by nothing (no such template "
+                                        "or tested minor)"]
+
+
+@pytest.mark.skipif(shutil.which("kubectl") is None, reason="kubectl (its kustomize) is not installed")
+@pytest.mark.parametrize("minor", MINORS)
+def test_each_minors_overlay_renders_what_the_chart_renders_for_that_minor(minor):
+    """overlays/<minor>/ only retargets the kube-scheduler image: it must be all the chart changes per minor."""
+    built = subprocess.run(["kubectl", "kustomize", str(generate.OVERLAYS / minor)], capture_output=True, text=True,
+                           timeout=60, check=True).stdout
+    overlay = sorted((doc for doc in yaml.safe_load_all(built) if doc), key=json.dumps)
+    chart = sorted(render(minor, *generate.MANIFEST_VALUES), key=json.dumps)
+    assert overlay == chart
+    assert one(overlay, "Deployment", SCHEDULER)["spec"]["template"]["spec"]["containers"][0]["image"] == \
+        f"registry.k8s.io/kube-scheduler:{PATCH[minor]}"
+
+
+def test_there_is_an_overlay_for_each_tested_minor_and_no_other():
+    assert sorted(path.name for path in generate.OVERLAYS.iterdir()) == sorted(MINORS)
 
 
 def test_manifests_are_rendered_for_the_newest_minor_and_list_every_file():
@@ -261,22 +284,16 @@ def test_tls_serves_https_from_the_secrets_and_the_scheduler_presents_its_certif
     assert extender["enableHTTPS"] is True
     assert set(extender["tlsConfig"]) == ({"caFile", "certFile", "keyFile"} if client_auth else {"caFile"})
 
-    def secret_files(deployment: dict[str, Any]) -> dict[str, str]:
-        spec = pod_spec(deployment)
-        secrets = {v["name"]: v["secret"]["secretName"] for v in spec["volumes"] if "secret" in v}
-        (container,) = spec["containers"]
-        return {f"{m['mountPath']}/{key}": secrets[m["name"]] for m in container["volumeMounts"]
-                if m["name"] in secrets for key in ("tls.crt", "tls.key", "ca.crt")}
-
-    scheduler = one(docs, "Deployment", SCHEDULER)
-    assert {secret_files(scheduler)[path] for path in extender["tlsConfig"].values()} == {f"{SCHEDULER}-tls"}
-    assert pod_spec(scheduler)["securityContext"]["fsGroup"] == pod_spec(scheduler)["securityContext"]["runAsGroup"]
-    deployment = one(docs, "Deployment", EXTENDER)
-    settings = settings_file(docs)
-    tls_settings = {k: v for k, v in settings.items() if k.startswith("tls-")}
-    client_ca = {"tls-client-ca-file"} if client_auth else set()
-    assert set(tls_settings) == {"tls-cert-file", "tls-private-key-file"} | client_ca
-    assert {secret_files(deployment)[path] for path in tls_settings.values()} == {f"{EXTENDER}-tls"}
+    scheduler, deployment = one(docs, "Deployment", SCHEDULER), one(docs, "Deployment", EXTENDER)
+    tls_settings = {k: v for k, v in settings_file(docs).items() if k.startswith("tls-")}
+    assert tls_sources(deployment, tls_settings, scheduler, extender["tlsConfig"]) == \
+        cert_manager_layout(f"{EXTENDER}-tls", f"{SCHEDULER}-tls", client_auth=client_auth)
+    assert mounted_across(scheduler, f"{EXTENDER}-tls") == {"ca.crt"}
+    assert mounted_across(deployment, f"{SCHEDULER}-tls") == ({"ca.crt"} if client_auth else set())
+    if client_auth:  # the 0440 key is readable
+        assert pod_spec(scheduler)["securityContext"]["fsGroup"] == pod_spec(scheduler)["securityContext"]["runAsGroup"]
+    annotations = deployment["spec"]["template"]["metadata"]["annotations"]
+    assert annotations["prometheus.io/scheme"] == "https"
     (container,) = pod_spec(deployment)["containers"]
     probes = container["readinessProbe"]["httpGet"], container["livenessProbe"]["httpGet"]
     assert [probe["scheme"] for probe in probes] == ["HTTPS", "HTTPS"]

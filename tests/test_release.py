@@ -1,5 +1,5 @@
 """What a release is made of, checked offline: the licence setup.cfg declares, a changelog entry for the version,
-one version for the package, the chart's appVersion and the image, the locked dependencies the image installs
+the locked dependencies the image installs
 (requirements.lock against setup.cfg and pyproject.toml), the pinned base image, and release/build.sh's files."""
 from __future__ import annotations
 
@@ -54,14 +54,6 @@ def test_changelog_has_an_entry_for_the_version_in_keep_a_changelog_form() -> No
     for name, rest in releases[1:]:
         assert re.fullmatch(r"\d+\.\d+\.\d+", name) and re.fullmatch(r" - (\d{4}-\d\d-\d\d|unreleased)", rest), name
     assert set(re.findall(r"^### (.+)$", text, flags=re.M)) <= SECTIONS
-
-
-# ----------------------------------------------------------------------------------------------------- versions
-
-def test_the_chart_deploys_the_image_of_the_package_version() -> None:
-    assert CHART_META["appVersion"] == VERSION, "charts/alluxio-locality/Chart.yaml appVersion != setup.cfg version"
-    kustomization = yaml.safe_load((ROOT / "manifests" / "kustomization.yaml").read_text())
-    assert {image["name"]: image["newTag"] for image in kustomization["images"]}["scheduler-extender"] == VERSION
 
 
 # ------------------------------------------------------------------------------------------- requirements.lock

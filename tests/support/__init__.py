@@ -39,7 +39,7 @@ Real servers and the deployment
     deployment.py     manifests/ on a control plane: NAMESPACE, SCHEDULER, EXTENDER, apply_access,
                       scheduler_config(url), start_scheduler, extender_kubeconfig
     kube_versions.py  the tested Kubernetes versions (kubernetes-versions.txt): matrix(), newest(), find(), selected()
-    certs.py          make_pki(dir): a CA, server and client certificates
+    certs.py          make_pki(dir): a serving CA and certificate, a client CA and certificate
 
 Suites' shared parts
     fault_probe.py    Probe, Figure and the data of the fault suites (the conftest's seeded_alluxio, fault_figures)

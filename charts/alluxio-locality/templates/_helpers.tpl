@@ -151,8 +151,9 @@ prefetch-selector: {{ toJson .Values.extender.prefetchSelector }}
 tls-cert-file: /etc/scheduler-extender-tls/tls.crt
 tls-private-key-file: /etc/scheduler-extender-tls/tls.key
 {{- if .Values.tls.clientAuth }}
-# /filter and /prioritize answer only callers presenting a certificate this CA signed.
-tls-client-ca-file: /etc/scheduler-extender-tls/ca.crt
+# /filter and /prioritize answer only callers presenting a certificate this CA signed: the ca.crt of the
+# scheduler's Secret {{ include "alluxio-locality.schedulerTLSSecret" . }}.
+tls-client-ca-file: /etc/scheduler-extender-client-ca/ca.crt
 {{- end }}
 {{- end }}
 {{- with .Values.extender.settings }}
@@ -212,8 +213,9 @@ extenders:
     {{- if .Values.tls.enabled }}
     enableHTTPS: true
     tlsConfig:
-      # Verifies the extender's serving certificate, which must name the Service's DNS name above.
-      caFile: /etc/kubernetes/{{ include "alluxio-locality.scheduler" . }}-tls/ca.crt
+      # Verifies the extender's serving certificate, which must name the Service's DNS name above: the ca.crt
+      # of the extender's Secret.
+      caFile: /etc/kubernetes/{{ include "alluxio-locality.scheduler" . }}-extender-ca/ca.crt
       {{- if .Values.tls.clientAuth }}
       # Presented to the extender, which checks it against its --tls-client-ca-file.
       certFile: /etc/kubernetes/{{ include "alluxio-locality.scheduler" . }}-tls/tls.crt
