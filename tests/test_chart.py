@@ -388,7 +388,7 @@ def test_scrape_annotations_name_the_metrics_port():
 @pytest.mark.parametrize("tls", [False, True])
 def test_the_service_monitor_scrapes_the_extenders_service(tls):
     docs = render(NEWEST, "--set", f"metrics.serviceMonitor.enabled=true,tls.enabled={str(tls).lower()}")
-    monitor, service = one(docs, "ServiceMonitor"), one(docs, "Service", EXTENDER)
+    monitor, service = one(docs, "ServiceMonitor", EXTENDER), one(docs, "Service", EXTENDER)
     assert monitor["apiVersion"] == "monitoring.coreos.com/v1"
     assert selects(monitor["spec"]["selector"], service["metadata"]["labels"])
     assert monitor["spec"]["namespaceSelector"] == {"matchNames": [service["metadata"]["namespace"]]}
@@ -401,13 +401,42 @@ def test_the_service_monitor_scrapes_the_extenders_service(tls):
         assert endpoint["tlsConfig"]["ca"]["secret"] == {"name": f"{EXTENDER}-tls", "key": "ca.crt"}
 
 
-def test_the_prometheus_rule_is_the_rule_file_with_the_releases_job():
+def test_the_second_schedulers_metrics_are_scraped_over_its_secure_port():
+    docs = render(NEWEST, "--set", "metrics.serviceMonitor.enabled=true")
+    monitor, service = one(docs, "ServiceMonitor", SCHEDULER), one(docs, "Service", f"{SCHEDULER}-metrics")
+    scheduler = one(docs, "Deployment", SCHEDULER)
+    assert selects(monitor["spec"]["selector"], service["metadata"]["labels"])
+    assert service["spec"]["selector"].items() <= pod_labels(scheduler).items()
+    ((container_port,),) = [c["ports"] for c in pod_spec(scheduler)["containers"]]
+    (port,) = service["spec"]["ports"]
+    assert port["targetPort"] == container_port["name"] and port["port"] == container_port["containerPort"] == 10259
+    (endpoint,) = monitor["spec"]["endpoints"]
+    assert endpoint["port"] == port["name"] and endpoint["scheme"] == "https" and endpoint["path"] == "/metrics"
+    assert endpoint["bearerTokenFile"] == "/var/run/secrets/kubernetes.io/serviceaccount/token"
+    assert not by_kind(render(NEWEST), "ServiceMonitor")
+
+
+def test_the_prometheus_rule_is_the_rule_file_with_the_releases_names():
+    """No rule names a scrape job; the scheduler's are by its profile, which follows scheduler.schedulerName."""
     rules = yaml.safe_load((CHART / "files" / "alerts.yaml").read_text())
     enabled = ["--set", "metrics.prometheusRule.enabled=true"]
     assert one(render(NEWEST, *enabled), "PrometheusRule")["spec"] == rules
-    spec = one(render(NEWEST, *enabled, release="spark"), "PrometheusRule")["spec"]
+    spec = one(render(NEWEST, *enabled, "--set", "scheduler.schedulerName=spark-locality", release="spark"),
+               "PrometheusRule")["spec"]
     exprs = [rule["expr"] for group in spec["groups"] for rule in group["rules"]]
-    assert exprs and all('job="spark-extender"' in expr and "alluxio-locality-extender" not in expr for expr in exprs)
+    assert exprs and not [expr for expr in exprs if "job=" in expr or "alluxio-locality" in expr]
+    assert len([expr for expr in exprs if 'profile="spark-locality"' in expr]) == 2
+    texts = json.dumps(spec["groups"])
+    assert "deploy/spark-scheduler" in texts and "alluxio-locality-scheduler" not in texts
+
+
+def test_the_dashboard_follows_the_scheduler_name():
+    enabled = ["--set", "metrics.grafanaDashboard.enabled=true,scheduler.schedulerName=spark-locality"]
+    (dashboard,) = one(render(NEWEST, *enabled, release="spark"), "ConfigMap", "spark-extender-dashboard")[
+        "data"].values()
+    exprs = [target["expr"] for panel in json.loads(dashboard)["panels"] for target in panel.get("targets", [])]
+    assert len([expr for expr in exprs if 'profile="spark-locality"' in expr]) == 3
+    assert not [expr for expr in exprs if "job=" in expr or "alluxio-locality" in expr]
 
 
 def test_the_dashboard_config_map_is_the_dashboard_file():

@@ -228,9 +228,11 @@ extenders:
 {{- end -}}
 
 {{/*
-A file of files/ naming this release's extender: the files name the default release's, alluxio-locality-extender,
-which is also the job of the ServiceMonitor (the Service's name) the rules and the dashboard select.
+A file of files/ naming this release's objects: the files name the default release's (alluxio-locality-extender,
+alluxio-locality-scheduler) and select the second scheduler's series by its default profile, the schedulerName.
 */}}
 {{- define "alluxio-locality.monitoringFile" -}}
-{{- .root.Files.Get .file | replace "alluxio-locality-extender" (include "alluxio-locality.extender" .root) -}}
+{{- $text := .root.Files.Get .file | replace "profile=\"alluxio-locality-scheduler\"" "profile=\"@PROFILE@\"" | replace "profile=\\\"alluxio-locality-scheduler\\\"" "profile=\\\"@PROFILE@\\\"" -}}
+{{- $text = $text | replace "alluxio-locality-scheduler" (include "alluxio-locality.scheduler" .root) | replace "alluxio-locality-extender" (include "alluxio-locality.extender" .root) -}}
+{{- $text | replace "@PROFILE@" .root.Values.scheduler.schedulerName -}}
 {{- end -}}
