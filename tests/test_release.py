@@ -157,7 +157,7 @@ def test_release_builds_the_sdist_the_wheel_and_the_chart_with_their_sums(built:
         names = set(archive.namelist())
         metadata = archive.read(f"scheduler_extender-{VERSION}.dist-info/METADATA").decode()
     assert {"scheduler_extender/py.typed", "scheduler_extender/cli.py"} <= names
-    assert f"\nVersion: {VERSION}\n" in metadata and "\nLicense-Expression: Apache-2.0\n" in metadata
+    assert f"\nVersion: {VERSION}\n" in metadata and "\nLicense: Apache-2.0\n" in metadata
     with tarfile.open(sdist) as archive:
         assert f"scheduler_extender-{VERSION}/LICENSE" in archive.getnames()
     with tarfile.open(chart) as archive:
