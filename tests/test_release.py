@@ -151,7 +151,8 @@ def test_release_builds_the_sdist_the_wheel_and_the_chart_with_their_sums(built:
     sdist = built / f"scheduler_extender-{VERSION}.tar.gz"
     chart = built / f"alluxio-locality-{CHART_META['version']}.tgz"
     assert sorted(built.iterdir()) == sorted([wheel, sdist, chart, built / "SHA256SUMS"])
-    sums = dict(reversed(line.split("  ")) for line in (built / "SHA256SUMS").read_text().splitlines())
+    lines = (built / "SHA256SUMS").read_text().splitlines()
+    sums = {name: digest for digest, name in (line.split("  ") for line in lines)}
     assert sums == {path.name: hashlib.sha256(path.read_bytes()).hexdigest() for path in (wheel, sdist, chart)}
     with zipfile.ZipFile(wheel) as archive:
         names = set(archive.namelist())
