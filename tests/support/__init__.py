@@ -40,6 +40,8 @@ Real servers and the deployment
                       scheduler_config(url), start_scheduler, extender_kubeconfig
     kube_versions.py  the tested Kubernetes versions (kubernetes-versions.txt): matrix(), newest(), find(), selected()
     certs.py          make_pki(dir): a serving CA and certificate, a client CA and certificate
+    tls_layout.py     which Secret key each TLS file of a rendering is: secret_files, tls_sources,
+                      cert_manager_layout, mounted_across
 
 Suites' shared parts
     fault_probe.py    Probe, Figure and the data of the fault suites (the conftest's seeded_alluxio, fault_figures)
