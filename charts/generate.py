@@ -8,7 +8,9 @@
   template, and a kustomization.yaml listing them;
 - the `extender.settings` part of the chart's values.schema.json, from the extender's table of settings
   (scheduler_extender/config/settings.py): each setting the chart does not write itself, with the JSON schema of
-  its parser, so a misspelt key or a value the extender would refuse (`1h30m`) fails `helm lint` and install.
+  its parser, so a misspelt key or a value the extender would refuse (`1h30m`) fails `helm lint` and install;
+- overlays/<minor>/kustomization.yaml for every tested minor: the base with that minor's kube-scheduler (the one
+  thing the chart renders differently per minor; tests/test_chart.py checks that they render alike).
 
     .venv/bin/python charts/generate.py            # write them all (it imports scheduler_extender's settings)
     .venv/bin/python charts/generate.py --check    # exit 1 and name what differs; .ci/run and tests/test_chart.py
@@ -33,6 +35,8 @@ CHART = ROOT / "charts" / "alluxio-locality"
 MATRIX = ROOT / "kubernetes-versions.txt"
 CHART_MATRIX = CHART / "kubernetes-versions.txt"
 MANIFESTS = ROOT / "manifests"
+OVERLAYS = ROOT / "overlays"
+SCHEDULER_IMAGE = "registry.k8s.io/kube-scheduler"
 BUILD_HELM = ROOT / "charts" / "build-helm.sh"
 SCHEMA = CHART / "values.schema.json"
 CHART_WRITES = ("bind", "alluxio-proxy", "alluxio-master", "locations-file", "node-map", "alluxio3-etcd",
@@ -47,6 +51,8 @@ MANIFEST_VALUES = ["--set", "namespace.create=true"]
 
 HEADER = ("# GENERATED from the Helm chart charts/alluxio-locality by charts/generate.py: edit the chart, then run\n"
           "# `python3 charts/generate.py` (tests/test_chart.py fails when this differs from the chart's rendering).\n")
+OVERLAY_HEADER = ("# GENERATED from kubernetes-versions.txt by charts/generate.py: edit that file, then run\n"
+                  "# `python3 charts/generate.py` (tests/test_chart.py fails when this differs from it).\n")
 
 
 def tested_versions(text: str | None = None) -> list[tuple[str, str]]:
@@ -104,7 +110,7 @@ def kustomization(files: list[str], images: list[tuple[str, str]], minor: str) -
         "  # Retarget: edit newName/newTag here, or "
         "`kustomize edit set image scheduler-extender=REGISTRY/scheduler-extender:TAG`.",
         "  # Keep the second scheduler at your cluster's minor (kube-scheduler supports the API server's minor and",
-        f"  # one older); the tested patches: {versions}.",
+        f"  # one older): overlays/<minor>/ does, for each tested minor ({versions}).",
     ]
     for name, tag in images:
         lines += [f"  - name: {name}", f"    newTag: {tag}"]
@@ -143,22 +149,44 @@ def values_schema() -> str:
     schema = json.loads(SCHEMA.read_text())
     schema["properties"]["extender"]["properties"]["settings"] = settings_schema()
     return json.dumps(schema, indent=2, ensure_ascii=False) + "\n"
+def overlay(minor: str, patch: str) -> str:
+    """overlays/<minor>/kustomization.yaml: manifests/ with the kube-scheduler of a cluster of that minor."""
+    return OVERLAY_HEADER + "\n".join([
+        f"# manifests/ for a Kubernetes {minor} cluster: the second scheduler runs kube-scheduler {patch}, the patch",
+        f"# tested for {minor} (a scheduler may be one minor older than its API server, never newer).",
+        f"#   kubectl apply -k overlays/{minor}/",
+        "# To change more, make an overlay of this one (docs/operators.md, \"Install with kustomize\").",
+        "apiVersion: kustomize.config.k8s.io/v1beta1",
+        "kind: Kustomization",
+        "resources:",
+        "  - ../../manifests",
+        "images:",
+        f"  - name: {SCHEDULER_IMAGE}",
+        f"    newTag: {patch}",
+    ]) + "\n"
+
+
+def generated_files() -> list[Path]:
+    """Every file on disk in the generated places: manifests/*.yaml and overlays/*/*."""
+    return sorted([*MANIFESTS.glob("*.yaml"), *OVERLAYS.glob("*/*")])
 
 
 def expected(helm: Path) -> dict[Path, str]:
     """Path -> content of every generated file."""
     files = {MANIFESTS / name: text for name, text in manifests(helm).items()}
+    files.update({OVERLAYS / minor / "kustomization.yaml": overlay(minor, patch) for minor, patch in tested_versions()})
     files[CHART_MATRIX] = MATRIX.read_text()
     files[SCHEMA] = values_schema()
     return files
 
 
 def drift(files: dict[Path, str]) -> list[str]:
-    """What differs between `files` and the disk, including YAML files in manifests/ that nothing makes."""
+    """What differs between `files` and the disk, including files in manifests/ and overlays/ that nothing makes."""
     problems = [f"{path.relative_to(ROOT)}: differs from its source" for path, text in files.items()
                 if not path.is_file() or path.read_text() != text]
-    stale = sorted(set(MANIFESTS.glob("*.yaml")) - set(files))
-    return problems + [f"{path.relative_to(ROOT)}: made by nothing (the chart has no such template)" for path in stale]
+    stale = sorted(set(generated_files()) - set(files))
+    return problems + [f"{path.relative_to(ROOT)}: made by nothing (no such template or tested minor)"
+                       for path in stale]
 
 
 def main(argv: list[str] | None = None) -> int:
@@ -174,11 +202,15 @@ def main(argv: list[str] | None = None) -> int:
         for problem in problems:
             print(problem, file=sys.stderr)
         if problems:
-            print("run `python3 charts/generate.py` and commit the result", file=sys.stderr)
+            print("run `.venv/bin/python charts/generate.py` and commit the result", file=sys.stderr)
         return 1 if problems else 0
-    for path in sorted(set(MANIFESTS.glob("*.yaml")) - set(files)):
+    for path in sorted(set(generated_files()) - set(files)):
         path.unlink()
+    for directory in OVERLAYS.glob("*"):
+        if directory.is_dir() and not any(directory.iterdir()):
+            directory.rmdir()
     for path, text in files.items():
+        path.parent.mkdir(parents=True, exist_ok=True)
         path.write_text(text)
     print(f"wrote {len(files)} files: {', '.join(sorted(str(p.relative_to(ROOT)) for p in files))}")
     return 0

@@ -6,6 +6,8 @@ from __future__ import annotations
 
 import configparser
 import json
+import shutil
+import subprocess
 from typing import Any
 from urllib.parse import urlsplit
 
@@ -28,6 +30,7 @@ from tests.support.loopback import StandbyWebPort
 from tests.support.objects import make_node
 from tests.support.served import Served
 from tests.support.settings import load_settings
+from tests.support.tls_layout import cert_manager_layout, mounted_across, tls_sources
 
 pytestmark = pytest.mark.helm
 
@@ -91,7 +94,27 @@ def test_the_drift_check_can_fail():
     changed[deployment] = files[deployment].replace("replicas: 2", "replicas: 3")
     assert generate.drift(changed) == ["manifests/extender-deployment.yaml: differs from its source"]
     fewer = {path: text for path, text in files.items() if path.name != "pdb.yaml"}
-    assert generate.drift(fewer) == ["manifests/pdb.yaml: made by nothing (the chart has no such template)"]
+    assert generate.drift(fewer) == ["manifests/pdb.yaml: made by nothing (no such template or tested minor)"]
+    untested = {path: text for path, text in files.items() if path.parent.name != OLDEST}
+    assert generate.drift(untested) == [f"overlays/{OLDEST}/kustomization.yaml: made by nothing (no such template "
+                                        "or tested minor)"]
+
+
+@pytest.mark.skipif(shutil.which("kubectl") is None, reason="kubectl (its kustomize) is not installed")
+@pytest.mark.parametrize("minor", MINORS)
+def test_each_minors_overlay_renders_what_the_chart_renders_for_that_minor(minor):
+    """overlays/<minor>/ only retargets the kube-scheduler image: it must be all the chart changes per minor."""
+    built = subprocess.run(["kubectl", "kustomize", str(generate.OVERLAYS / minor)], capture_output=True, text=True,
+                           timeout=60, check=True).stdout
+    overlay = sorted((doc for doc in yaml.safe_load_all(built) if doc), key=json.dumps)
+    chart = sorted(render(minor, *generate.MANIFEST_VALUES), key=json.dumps)
+    assert overlay == chart
+    assert one(overlay, "Deployment", SCHEDULER)["spec"]["template"]["spec"]["containers"][0]["image"] == \
+        f"registry.k8s.io/kube-scheduler:{PATCH[minor]}"
+
+
+def test_there_is_an_overlay_for_each_tested_minor_and_no_other():
+    assert sorted(path.name for path in generate.OVERLAYS.iterdir()) == sorted(MINORS)
 
 
 def test_manifests_are_rendered_for_the_newest_minor_and_list_every_file():
@@ -351,22 +374,16 @@ def test_tls_serves_https_from_the_secrets_and_the_scheduler_presents_its_certif
     assert extender["enableHTTPS"] is True
     assert set(extender["tlsConfig"]) == ({"caFile", "certFile", "keyFile"} if client_auth else {"caFile"})
 
-    def secret_files(deployment: dict[str, Any]) -> dict[str, str]:
-        spec = pod_spec(deployment)
-        secrets = {v["name"]: v["secret"]["secretName"] for v in spec["volumes"] if "secret" in v}
-        (container,) = spec["containers"]
-        return {f"{m['mountPath']}/{key}": secrets[m["name"]] for m in container["volumeMounts"]
-                if m["name"] in secrets for key in ("tls.crt", "tls.key", "ca.crt")}
-
-    scheduler = one(docs, "Deployment", SCHEDULER)
-    assert {secret_files(scheduler)[path] for path in extender["tlsConfig"].values()} == {f"{SCHEDULER}-tls"}
-    assert pod_spec(scheduler)["securityContext"]["fsGroup"] == pod_spec(scheduler)["securityContext"]["runAsGroup"]
-    deployment = one(docs, "Deployment", EXTENDER)
-    settings = settings_file(docs)
-    tls_settings = {k: v for k, v in settings.items() if k.startswith("tls-")}
-    client_ca = {"tls-client-ca-file"} if client_auth else set()
-    assert set(tls_settings) == {"tls-cert-file", "tls-private-key-file"} | client_ca
-    assert {secret_files(deployment)[path] for path in tls_settings.values()} == {f"{EXTENDER}-tls"}
+    scheduler, deployment = one(docs, "Deployment", SCHEDULER), one(docs, "Deployment", EXTENDER)
+    tls_settings = {k: v for k, v in settings_file(docs).items() if k.startswith("tls-")}
+    assert tls_sources(deployment, tls_settings, scheduler, extender["tlsConfig"]) == \
+        cert_manager_layout(f"{EXTENDER}-tls", f"{SCHEDULER}-tls", client_auth=client_auth)
+    assert mounted_across(scheduler, f"{EXTENDER}-tls") == {"ca.crt"}
+    assert mounted_across(deployment, f"{SCHEDULER}-tls") == ({"ca.crt"} if client_auth else set())
+    if client_auth:  # the 0440 key is readable
+        assert pod_spec(scheduler)["securityContext"]["fsGroup"] == pod_spec(scheduler)["securityContext"]["runAsGroup"]
+    annotations = deployment["spec"]["template"]["metadata"]["annotations"]
+    assert annotations["prometheus.io/scheme"] == "https"
     (container,) = pod_spec(deployment)["containers"]
     probes = container["readinessProbe"]["httpGet"], container["livenessProbe"]["httpGet"]
     assert [probe["scheme"] for probe in probes] == ["HTTPS", "HTTPS"]
@@ -461,7 +478,7 @@ def test_scrape_annotations_name_the_metrics_port():
 @pytest.mark.parametrize("tls", [False, True])
 def test_the_service_monitor_scrapes_the_extenders_service(tls):
     docs = render(NEWEST, "--set", f"metrics.serviceMonitor.enabled=true,tls.enabled={str(tls).lower()}")
-    monitor, service = one(docs, "ServiceMonitor"), one(docs, "Service", EXTENDER)
+    monitor, service = one(docs, "ServiceMonitor", EXTENDER), one(docs, "Service", EXTENDER)
     assert monitor["apiVersion"] == "monitoring.coreos.com/v1"
     assert selects(monitor["spec"]["selector"], service["metadata"]["labels"])
     assert monitor["spec"]["namespaceSelector"] == {"matchNames": [service["metadata"]["namespace"]]}
@@ -474,13 +491,42 @@ def test_the_service_monitor_scrapes_the_extenders_service(tls):
         assert endpoint["tlsConfig"]["ca"]["secret"] == {"name": f"{EXTENDER}-tls", "key": "ca.crt"}
 
 
-def test_the_prometheus_rule_is_the_rule_file_with_the_releases_job():
+def test_the_second_schedulers_metrics_are_scraped_over_its_secure_port():
+    docs = render(NEWEST, "--set", "metrics.serviceMonitor.enabled=true")
+    monitor, service = one(docs, "ServiceMonitor", SCHEDULER), one(docs, "Service", f"{SCHEDULER}-metrics")
+    scheduler = one(docs, "Deployment", SCHEDULER)
+    assert selects(monitor["spec"]["selector"], service["metadata"]["labels"])
+    assert service["spec"]["selector"].items() <= pod_labels(scheduler).items()
+    ((container_port,),) = [c["ports"] for c in pod_spec(scheduler)["containers"]]
+    (port,) = service["spec"]["ports"]
+    assert port["targetPort"] == container_port["name"] and port["port"] == container_port["containerPort"] == 10259
+    (endpoint,) = monitor["spec"]["endpoints"]
+    assert endpoint["port"] == port["name"] and endpoint["scheme"] == "https" and endpoint["path"] == "/metrics"
+    assert endpoint["bearerTokenFile"] == "/var/run/secrets/kubernetes.io/serviceaccount/token"
+    assert not by_kind(render(NEWEST), "ServiceMonitor")
+
+
+def test_the_prometheus_rule_is_the_rule_file_with_the_releases_names():
+    """No rule names a scrape job; the scheduler's are by its profile, which follows scheduler.schedulerName."""
     rules = yaml.safe_load((CHART / "files" / "alerts.yaml").read_text())
     enabled = ["--set", "metrics.prometheusRule.enabled=true"]
     assert one(render(NEWEST, *enabled), "PrometheusRule")["spec"] == rules
-    spec = one(render(NEWEST, *enabled, release="spark"), "PrometheusRule")["spec"]
+    spec = one(render(NEWEST, *enabled, "--set", "scheduler.schedulerName=spark-locality", release="spark"),
+               "PrometheusRule")["spec"]
     exprs = [rule["expr"] for group in spec["groups"] for rule in group["rules"]]
-    assert exprs and all('job="spark-extender"' in expr and "alluxio-locality-extender" not in expr for expr in exprs)
+    assert exprs and not [expr for expr in exprs if "job=" in expr or "alluxio-locality" in expr]
+    assert len([expr for expr in exprs if 'profile="spark-locality"' in expr]) == 2
+    texts = json.dumps(spec["groups"])
+    assert "deploy/spark-scheduler" in texts and "alluxio-locality-scheduler" not in texts
+
+
+def test_the_dashboard_follows_the_scheduler_name():
+    enabled = ["--set", "metrics.grafanaDashboard.enabled=true,scheduler.schedulerName=spark-locality"]
+    (dashboard,) = one(render(NEWEST, *enabled, release="spark"), "ConfigMap", "spark-extender-dashboard")[
+        "data"].values()
+    exprs = [target["expr"] for panel in json.loads(dashboard)["panels"] for target in panel.get("targets", [])]
+    assert len([expr for expr in exprs if 'profile="spark-locality"' in expr]) == 3
+    assert not [expr for expr in exprs if "job=" in expr or "alluxio-locality" in expr]
 
 
 def test_the_dashboard_config_map_is_the_dashboard_file():

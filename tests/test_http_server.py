@@ -174,7 +174,7 @@ def pki(tmp_path_factory: pytest.TempPathFactory) -> Pki:
 def test_tls_handshakes_that_stall_are_dropped_and_others_answered(pki: Pki) -> None:
     """A client that opens a TLS connection and never sends its ClientHello (or half of it) costs no
     thread: the handshake is read by the loop, and dropped at the read timeout."""
-    context = ssl.create_default_context(cafile=str(pki.ca))
+    context = ssl.create_default_context(cafile=str(pki.server_ca))
     with Served("--locations-file", str(DEMO), "--read-timeout", f"{READ_TIMEOUT}s", "--tls-cert-file",
                 str(pki.server_cert), "--tls-private-key-file", str(pki.server_key), tls=context) as served:
         silent = [connect(served) for _ in range(10)]

@@ -42,7 +42,9 @@ Real servers and the deployment
     deployment.py     manifests/ on a control plane: NAMESPACE, SCHEDULER, EXTENDER, apply_access,
                       scheduler_config(url), start_scheduler, extender_kubeconfig
     kube_versions.py  the tested Kubernetes versions (kubernetes-versions.txt): matrix(), newest(), find(), selected()
-    certs.py          make_pki(dir): a CA, server and client certificates
+    certs.py          make_pki(dir): a serving CA and certificate, a client CA and certificate
+    tls_layout.py     which Secret key each TLS file of a rendering is: secret_files, tls_sources,
+                      cert_manager_layout, mounted_across
 
 Suites' shared parts
     fault_probe.py    Probe, Figure and the data of the fault suites (the conftest's seeded_alluxio, fault_figures)

@@ -188,8 +188,9 @@ prefetch-namespaces: {{ join "," . | toJson }}
 tls-cert-file: /etc/scheduler-extender-tls/tls.crt
 tls-private-key-file: /etc/scheduler-extender-tls/tls.key
 {{- if .Values.tls.clientAuth }}
-# /filter and /prioritize answer only callers presenting a certificate this CA signed.
-tls-client-ca-file: /etc/scheduler-extender-tls/ca.crt
+# /filter and /prioritize answer only callers presenting a certificate this CA signed: the ca.crt of the
+# scheduler's Secret {{ include "alluxio-locality.schedulerTLSSecret" . }}.
+tls-client-ca-file: /etc/scheduler-extender-client-ca/ca.crt
 {{- end }}
 {{- end }}
 {{- with .Values.extender.settings }}
@@ -249,8 +250,9 @@ extenders:
     {{- if .Values.tls.enabled }}
     enableHTTPS: true
     tlsConfig:
-      # Verifies the extender's serving certificate, which must name the Service's DNS name above.
-      caFile: /etc/kubernetes/{{ include "alluxio-locality.scheduler" . }}-tls/ca.crt
+      # Verifies the extender's serving certificate, which must name the Service's DNS name above: the ca.crt
+      # of the extender's Secret.
+      caFile: /etc/kubernetes/{{ include "alluxio-locality.scheduler" . }}-extender-ca/ca.crt
       {{- if .Values.tls.clientAuth }}
       # Presented to the extender, which checks it against its --tls-client-ca-file.
       certFile: /etc/kubernetes/{{ include "alluxio-locality.scheduler" . }}-tls/tls.crt
@@ -263,9 +265,11 @@ extenders:
 {{- end -}}
 
 {{/*
-A file of files/ naming this release's extender: the files name the default release's, alluxio-locality-extender,
-which is also the job of the ServiceMonitor (the Service's name) the rules and the dashboard select.
+A file of files/ naming this release's objects: the files name the default release's (alluxio-locality-extender,
+alluxio-locality-scheduler) and select the second scheduler's series by its default profile, the schedulerName.
 */}}
 {{- define "alluxio-locality.monitoringFile" -}}
-{{- .root.Files.Get .file | replace "alluxio-locality-extender" (include "alluxio-locality.extender" .root) -}}
+{{- $text := .root.Files.Get .file | replace "profile=\"alluxio-locality-scheduler\"" "profile=\"@PROFILE@\"" | replace "profile=\\\"alluxio-locality-scheduler\\\"" "profile=\\\"@PROFILE@\\\"" -}}
+{{- $text = $text | replace "alluxio-locality-scheduler" (include "alluxio-locality.scheduler" .root) | replace "alluxio-locality-extender" (include "alluxio-locality.extender" .root) -}}
+{{- $text | replace "@PROFILE@" .root.Values.scheduler.schedulerName -}}
 {{- end -}}
