@@ -117,6 +117,7 @@ def create_app(settings: Settings, inputs: Inputs) -> Flask:
     from .placement import Placement
     from .sync.process import SyncProcess
     from .sync.relay import Relay
+    from .volcano import Volcano
 
     logging.basicConfig(level=settings.log_level.upper(), format="%(asctime)s %(levelname)s %(name)s: %(message)s")
     metrics = Metrics()
@@ -148,7 +149,8 @@ def create_app(settings: Settings, inputs: Inputs) -> Flask:
                         recheck_timeout=settings.request_budget)
     access = Access(locality=settings.locality_access, metrics=settings.metrics_access,
                     client_cert=settings.tls_client_ca_file is not None)
-    app = make_app(extender, readiness, metrics, max_body_bytes=settings.max_body_size, access=access)
+    app = make_app(extender, readiness, metrics, max_body_bytes=settings.max_body_size, access=access,
+                   front_ends=Volcano(extender, settings.volcano_max_score).verbs())
     sync.start()
     placement.start()
     closing = [sync.close, placement.close, index.close]

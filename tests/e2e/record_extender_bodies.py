@@ -17,6 +17,7 @@ import tempfile
 import threading
 import time
 from pathlib import Path
+from collections.abc import Callable
 from typing import Any
 
 from tests.support.control_plane import ControlPlane, control_plane_binaries
@@ -31,7 +32,7 @@ ZONES = {"node-1": "zone-a", "node-2": "zone-a", "node-3": "zone-a", "node-4": "
 
 
 class _Recorder(TrackedHandler):
-    """Keeps the first body of each verb; passes every node and scores none, in the form the nodes came."""
+    """Keeps the first body of each verb (the path's last part) and answers it as the recorder's `answer` says."""
 
     def do_POST(self) -> None:
         body = self.rfile.read(int(self.headers["Content-Length"]))
@@ -39,16 +40,22 @@ class _Recorder(TrackedHandler):
         recorder: Recorder = self.server.fake
         with recorder.lock:
             recorder.bodies.setdefault(verb, body)
-        args = json.loads(body)
-        answer: Any = [] if verb == "prioritize" else {
-            "Nodes": args["Nodes"], "NodeNames": args["NodeNames"], "FailedNodes": {},
-            "FailedAndUnresolvableNodes": {}, "Error": ""}
-        self.send_body(200, json.dumps(answer).encode())
+        self.send_body(200, recorder.answer(verb, body))
+
+
+def neutral_answer(verb: str, body: bytes) -> bytes:
+    """extender/v1: every node passes, in the form the nodes came, and none scores."""
+    args = json.loads(body)
+    answer: Any = [] if verb == "prioritize" else {
+        "Nodes": args["Nodes"], "NodeNames": args["NodeNames"], "FailedNodes": {},
+        "FailedAndUnresolvableNodes": {}, "Error": ""}
+    return json.dumps(answer).encode()
 
 
 class Recorder(LoopbackServer):
-    def __init__(self) -> None:
+    def __init__(self, answer: Callable[[str, bytes], bytes] = neutral_answer) -> None:
         super().__init__(_Recorder, "extender-body-recorder")
+        self.answer = answer
         self.lock = threading.Lock()
         self.bodies: dict[str, bytes] = {}
 
