@@ -16,8 +16,8 @@ import sys
 import tempfile
 import threading
 import time
-from pathlib import Path
 from collections.abc import Callable
+from pathlib import Path
 from typing import Any
 
 from tests.support.control_plane import ControlPlane, control_plane_binaries

@@ -21,7 +21,7 @@ from tests.e2e.e2e_cluster import Extender, note, verb_calls
 from tests.e2e.e2e_pods import NS
 from tests.e2e.e2e_spark import SparkCluster, Submission, clean, placed, spark_pods
 from tests.e2e.test_spark import EXECUTORS, INPUT, Pool, accounts, fractions, pool, spark, spotless
-from tests.support.control_plane import ControlPlane, Rest
+from tests.support.control_plane import ControlPlane, Process, Rest
 from tests.support.kube_versions import KubeVersion, newest
 from tests.support.volcano import (
     GROUP_ANNOTATION,
@@ -69,7 +69,7 @@ def run_under_volcano(spark: SparkCluster, rest: Rest, pool: Pool) -> list[dict[
 @pytest.fixture
 def vc_scheduler(control_plane: ControlPlane, volcano: Path) -> Iterator[Any]:
     """Starts vc-scheduler (schedulerName volcano) with a conf; stops it after the test."""
-    running = []
+    running: list[Process] = []
 
     def start(conf: dict[str, Any]) -> None:
         while running:
