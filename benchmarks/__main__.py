@@ -9,7 +9,8 @@ with --quick). Sections: http (the served extender over loopback), inprocess (th
 naive (the index-less peer), memory and sync (one 1M-block index load of a fresh server), refresh (paced calls
 while a 100,000-block directory refreshes every 5 s, against no refresh), floor (against a minimal Go
 extender), slow-clients (100 stalled clients during calls), scheduler (pods/s through a real
-kube-scheduler, with and without the extender; needs the e2e control plane binaries).
+kube-scheduler, with and without the extender; needs the e2e control plane binaries), volcano (the same through a
+real vc-scheduler, with and without the extender plugin; needs tests/volcano/build-volcano.sh's build too).
 """
 from __future__ import annotations
 
@@ -24,7 +25,18 @@ from collections.abc import Callable
 from pathlib import Path
 from typing import Any
 
-from . import env, floor_bench, index_bench, machine, refresh_bench, report, scheduler_bench, served_bench, slow_clients
+from . import (
+    env,
+    floor_bench,
+    index_bench,
+    machine,
+    refresh_bench,
+    report,
+    scheduler_bench,
+    served_bench,
+    slow_clients,
+    volcano_bench,
+)
 from .common import Context
 from .dataset import FULL, QUICK
 
@@ -32,7 +44,7 @@ SECTIONS: dict[str, Callable[[Context], Any]] = {
     "http": served_bench.http, "inprocess": served_bench.inprocess, "naive": served_bench.naive,
     "memory": index_bench.memory, "sync": index_bench.sync, "refresh": refresh_bench.refresh,
     "floor": floor_bench.floor_section, "slow-clients": slow_clients.slow_clients,
-    "scheduler": scheduler_bench.scheduler,
+    "scheduler": scheduler_bench.scheduler, "volcano": volcano_bench.volcano,
 }
 NEEDS_DATASET = {"http", "inprocess", "naive", "memory", "sync", "refresh", "floor", "slow-clients"}
 

@@ -18,13 +18,20 @@ import json
 import random
 import threading
 import time
-from collections.abc import Iterable
+from collections.abc import Callable, Iterable
 from concurrent.futures import ThreadPoolExecutor
 from typing import Any
 
 import urllib3
 
-from tests.support.control_plane import ControlPlane, Rest, control_plane_binaries, create_node, create_worker_pod
+from tests.support.control_plane import (
+    ControlPlane,
+    Process,
+    Rest,
+    control_plane_binaries,
+    create_node,
+    create_worker_pod,
+)
 from tests.support.deployment import apply_access, extender_kubeconfig, scheduler_config
 from tests.support.fake_alluxio import Block, FakeAlluxio, Loc
 from tests.support.kube_versions import newest
@@ -163,14 +170,24 @@ def _scheduler_configs(extender_url: str, name: str) -> dict[str, dict[str, Any]
 def _round(plane: ControlPlane, rest: Rest, run: str, config: dict[str, Any], pods: int,
            held: dict[str, dict[int, int]], names: list[str], extender: Served | None) -> dict[str, Any]:
     scheduler = config["profiles"][0]["schedulerName"]
+    return timed_round(plane, rest, run, scheduler, lambda: plane.start_scheduler(scheduler, config,
+                                                                               plane.scheduler_token),
+                       pods, held, names, extender, ("filter", "prioritize"))
+
+
+def timed_round(plane: ControlPlane, rest: Rest, run: str, scheduler: str, start: Callable[[], Process], pods: int,
+                held: dict[str, dict[int, int]], names: list[str], extender: Served | None,
+                verbs: tuple[str, ...]) -> dict[str, Any]:
+    """One round: `pods` executor pods for `scheduler` created, then the scheduler started (`start`), and each
+    bind timed through a watch; `verbs` are the extender's, whose calls and server time are counted."""
     watch = BindWatch(plane, run, pods, timeout=max(120.0, pods * 0.5))
     created0 = time.perf_counter()
     _parallel(lambda k: rest.create(executor_pod(f"{run}-exec-{k}", k % APPS, scheduler, run)), range(pods))
     created = time.perf_counter() - created0
-    calls0 = _extender_calls(extender)
+    calls0 = _extender_calls(extender, verbs)
     window = machine.CpuWindow()
     started = time.perf_counter()
-    process = plane.start_scheduler(scheduler, config, plane.scheduler_token)
+    process = start()
     try:
         complete = watch.wait()
         if not process.alive():
@@ -186,9 +203,9 @@ def _round(plane: ControlPlane, rest: Rest, run: str, config: dict[str, Any], po
                 if held[f"/bench/app-{int(pod.rsplit('-', 1)[1]) % APPS}"].get(node_index[node], 0) > 0)
     rest.request("DELETE", f"/api/v1/namespaces/{PODS_NS}/pods?labelSelector=bench-run%3D{run}",
                  {"gracePeriodSeconds": 0})
-    calls = {k: v - calls0.get(k, 0) for k, v in _extender_calls(extender).items()}
+    calls = {k: v - calls0.get(k, 0) for k, v in _extender_calls(extender, verbs).items()}
     server_ms = {verb: calls[f"{verb}_sum"] * 1000 / calls[f"{verb}_count"]
-                 for verb in ("filter", "prioritize") if calls.get(f"{verb}_count")}
+                 for verb in verbs if calls.get(f"{verb}_count")}
     return {"run": run, "scheduler": scheduler, "pods": pods, "bound": len(watch.bound), "complete": complete,
             "create_s": created, "first_bind_after_start_s": times[0] - started if times else None,
             "bind_span_s": span, "pods_per_s": (len(times) - 1) / span if span else None,
@@ -197,13 +214,13 @@ def _round(plane: ControlPlane, rest: Rest, run: str, config: dict[str, Any], po
             "cpu": cpu}
 
 
-def _extender_calls(extender: Served | None) -> dict[str, float]:
+def _extender_calls(extender: Served | None, verbs: tuple[str, ...]) -> dict[str, float]:
     """Calls and seconds spent answering them, per verb, from the extender's own metrics."""
     if extender is None:
         return {}
     samples = scrape(extender)
     return {f"{verb}_{what}": samples.sum(f"scheduler_extender_request_duration_seconds_{what}", verb=verb)
-            for verb in ("filter", "prioritize") for what in ("count", "sum")}
+            for verb in verbs for what in ("count", "sum")}
 
 
 def scheduler(ctx: Context) -> dict[str, Any]:

@@ -21,7 +21,7 @@ PASSED = {"status": "", "code": 0}
 
 @pytest.fixture(scope="module")
 def demo():
-    with Served("--locations-file", str(DEMO / "locations.json")) as served:
+    with Served("--locations-file", str(DEMO / "locations.json"), "--request-budget", "2s") as served:
         yield served
 
 
@@ -62,7 +62,8 @@ def test_prioritize_scores_in_proportion_to_cached_bytes(demo):
 
 
 def test_the_scale_is_a_setting():
-    with Served("--locations-file", str(DEMO / "locations.json"), "--volcano-max-score", "100") as served:
+    with Served("--locations-file", str(DEMO / "locations.json"), "--request-budget", "2s",
+                "--volcano-max-score", "100") as served:
         status, answer = served.post("/volcano/prioritize", volcano("prioritize", {PATHS_ANNOTATION: "/data/sales"}))
         assert status == 200 and max(answer["nodeScore"].values()) == 100
 
