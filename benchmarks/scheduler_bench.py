@@ -214,6 +214,27 @@ def timed_round(plane: ControlPlane, rest: Rest, run: str, scheduler: str, start
             "cpu": cpu}
 
 
+def rounds_of(ctx: Context, rounds: int, labels: tuple[str, ...],
+              run: Callable[[int, str], dict[str, Any]]) -> list[dict[str, Any]]:
+    """`rounds` rounds of each configuration in `labels`, alternating so that drift hits each alike."""
+    rows = []
+    for r in range(rounds):
+        for label in labels:
+            row = run(r, label)
+            row["config"] = label
+            rows.append(row)
+            ctx.log(f"  round {r} {label}: {row['bound']}/{row['pods']} bound, {row['pods_per_s'] or 0:.0f} pods/s, "
+                    f"{row['pods_on_node_caching_input']} on a node caching their input, other CPU "
+                    f"{row['cpu']['other_cores']}")
+    return rows
+
+
+def mean_rates(rows: list[dict[str, Any]], labels: tuple[str, ...]) -> dict[str, float | None]:
+    """Mean pods/s of each configuration's rounds."""
+    rate = {label: [r["pods_per_s"] for r in rows if r["config"] == label and r["pods_per_s"]] for label in labels}
+    return {label: sum(v) / len(v) if v else None for label, v in rate.items()}
+
+
 def _extender_calls(extender: Served | None, verbs: tuple[str, ...]) -> dict[str, float]:
     """Calls and seconds spent answering them, per verb, from the extender's own metrics."""
     if extender is None:
@@ -247,23 +268,14 @@ def scheduler(ctx: Context) -> dict[str, Any]:
         extender = Served("--alluxio-proxy", fake.url, "--alluxio-master", fake.url, "--kubernetes", "kubeconfig",
                           "--kubeconfig", str(kubeconfig))
         configs = _scheduler_configs(extender.url, "bench")
-        rows = []
-        for r in range(rounds):
-            for label in CONFIGS:
-                row = _round(plane, rest, f"r{r}-{label}", configs[label], pods, held, names,
-                             extender if label != "without" else None)
-                row["config"] = label
-                rows.append(row)
-                ctx.log(f"  round {r} {label}: {row['bound']}/{pods} bound, "
-                        f"{row['pods_per_s'] or 0:.0f} pods/s, {row['pods_on_node_caching_input']} on a node caching "
-                        f"their input, other CPU {row['cpu']['other_cores']}")
+        rows = rounds_of(ctx, rounds, CONFIGS, lambda r, label: _round(
+            plane, rest, f"r{r}-{label}", configs[label], pods, held, names, extender if label != "without" else None))
     finally:
         if extender is not None:
             extender.stop()
         fake.stop()
         plane.stop()
-    rate = {label: [r["pods_per_s"] for r in rows if r["config"] == label and r["pods_per_s"]] for label in CONFIGS}
-    best = {label: sum(v) / len(v) if v else None for label, v in rate.items()}
+    best = mean_rates(rows, CONFIGS)
     return {"nodes": nodes, "pods": pods, "rounds": rows,
             "kube_scheduler": f"{version.kubernetes} (tests/e2e/build-control-plane.sh {version.minor})",
             "config": "manifests/scheduler-config.yaml, leader election off; 'with' = as shipped; "

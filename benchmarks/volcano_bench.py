@@ -21,7 +21,7 @@ from tests.support.volcano import extender_arguments, install_crds, scheduler_co
 
 from . import env
 from .common import Context
-from .scheduler_bench import create_cluster, load_alluxio, timed_round
+from .scheduler_bench import create_cluster, load_alluxio, mean_rates, rounds_of, timed_round
 
 CONFIGS = ("without", "with")
 VERBS = ("volcano/prioritize",)
@@ -52,24 +52,20 @@ def volcano(ctx: Context) -> dict[str, Any]:
                           "--kubeconfig", str(extender_kubeconfig(plane, "alluxio-locality-extender")))
         confs = {"without": scheduler_conf(None), "with": scheduler_conf(extender_arguments(extender.url,
                                                                                             predicate=False))}
-        rows = []
-        for r in range(rounds):
-            for label in CONFIGS:
-                name = f"volcano-{label}"
-                start = partial(start_vc_scheduler, plane, volcano, name, confs[label], period="1s")
-                row = timed_round(plane, rest, f"v{r}-{label}", name, start, pods, held, names,
-                                  extender if label == "with" else None, VERBS)
-                row["config"] = label
-                rows.append(row)
-                ctx.log(f"  round {r} {label}: {row['bound']}/{pods} bound, {row['pods_per_s'] or 0:.0f} pods/s, "
-                        f"{row['pods_on_node_caching_input']} on a node caching their input")
+
+        def one(r: int, label: str) -> dict[str, Any]:
+            name = f"volcano-{label}"
+            start = partial(start_vc_scheduler, plane, volcano, name, confs[label], period="1s")
+            return timed_round(plane, rest, f"v{r}-{label}", name, start, pods, held, names,
+                               extender if label == "with" else None, VERBS)
+
+        rows = rounds_of(ctx, rounds, CONFIGS, one)
     finally:
         if extender is not None:
             extender.stop()
         fake.stop()
         plane.stop()
-    rate = {label: [r["pods_per_s"] for r in rows if r["config"] == label and r["pods_per_s"]] for label in CONFIGS}
-    mean = {label: sum(v) / len(v) if v else None for label, v in rate.items()}
+    mean = mean_rates(rows, CONFIGS)
     return {"nodes": nodes, "pods": pods, "rounds": rows,
             "vc_scheduler": f"{volcano.name} (tests/volcano/build-volcano.sh), Kubernetes {version.kubernetes}",
             "config": "Volcano's default volcano-scheduler.conf, schedule period 1s; 'with' = plus the extender "

@@ -16,11 +16,11 @@ import sys
 import tempfile
 import threading
 import time
-from collections.abc import Callable
+from collections.abc import Callable, Iterable
 from pathlib import Path
 from typing import Any
 
-from tests.support.control_plane import ControlPlane, control_plane_binaries
+from tests.support.control_plane import ControlPlane, Process, control_plane_binaries
 from tests.support.kube_versions import KubeVersion, find, newest
 from tests.support.loopback import LoopbackServer, TrackedHandler
 from tests.support.objects import make_executor, make_node
@@ -59,6 +59,15 @@ class Recorder(LoopbackServer):
         self.lock = threading.Lock()
         self.bodies: dict[str, bytes] = {}
 
+    def wait_for(self, verbs: Iterable[str], scheduler: Process) -> dict[str, bytes]:
+        """The first body of each verb, once all came; raises with the scheduler's log if they do not in 60 s."""
+        try:
+            eventually(lambda: set(self.bodies) >= set(verbs), 60, interval=0.1, failure=RuntimeError,
+                       what="a body of each verb")
+        except RuntimeError as error:
+            raise RuntimeError(f"{error}:\n{scheduler.tail()}") from None
+        return dict(self.bodies)
+
 
 def node(name: str) -> dict[str, Any]:
     """A Ready node as a test creates one: no kubelet, so its status is written with it."""
@@ -88,12 +97,7 @@ def record(version: KubeVersion) -> dict[str, bytes]:
                 plane.scheduler_token)
             time.sleep(2)  # the scheduler's informers have listed the nodes
             rest.post("/api/v1/namespaces/default/pods?fieldManager=kubectl-create", executor_pod())
-            try:
-                eventually(lambda: set(recorder.bodies) >= set(FILES), 60, interval=0.1, failure=RuntimeError,
-                           what="a body of each verb")
-            except RuntimeError as error:
-                raise RuntimeError(f"{error}:\n{plane.processes[-1].tail()}") from None
-            return dict(recorder.bodies)
+            return recorder.wait_for(FILES, plane.processes[-1])
         finally:
             plane.stop()
 

@@ -30,7 +30,6 @@ from tests.support.volcano import (
     start_vc_scheduler,
     volcano_dir,
 )
-from tests.support.waiting import eventually
 
 VERBS = ("predicate", "prioritize")
 SCHEDULER = "volcano"
@@ -64,12 +63,7 @@ def record() -> dict[str, bytes]:
                                            scheduler_conf(extender_arguments(recorder.url, timeout="5s")))
             create_pod_group(rest, pod_group("app-1", "default"))
             rest.post("/api/v1/namespaces/default/pods?fieldManager=kubectl-create", grouped_executor())
-            try:
-                eventually(lambda: set(recorder.bodies) >= set(VERBS), 60, interval=0.1, failure=RuntimeError,
-                           what="a body of each verb")
-            except RuntimeError as error:
-                raise RuntimeError(f"{error}:\n{scheduler.tail()}") from None
-            return dict(recorder.bodies)
+            return recorder.wait_for(VERBS, scheduler)
         finally:
             plane.stop()
 
