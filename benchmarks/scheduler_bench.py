@@ -18,8 +18,10 @@ import json
 import random
 import threading
 import time
-from collections.abc import Callable, Iterable
+from collections.abc import Callable, Iterable, Iterator
 from concurrent.futures import ThreadPoolExecutor
+from contextlib import contextmanager
+from dataclasses import dataclass
 from typing import Any
 
 import urllib3
@@ -244,20 +246,31 @@ def _extender_calls(extender: Served | None, verbs: tuple[str, ...]) -> dict[str
             for verb in verbs for what in ("count", "sum")}
 
 
-def scheduler(ctx: Context) -> dict[str, Any]:
-    nodes = 100 if ctx.quick else 1000
-    pods = 100 if ctx.quick else 1000
-    rounds = 1 if ctx.quick else 2
+@dataclass
+class Bench:
+    """What a round runs against: the control plane, the nodes, each app's bytes per node, the extender."""
+
+    plane: ControlPlane
+    rest: Rest
+    names: list[str]
+    held: dict[str, dict[int, int]]
+    extender: Served
+
+
+@contextmanager
+def bench_cluster(ctx: Context, nodes: int, prepare: Callable[[ControlPlane], Any] = lambda plane: None
+                  ) -> Iterator[Bench]:
+    """The newest tested control plane with the manifests' RBAC (and what `prepare` adds), `nodes` nodes with a
+    worker each, a fake Alluxio holding the apps' inputs, and the extender serving from it under its ServiceAccount."""
     env.use_child_env()
-    version = newest()
-    bin_dir = control_plane_binaries(version)
     (ctx.tmp / "control-plane").mkdir()
-    plane = ControlPlane(bin_dir, ctx.tmp / "control-plane")
+    plane = ControlPlane(control_plane_binaries(newest()), ctx.tmp / "control-plane")
     plane.start()
     fake = FakeAlluxio()
     extender = None
     try:
         apply_access(plane)
+        prepare(plane)
         rest = plane.rest()
         t0 = time.perf_counter()
         names = create_cluster(rest, nodes)
@@ -267,14 +280,24 @@ def scheduler(ctx: Context) -> dict[str, Any]:
         kubeconfig = extender_kubeconfig(plane, "alluxio-locality-extender")
         extender = Served("--alluxio-proxy", fake.url, "--alluxio-master", fake.url, "--kubernetes", "kubeconfig",
                           "--kubeconfig", str(kubeconfig))
-        configs = _scheduler_configs(extender.url, "bench")
-        rows = rounds_of(ctx, rounds, CONFIGS, lambda r, label: _round(
-            plane, rest, f"r{r}-{label}", configs[label], pods, held, names, extender if label != "without" else None))
+        yield Bench(plane, rest, names, held, extender)
     finally:
         if extender is not None:
             extender.stop()
         fake.stop()
         plane.stop()
+
+
+def scheduler(ctx: Context) -> dict[str, Any]:
+    nodes = 100 if ctx.quick else 1000
+    pods = 100 if ctx.quick else 1000
+    rounds = 1 if ctx.quick else 2
+    version = newest()
+    with bench_cluster(ctx, nodes) as bench:
+        configs = _scheduler_configs(bench.extender.url, "bench")
+        rows = rounds_of(ctx, rounds, CONFIGS, lambda r, label: _round(
+            bench.plane, bench.rest, f"r{r}-{label}", configs[label], pods, bench.held, bench.names,
+            bench.extender if label != "without" else None))
     best = mean_rates(rows, CONFIGS)
     return {"nodes": nodes, "pods": pods, "rounds": rows,
             "kube_scheduler": f"{version.kubernetes} (tests/e2e/build-control-plane.sh {version.minor})",
