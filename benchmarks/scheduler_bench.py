@@ -179,12 +179,13 @@ def _round(plane: ControlPlane, rest: Rest, run: str, config: dict[str, Any], po
 
 def timed_round(plane: ControlPlane, rest: Rest, run: str, scheduler: str, start: Callable[[], Process], pods: int,
                 held: dict[str, dict[int, int]], names: list[str], extender: Served | None,
-                verbs: tuple[str, ...]) -> dict[str, Any]:
-    """One round: `pods` executor pods for `scheduler` created, then the scheduler started (`start`), and each
-    bind timed through a watch; `verbs` are the extender's, whose calls and server time are counted."""
+                verbs: tuple[str, ...], pod: Callable[..., dict[str, Any]] = executor_pod) -> dict[str, Any]:
+    """One round: `pods` executor pods for `scheduler` created (`pod`, executor_pod's arguments in), then the
+    scheduler started (`start`), and each bind timed through a watch; `verbs` are the extender's, whose calls and
+    server time are counted."""
     watch = BindWatch(plane, run, pods, timeout=max(120.0, pods * 0.5))
     created0 = time.perf_counter()
-    _parallel(lambda k: rest.create(executor_pod(f"{run}-exec-{k}", k % APPS, scheduler, run)), range(pods))
+    _parallel(lambda k: rest.create(pod(f"{run}-exec-{k}", k % APPS, scheduler, run)), range(pods))
     created = time.perf_counter() - created0
     calls0 = _extender_calls(extender, verbs)
     window = machine.CpuWindow()

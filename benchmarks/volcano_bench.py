@@ -4,7 +4,8 @@ nodes, with the extender plugin calling our /volcano verbs and without it, in on
 The cluster, the fake Alluxio, the pods and the timing are the `scheduler` section's (scheduler_bench.py): pods
 created first, then vc-scheduler started, throughput = pods bound / (last bind - first bind). vc-scheduler runs
 Volcano's default volcano-scheduler.conf, with the extender plugin as the chart renders it by default (prioritize
-only, 1s timeout, ignorable) or without it. The pods carry no PodGroup: vc-scheduler makes each its own job.
+only, 1s timeout, ignorable) or without it. Each app's pods are in a PodGroup of their own (minMember 1), as Spark's
+VolcanoFeatureStep makes them.
 """
 from __future__ import annotations
 
@@ -12,13 +13,30 @@ from functools import partial
 from typing import Any
 
 from tests.support.kube_versions import newest
-from tests.support.volcano import extender_arguments, install_crds, scheduler_conf, start_vc_scheduler, volcano_dir
+from tests.support.volcano import (
+    GROUP_ANNOTATION,
+    create_pod_group,
+    extender_arguments,
+    install_crds,
+    pod_group,
+    scheduler_conf,
+    start_vc_scheduler,
+    volcano_dir,
+)
 
 from .common import Context
-from .scheduler_bench import bench_cluster, mean_rates, rounds_of, timed_round
+from .scheduler_bench import APPS, PODS_NS, bench_cluster, executor_pod, mean_rates, rounds_of, timed_round
 
 CONFIGS = ("without", "with")
 VERBS = ("volcano/prioritize",)
+
+
+def grouped_pod(name: str, app: int, scheduler: str, run: str) -> dict[str, Any]:
+    """The `scheduler` section's executor pod in its app's PodGroup, as Spark's VolcanoFeatureStep puts it: without
+    vc-controller-manager, which would make a PodGroup for a pod lacking one, vc-scheduler places no pod outside one."""
+    pod = executor_pod(name, app, scheduler, run)
+    pod["metadata"].setdefault("annotations", {})[GROUP_ANNOTATION] = f"{run}-app-{app}"
+    return pod
 
 
 def volcano(ctx: Context) -> dict[str, Any]:
@@ -31,10 +49,12 @@ def volcano(ctx: Context) -> dict[str, Any]:
                  "with": scheduler_conf(extender_arguments(bench.extender.url, predicate=False))}
 
         def one(r: int, label: str) -> dict[str, Any]:
-            name = f"volcano-{label}"
+            name, run = f"volcano-{label}", f"v{r}-{label}"
+            for app in range(APPS):
+                create_pod_group(bench.rest, pod_group(f"{run}-app-{app}", PODS_NS))
             start = partial(start_vc_scheduler, bench.plane, found, name, confs[label], period="1s")
-            return timed_round(bench.plane, bench.rest, f"v{r}-{label}", name, start, pods, bench.held, bench.names,
-                               bench.extender if label == "with" else None, VERBS)
+            return timed_round(bench.plane, bench.rest, run, name, start, pods, bench.held, bench.names,
+                               bench.extender if label == "with" else None, VERBS, grouped_pod)
 
         rows = rounds_of(ctx, rounds, CONFIGS, one)
     mean = mean_rates(rows, CONFIGS)

@@ -70,7 +70,10 @@ def install_crds(plane: ControlPlane, volcano: Path) -> None:
 def start_vc_scheduler(plane: ControlPlane, volcano: Path, name: str, conf: dict[str, Any],
                        period: str = "200ms") -> Process:
     """vc-scheduler placing the pods whose schedulerName is `name`, as cluster admin, every `period`."""
-    path = plane.dir / f"{name}.conf"
+    # vc-scheduler watches its configuration's directory and reloads on every event there: in the control plane's
+    # directory, its own log's writes would make it reload (and log that) without end.
+    path = plane.dir / f"{name}-conf" / "volcano-scheduler.conf"
+    path.parent.mkdir(exist_ok=True)
     path.write_text(yaml.safe_dump(conf))
     process = plane.spawn(name, [
         str(volcano / "vc-scheduler"), f"--kubeconfig={plane.kubeconfig(plane.admin_token, name)}",
