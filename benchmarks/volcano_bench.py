@@ -41,7 +41,7 @@ def grouped_pod(name: str, app: int, scheduler: str, run: str) -> dict[str, Any]
 
 def volcano(ctx: Context) -> dict[str, Any]:
     nodes = 100 if ctx.quick else 1000
-    pods = 100 if ctx.quick else 1000
+    pods = ctx.volcano_pods or nodes
     rounds = 1 if ctx.quick else 2
     found = volcano_dir()
     with bench_cluster(ctx, nodes, partial(install_crds, volcano=found)) as bench:
