@@ -280,7 +280,8 @@ def bench_cluster(ctx: Context, nodes: int, prepare: Callable[[ControlPlane], An
         fake.start()
         kubeconfig = extender_kubeconfig(plane, "alluxio-locality-extender")
         extender = Served("--alluxio-proxy", fake.url, "--alluxio-master", fake.url, "--kubernetes", "kubeconfig",
-                          "--kubeconfig", str(kubeconfig))
+                          "--kubeconfig", str(kubeconfig), ready=False)
+        extender.wait_ready(180)  # its first list of 1,000 nodes and pods, on a loaded machine
         yield Bench(plane, rest, names, held, extender)
     finally:
         if extender is not None:
