@@ -77,7 +77,7 @@ def proportional(candidates: Sequence[str], node_bytes: Mapping[str, int], top: 
     bytes scores 95% of `top`, and `top` sets how much cached bytes weigh against the scheduler's own plugins."""
     held = {name: size for name in candidates if (size := node_bytes.get(name, 0)) > 0}
     best = max(held.values(), default=0)
-    return {name: top * size / best for name, size in held.items()}
+    return {name: top * (size / best) for name, size in held.items()}  # at most top, the best exactly top
 
 
 def proportional_away(candidates: Sequence[str], node_bytes: Mapping[str, int], top: float) -> dict[str, float]:
