@@ -12,7 +12,7 @@ which `extender.ignorable: true` turns into "no opinion".
 """
 from __future__ import annotations
 
-from collections.abc import Callable, Mapping
+from collections.abc import Callable
 from typing import Any
 
 import msgspec
@@ -70,7 +70,9 @@ class Volcano:
         pod = _pod(request.task)
         if request.node is None:
             raise ProtocolError("node is null, expected a NodeInfo object")
-        name = _name(request.node, "node")
+        name = request.node.Name
+        if not name:
+            raise ProtocolError("node.Name is missing or empty, expected the node's name")
         return REFUSED if self._extender.workerless(pod, [name]) else PASSED
 
     def prioritize(self, body: bytes) -> bytes:
@@ -78,18 +80,16 @@ class Volcano:
         request = _decoded(_PRIORITIZE, body)
         pod = _pod(request.task)
         infos = request.nodes or []
-        names = [_name(info, f"nodes[{i}]") for i, info in enumerate(infos)]
+        names = [info.Name for info in infos]
+        if not all(names):
+            raise ProtocolError(f"nodes[{names.index('')}].Name is missing or empty, expected the node's name")
         objects: list[NodeObject] = [info.Node for info in infos if info.Node is not None]
         found = self._extender.cached(pod, names, objects if len(objects) == len(infos) else None)
         if found is None:
             return NO_SCORES
         work, by_node = found
         score = scoring.proportional_away if work.driver else scoring.proportional
-        return render_scores(score(names, by_node, self._max_score))
-
-
-def render_scores(scores: Mapping[str, float]) -> bytes:
-    return orjson.dumps({"nodeScore": scores, "errorMessage": ""})
+        return orjson.dumps({"nodeScore": score(names, by_node, self._max_score), "errorMessage": ""})
 
 
 def _decoded(decoder: msgspec.json.Decoder[Any], body: bytes) -> Any:
@@ -105,9 +105,3 @@ def _pod(task: _Task | None) -> dict[str, Any]:
     if task is None:
         raise ProtocolError("task is null, expected a TaskInfo object")
     return checked_pod(task.Pod, "task.Pod")
-
-
-def _name(info: _NodeInfo, where: str) -> str:
-    if not info.Name:
-        raise ProtocolError(f"{where}.Name is missing or empty, expected the node's name")
-    return info.Name
