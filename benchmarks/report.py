@@ -157,6 +157,8 @@ def markdown(results: dict[str, Any]) -> str:
         out += _body(sections["body"])
     if "webhook" in sections:
         out += _webhook(sections["webhook"])
+    if "volcano" in sections:
+        out += _volcano(sections["volcano"])
     return "\n".join(out) + "\n"
 
 
@@ -284,6 +286,21 @@ def _scheduler(section: dict[str, Any]) -> list[str]:
                      "ours / without", "floor / without", "ours / floor", "floor CPU ms/pod", "our CPU ms/pod",
                      "CPU ours / floor"], sizes), "",
             *_scheduler_cpu(section["rounds"])]
+
+
+def _volcano(section: dict[str, Any]) -> list[str]:
+    rows = [[r["run"], r["config"], f"{r['bound']}/{r['pods']}", _fmt(r["bind_span_s"], 1), _fmt(r["pods_per_s"], 0),
+             f"{r['pods_on_node_caching_input']}",
+             _fmt(r.get("extender_server_ms_per_call", {}).get("volcano/prioritize"))
+             if r["config"] != "without" else "–"] for r in section["rounds"]]
+    return ["## Through a real vc-scheduler", "",
+            f"vc-scheduler {section['vc_scheduler']}, {section['nodes']:,} nodes, {section['pods']:,} executor pods "
+            f"per round; {section['config']}. Pods/s as for kube-scheduler above.", "",
+            *_table(["round", "configuration", "bound", "span s", "pods/s", "on a node caching input",
+                     "extender ms per prioritize"], rows), "",
+            f"Mean pods/s: with {_fmt(section['pods_per_s_with'], 0)}, without "
+            f"{_fmt(section['pods_per_s_without'], 0)}, ratio {_fmt(section['ratio'])}.",
+            "", *_scheduler_cpu(section["rounds"])]
 
 
 def _scheduler_cpu(rounds: list[dict[str, Any]]) -> list[str]:

@@ -22,13 +22,22 @@ import json
 import random
 import threading
 import time
-from collections.abc import Iterable
+from collections.abc import Callable, Iterable, Iterator
 from concurrent.futures import ThreadPoolExecutor
+from contextlib import contextmanager
+from dataclasses import dataclass
 from typing import Any
 
 import urllib3
 
-from tests.support.control_plane import ControlPlane, Rest, control_plane_binaries, create_node, create_worker_pod
+from tests.support.control_plane import (
+    ControlPlane,
+    Process,
+    Rest,
+    control_plane_binaries,
+    create_node,
+    create_worker_pod,
+)
 from tests.support.deployment import apply_access, extender_kubeconfig, scheduler_config
 from tests.support.fake_alluxio import Block, FakeAlluxio, Loc
 from tests.support.kube_versions import newest
@@ -175,15 +184,27 @@ def _round(plane: ControlPlane, rest: Rest, run: str, config: dict[str, Any], po
     """`extender`: ours, when it is the one called (its metrics count the calls); `called`: the extender called
     (ours or the floor), whose CPU is counted."""
     scheduler = config["profiles"][0]["schedulerName"]
+    return timed_round(plane, rest, run, scheduler, lambda: plane.start_scheduler(scheduler, config,
+                                                                               plane.scheduler_token),
+                       pods, held, names, extender, ("filter", "prioritize"), called=called)
+
+
+def timed_round(plane: ControlPlane, rest: Rest, run: str, scheduler: str, start: Callable[[], Process], pods: int,
+                held: dict[str, dict[int, int]], names: list[str], extender: Served | None,
+                verbs: tuple[str, ...], pod: Callable[..., dict[str, Any]] = executor_pod,
+                called: Served | None = None) -> dict[str, Any]:
+    """One round: `pods` executor pods for `scheduler` created (`pod`, executor_pod's arguments in), then the
+    scheduler started (`start`), and each bind timed through a watch; `verbs` are the extender's, whose calls and
+    server time are counted; `called` the extender whose processes' CPU is counted."""
     watch = BindWatch(plane, run, pods, timeout=max(120.0, pods * 0.5))
     created0 = time.perf_counter()
-    _parallel(lambda k: rest.create(executor_pod(f"{run}-exec-{k}", k % APPS, scheduler, run)), range(pods))
+    _parallel(lambda k: rest.create(pod(f"{run}-exec-{k}", k % APPS, scheduler, run)), range(pods))
     created = time.perf_counter() - created0
-    calls0 = _extender_calls(extender)
+    calls0 = _extender_calls(extender, verbs)
     extender_cpu0 = _tree_cpu(called)
     window = machine.CpuWindow()
     started = time.perf_counter()
-    process = plane.start_scheduler(scheduler, config, plane.scheduler_token)
+    process = start()
     try:
         complete = watch.wait()
         if not process.alive():
@@ -200,9 +221,9 @@ def _round(plane: ControlPlane, rest: Rest, run: str, config: dict[str, Any], po
                 if held[f"/bench/app-{int(pod.rsplit('-', 1)[1]) % APPS}"].get(node_index[node], 0) > 0)
     rest.request("DELETE", f"/api/v1/namespaces/{PODS_NS}/pods?labelSelector=bench-run%3D{run}",
                  {"gracePeriodSeconds": 0})
-    calls = {k: v - calls0.get(k, 0) for k, v in _extender_calls(extender).items()}
+    calls = {k: v - calls0.get(k, 0) for k, v in _extender_calls(extender, verbs).items()}
     server_ms = {verb: calls[f"{verb}_sum"] * 1000 / calls[f"{verb}_count"]
-                 for verb in ("filter", "prioritize") if calls.get(f"{verb}_count")}
+                 for verb in verbs if calls.get(f"{verb}_count")}
     return {"run": run, "scheduler": scheduler, "pods": pods, "bound": len(watch.bound), "complete": complete,
             "create_s": created, "first_bind_after_start_s": times[0] - started if times else None,
             "bind_span_s": span, "pods_per_s": (len(times) - 1) / span if span else None,
@@ -233,61 +254,105 @@ def _floor_scores(extender: Served, names: list[str]) -> dict[str, dict[str, int
     return table
 
 
-def _extender_calls(extender: Served | None) -> dict[str, float]:
+def rounds_of(ctx: Context, rounds: int, labels: tuple[str, ...],
+              run: Callable[[int, str], dict[str, Any]]) -> list[dict[str, Any]]:
+    """`rounds` rounds of each configuration in `labels`, alternating so that drift hits each alike."""
+    rows = []
+    for r in range(rounds):
+        for label in labels:
+            row = run(r, label)
+            row["config"] = label
+            rows.append(row)
+            ctx.log(f"  round {r} {label}: {row['bound']}/{row['pods']} bound, {row['pods_per_s'] or 0:.0f} pods/s, "
+                    f"{row['pods_on_node_caching_input']} on a node caching their input, other CPU "
+                    f"{row['cpu']['other_cores']}")
+    return rows
+
+
+def mean_rates(rows: list[dict[str, Any]], labels: tuple[str, ...]) -> dict[str, float | None]:
+    """Mean pods/s of each configuration's rounds."""
+    rate = {label: [r["pods_per_s"] for r in rows if r["config"] == label and r["pods_per_s"]] for label in labels}
+    return {label: sum(v) / len(v) if v else None for label, v in rate.items()}
+
+
+def _extender_calls(extender: Served | None, verbs: tuple[str, ...]) -> dict[str, float]:
     """Calls and seconds spent answering them, per verb, from the extender's own metrics."""
     if extender is None:
         return {}
     samples = scrape(extender)
     return {f"{verb}_{what}": samples.sum(f"scheduler_extender_request_duration_seconds_{what}", verb=verb)
-            for verb in ("filter", "prioritize") for what in ("count", "sum")}
+            for verb in verbs for what in ("count", "sum")}
+
+
+@dataclass
+class Bench:
+    """What a round runs against: the control plane, the nodes, each app's bytes per node, the extender."""
+
+    plane: ControlPlane
+    rest: Rest
+    names: list[str]
+    held: dict[str, dict[int, int]]
+    extender: Served
+
+
+@contextmanager
+def bench_cluster(ctx: Context, nodes: int, prepare: Callable[[ControlPlane], Any] = lambda plane: None
+                  ) -> Iterator[Bench]:
+    """The newest tested control plane with the manifests' RBAC (and what `prepare` adds), `nodes` nodes with a
+    worker each, a fake Alluxio holding the apps' inputs, and the extender serving from it under its ServiceAccount."""
+    env.use_child_env()
+    (ctx.tmp / "control-plane").mkdir()
+    plane = ControlPlane(control_plane_binaries(newest()), ctx.tmp / "control-plane")
+    plane.start()
+    fake = FakeAlluxio()
+    extender = None
+    try:
+        apply_access(plane)
+        prepare(plane)
+        rest = plane.rest()
+        create_namespaces(rest)
+        t0 = time.perf_counter()
+        names = create_nodes(rest, 0, nodes)
+        ctx.log(f"  cluster: {nodes} nodes and worker pods in {time.perf_counter() - t0:.1f}s")
+        held = load_alluxio(fake, nodes)
+        fake.start()
+        kubeconfig = extender_kubeconfig(plane, "alluxio-locality-extender")
+        extender = Served("--alluxio-proxy", fake.url, "--kubernetes", "kubeconfig",
+                          "--kubeconfig", str(kubeconfig), ready=False)
+        extender.wait_ready(180)  # its first list of 1,000 nodes and pods, on a loaded machine
+        yield Bench(plane, rest, names, held, extender)
+    finally:
+        if extender is not None:
+            extender.stop()
+        fake.stop()
+        plane.stop()
 
 
 def scheduler(ctx: Context) -> dict[str, Any]:
     sizes = (100,) if ctx.quick else (1000, 5000)
     pods = 100 if ctx.quick else 1000
     rounds = 1 if ctx.quick else 4
-    env.use_child_env()
     version = newest()
-    bin_dir = control_plane_binaries(version)
-    (ctx.tmp / "control-plane").mkdir()
-    plane = ControlPlane(bin_dir, ctx.tmp / "control-plane")
-    plane.start()
-    fake = FakeAlluxio()
-    extender = None
-    rows = []
-    try:
-        apply_access(plane)
-        rest = plane.rest()
-        create_namespaces(rest)
-        held = load_alluxio(fake, sizes[0])
-        fake.start()
-        kubeconfig = extender_kubeconfig(plane, "alluxio-locality-extender")
-        names: list[str] = []
+    rows: list[dict[str, Any]] = []
+    with bench_cluster(ctx, sizes[0]) as bench:
+        names = list(bench.names)
         for nodes in sizes:
-            t0 = time.perf_counter()
-            names += create_nodes(rest, len(names), nodes)
-            ctx.log(f"  cluster: {nodes} nodes and worker pods ({time.perf_counter() - t0:.1f}s to add)")
-            if extender is None:  # ready once its watches list workers
-                extender = Served("--alluxio-proxy", fake.url, "--kubernetes", "kubeconfig",
-                                  "--kubeconfig", str(kubeconfig))
-            with floor.serve(_floor_scores(extender, names), ctx.tmp) as go:
-                configs = _scheduler_configs(extender.url, go.url, f"bench{nodes}")
-                for r in range(rounds):
-                    for label in CONFIGS:
-                        called = {"with": extender, "prioritize-only": extender, "floor": go}.get(label)
-                        row = _round(plane, rest, f"n{nodes}-r{r}-{label}", configs[label], pods, held, names,
-                                     extender if called is extender else None, called)
-                        row["config"], row["nodes"] = label, nodes
-                        rows.append(row)
-                        ctx.log(f"  {nodes} nodes, round {r} {label}: {row['bound']}/{pods} bound, "
-                                f"{row['pods_per_s'] or 0:.0f} pods/s, {row['pods_on_node_caching_input']} on a node "
-                                f"caching their input, extender CPU {_ms(row['extender_cpu_ms_per_pod'])} ms/pod, "
-                                f"other CPU {row['cpu']['other_cores']}")
-    finally:
-        if extender is not None:
-            extender.stop()
-        fake.stop()
-        plane.stop()
+            if len(names) < nodes:
+                t0 = time.perf_counter()
+                names += create_nodes(bench.rest, len(names), nodes)
+                ctx.log(f"  cluster: {nodes} nodes and worker pods ({time.perf_counter() - t0:.1f}s to add)")
+            with floor.serve(_floor_scores(bench.extender, names), ctx.tmp) as go:
+                configs = _scheduler_configs(bench.extender.url, go.url, f"bench{nodes}")
+
+                def run(r: int, label: str, nodes: int = nodes, go: Served = go, names: list[str] = names,
+                        configs: dict[str, dict[str, Any]] = configs) -> dict[str, Any]:
+                    called = {"with": bench.extender, "prioritize-only": bench.extender, "floor": go}.get(label)
+                    row = _round(bench.plane, bench.rest, f"n{nodes}-r{r}-{label}", configs[label], pods, bench.held,
+                                 names, bench.extender if called is bench.extender else None, called)
+                    row["nodes"] = nodes
+                    return row
+
+                rows += rounds_of(ctx, rounds, CONFIGS, run)
     summaries = [_summary(nodes, [r for r in rows if r["nodes"] == nodes]) for nodes in sizes]
     first = summaries[0]
     return {"nodes": sizes[0], "sizes": summaries, "pods": pods, "rounds": rows,

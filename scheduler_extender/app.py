@@ -6,7 +6,7 @@ import ipaddress
 import logging
 import ssl
 import time
-from collections.abc import Callable, Iterable
+from collections.abc import Callable, Iterable, Mapping
 from dataclasses import dataclass
 from functools import partial
 from http import HTTPStatus
@@ -112,10 +112,13 @@ _STATUS = {code: f"{code} {HTTPStatus(code).phrase}" for code in (200, 400, 500)
 
 
 def make_app(extender: Extender, readiness: Callable[[], str | None], metrics: Metrics, *,
-             max_body_bytes: int, access: Access = Access(), mutate: Handler | None = None) -> Flask:
+             max_body_bytes: int, access: Access = Access(), mutate: Handler | None = None,
+             front_ends: Mapping[str, Callable[[Body], bytes]] | None = None) -> Flask:
     """`readiness` says why the replica should not get calls yet, None once it should. The Extender is
     `app.extensions[EXTENSION]`, for what drives it without HTTP (benchmarks/inprocess.py). `mutate` answers
-    POST /mutate (webhook.py), open to callers without a client certificate."""
+    POST /mutate (webhook.py), open to callers without a client certificate. `front_ends` are other schedulers'
+    verbs (volcano.py), by path below the root: body in, answer out, ProtocolError for a 400; they are served,
+    timed and guarded as /filter and /prioritize are."""
     app = Flask(__name__)
     app.extensions[EXTENSION] = extender
     app.config["MAX_CONTENT_LENGTH"] = max_body_bytes
@@ -124,12 +127,12 @@ def make_app(extender: Extender, readiness: Callable[[], str | None], metrics: M
     app.config["PROVIDE_AUTOMATIC_OPTIONS"] = False
     verb_access = "client-cert" if access.client_cert else "open"
 
-    def call(verb: str, handle: Callable[[ExtenderArgs], bytes], body: Body) -> tuple[int, bytes]:
-        """Parse, handle, time and count one extender call; a body we cannot act on is a 400 with a reason."""
+    def call(verb: str, handle: Callable[[Body], bytes], body: Body) -> tuple[int, bytes]:
+        """Handle, time and count one scheduling call; a body we cannot act on is a 400 with a reason."""
         start = time.perf_counter()
         outcome = "error"
         try:
-            status, payload = 200, handle(parse_args(body))
+            status, payload = 200, handle(body)
             outcome = "ok"
         except ProtocolError as err:
             status, payload, outcome = 400, orjson.dumps({"Error": f"bad {verb} request: {err}"}), "bad_request"
@@ -144,7 +147,7 @@ def make_app(extender: Extender, readiness: Callable[[], str | None], metrics: M
             metrics.requests.labels(verb, outcome).inc()
         return status, payload
 
-    verbs = {"filter": extender.filter, "prioritize": extender.prioritize}
+    verbs = {"filter": _parsing(extender.filter), "prioritize": _parsing(extender.prioritize), **(front_ends or {})}
     app.wsgi_app = SchedulingFastPath(  # type: ignore[method-assign]
         app.wsgi_app, {f"/{verb}": partial(call, verb, handle) for verb, handle in verbs.items()},
         max_body_bytes=max_body_bytes, client_cert=access.client_cert, metrics=metrics,
@@ -165,13 +168,8 @@ def make_app(extender: Extender, readiness: Callable[[], str | None], metrics: M
         status, payload = call(verb, verbs[verb], body)
         return Response(payload, status, mimetype="application/json")
 
-    @app.post("/filter")
-    def filter_() -> Response:
-        return answer("filter")
-
-    @app.post("/prioritize")
-    def prioritize() -> Response:
-        return answer("prioritize")
+    for verb in verbs:
+        app.add_url_rule(f"/{verb}", verb, partial(answer, verb), methods=["POST"])
 
     if mutate is not None:
         @app.post("/mutate")
@@ -226,6 +224,11 @@ def make_app(extender: Extender, readiness: Callable[[], str | None], metrics: M
         return _json({"Error": f"internal error: {type(err).__name__}"}, 500)
 
     return app
+
+
+def _parsing(handle: Callable[[ExtenderArgs], bytes]) -> Callable[[Body], bytes]:
+    """An extender/v1 verb taking the body it is parsed from."""
+    return lambda body: handle(parse_args(body))
 
 
 def _body() -> bytes:

@@ -3,6 +3,7 @@ from __future__ import annotations
 
 import logging
 from collections.abc import Mapping, Sequence
+from collections.abc import Set as AbstractSet
 from dataclasses import replace
 from typing import TYPE_CHECKING, Any
 
@@ -38,22 +39,27 @@ class Extender:
         self._max_paths = max_paths
 
     def filter(self, args: ExtenderArgs) -> bytes:
-        """Cached data never excludes a node. Only a pod that requires a local worker is kept off nodes
-        without a ready one, as unresolvable (preempting pods would not bring a worker). While the worker
-        map is unknown (no Kubernetes watch, or not synced yet) every node passes: never block scheduling."""
-        every = range(len(args.node_names))
-        if not workload_of(args.pod).require_local_worker:
-            return render_filter(args, every, {}, {})
+        """Cached data never excludes a node; `workerless` says which nodes a pod may not run on."""
+        refused = self.workerless(args.pod, args.node_names)
+        if not refused:
+            return render_filter(args, range(len(args.node_names)), {}, {})
+        passed = [i for i, name in enumerate(args.node_names) if name not in refused]
+        return render_filter(args, passed, {}, {name: NO_LOCAL_WORKER for name in args.node_names if name in refused})
+
+    def workerless(self, pod: Mapping[str, Any], names: Sequence[str]) -> AbstractSet[str]:
+        """The candidates `pod` may not run on: none, unless it requires a local worker, then those without a
+        ready one (unresolvable: preempting pods would not bring a worker). While the worker map is unknown (no
+        Kubernetes watch, or not synced yet) every node passes: never block scheduling."""
+        if not workload_of(pod).require_local_worker:
+            return frozenset()
         cluster = self._cluster
         if cluster is None or not cluster.synced:
             self._metrics.local_worker_unchecked.inc()
-            return render_filter(args, every, {}, {})
+            return frozenset()
         ready = cluster.worker_nodes
-        if ready.isdisjoint(args.node_names):
-            ready = ready | self._recheck(cluster, args.node_names)
-        passed = [i for i, name in enumerate(args.node_names) if name in ready]
-        refused = {name: NO_LOCAL_WORKER for name in args.node_names if name not in ready}
-        return render_filter(args, passed, {}, refused)
+        if ready.isdisjoint(names):
+            ready = ready | self._recheck(cluster, names)
+        return {name for name in names if name not in ready}
 
     def _recheck(self, cluster: ClusterView, names: Sequence[str]) -> frozenset[str]:
         """Before refusing every candidate: those (a few) whose worker pod the watch last saw not ready, as the

@@ -60,13 +60,15 @@ class _Metadata(TypedDict, total=False):
     name: str
 
 
-class _Node(TypedDict, total=False):
+class NodeObject(TypedDict, total=False):
+    """What is read of a v1.Node: its name and addresses (the address book's input); msgspec skips the rest."""
+
     metadata: _Metadata
     status: _Status
 
 
 class _NodeList(msgspec.Struct):
-    items: list[_Node] | None = None
+    items: list[NodeObject] | None = None
 
 
 class _Args(msgspec.Struct):
@@ -111,12 +113,7 @@ def parse_args(body: Body) -> ExtenderArgs:
 def _checked(doc: Any, body: Body) -> ExtenderArgs:
     if not isinstance(doc, dict):
         raise ProtocolError(f"body is a JSON {json_type(doc)}, expected an ExtenderArgs object")
-    pod = doc.get("Pod")
-    if not isinstance(pod, dict):
-        raise ProtocolError(f"Pod is {json_type(pod)}, expected a Pod object")
-    for key in ("metadata", "spec"):
-        if pod.get(key) is not None and not isinstance(pod[key], dict):
-            raise ProtocolError(f"Pod.{key} is {json_type(pod[key])}, expected an object")
+    pod = checked_pod(doc.get("Pod"), "Pod")
     names, nodes = doc.get("NodeNames"), doc.get("Nodes")
     if names is not None and nodes is not None:
         raise ProtocolError("both Nodes and NodeNames are set; a scheduler sends exactly one")
@@ -127,6 +124,16 @@ def _checked(doc: Any, body: Body) -> ExtenderArgs:
         return ExtenderArgs(pod=pod, node_names=[_node_name(n, i) for i, n in enumerate(items)], nodes=items,
                             body=body)
     raise ProtocolError("neither Nodes nor NodeNames is set; there are no candidate nodes")
+
+
+def checked_pod(pod: Any, where: str) -> dict[str, Any]:
+    """`pod` if it is a Pod object whose parts we read are objects; `where` names it in the reason."""
+    if not isinstance(pod, dict):
+        raise ProtocolError(f"{where} is {json_type(pod)}, expected a Pod object")
+    for key in ("metadata", "spec"):
+        if pod.get(key) is not None and not isinstance(pod[key], dict):
+            raise ProtocolError(f"{where}.{key} is {json_type(pod[key])}, expected an object")
+    return pod
 
 
 def render_filter(args: ExtenderArgs, passed: Sequence[int], failed: Mapping[str, str],

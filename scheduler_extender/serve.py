@@ -117,6 +117,7 @@ def create_app(settings: Settings, inputs: Inputs) -> Flask:
     from .placement import Placement
     from .sync.process import SyncProcess
     from .sync.relay import Relay
+    from .volcano import Volcano
     from .webhook import Webhook
 
     logging.basicConfig(level=settings.log_level.upper(), format="%(asctime)s %(levelname)s %(name)s: %(message)s")
@@ -153,7 +154,7 @@ def create_app(settings: Settings, inputs: Inputs) -> Flask:
     webhook = Webhook(extender, metrics, own_scheduler=settings.scheduler_name,
                       required=settings.webhook_affinity == "required")
     app = make_app(extender, readiness, metrics, max_body_bytes=settings.max_body_size, access=access,
-                   mutate=webhook.mutate)
+                   mutate=webhook.mutate, front_ends=Volcano(extender, settings.volcano_max_score).verbs())
     sync.start()
     placement.start()
     closing = [sync.close, placement.close, index.close]

@@ -31,6 +31,7 @@ from tests.support.objects import make_node
 from tests.support.served import Served
 from tests.support.settings import load_settings
 from tests.support.tls_layout import cert_manager_layout, mounted_across, tls_sources
+from tests.support.volcano import extender_arguments, scheduler_conf
 
 pytestmark = pytest.mark.helm
 
@@ -52,6 +53,10 @@ MINIMAL = ["--set", "scheduler.filterVerb=false,networkPolicy.enabled=false,podD
                     "metrics.enabled=false,priorityClassName=,tls.enabled=true,tls.clientAuth=false,"
                     "extender.replicas=1,scheduler.replicas=1"]
 VALUE_SETS = {"defaults": [], "everything": EVERYTHING, "minimal": MINIMAL}
+VOLCANO = ["--set", "volcano.enabled=true,volcano.predicate=true"]
+RENDERINGS = {**VALUE_SETS, "volcano": VOLCANO}
+"""Volcano mode has no second scheduler, which the tests of VALUE_SETS look at; it is rendered and validated alike."""
+VOLCANO_PLUGIN = "alluxio-locality-volcano-plugin"
 
 
 def pod_spec(deployment: dict[str, Any]) -> dict[str, Any]:
@@ -139,16 +144,16 @@ def test_the_charts_app_version_is_the_packages():
 @pytest.mark.parametrize("minor", MINORS)
 @pytest.mark.parametrize("name", HELMS)
 def test_helm_lint_passes_strict(name, minor):
-    for values in ([], EVERYTHING):
+    for values in ([], EVERYTHING, VOLCANO):
         result = run_helm("lint", "--strict", str(CHART), "--kube-version", f"{minor}.0", *values, name=name)
         assert result.returncode == 0, result.stdout + result.stderr
         assert "1 chart(s) linted, 0 chart(s) failed" in result.stdout
 
 
-@pytest.mark.parametrize("values", VALUE_SETS)
+@pytest.mark.parametrize("values", RENDERINGS)
 @pytest.mark.parametrize("minor", MINORS)
 def test_every_rendering_is_valid_kubernetes_of_that_minor(minor, values):
-    docs = render(minor, *VALUE_SETS[values])
+    docs = render(minor, *RENDERINGS[values])
     assert {"Deployment", "ConfigMap", "Service", "ServiceAccount", "ClusterRole"} <= {d["kind"] for d in docs}
     for doc in docs:
         if doc["kind"] not in CRDS:
@@ -164,7 +169,7 @@ def test_validation_is_strict():
 
 @pytest.mark.parametrize("minor", MINORS)
 def test_helm_3_and_helm_4_render_the_same(minor):
-    for values in VALUE_SETS.values():
+    for values in RENDERINGS.values():
         fours = generate.split_by_template(generate.render(generate.helm_dir() / "helm4", minor, *values))
         threes = generate.split_by_template(generate.render(generate.helm_dir() / "helm3", minor, *values))
         assert threes == fours
@@ -744,3 +749,49 @@ def test_namespaced_watching_reads_pods_through_roles_in_those_namespaces_only()
                and b["roleRef"]["name"] == f"{EXTENDER}-pods" for b in bindings)
     settings = settings_file(docs)
     assert (settings["worker-namespace"], settings["prefetch-namespaces"]) == ("alluxio", "spark,alluxio,etl")
+# ------------------------------------------------------------------------------------------------ Volcano mode
+
+def test_volcano_mode_installs_no_second_scheduler_and_renders_the_plugin_the_e2e_runs():
+    docs = render(NEWEST, *VOLCANO)
+    assert not [doc["metadata"]["name"] for doc in docs if doc["metadata"]["name"].startswith(SCHEDULER)]
+    assert [d["metadata"]["name"] for d in by_kind(docs, "Deployment")] == [EXTENDER]
+    data = one(docs, "ConfigMap", VOLCANO_PLUGIN)["data"]
+    arguments = extender_arguments(f"http://{EXTENDER}.alluxio-locality.svc:8888")
+    assert yaml.safe_load(data["extender-plugin.yaml"]) == [{"name": "extender", "arguments": arguments}]
+    # tests/e2e/test_volcano.py runs vc-scheduler on this very configuration
+    assert yaml.safe_load(data["volcano-scheduler.conf"]) == scheduler_conf(arguments)
+    assert [pdb["metadata"]["name"] for pdb in by_kind(docs, "PodDisruptionBudget")] == [EXTENDER]
+
+
+def test_volcano_plugin_arguments_follow_the_values():
+    docs = render(NEWEST, "--set", "volcano.enabled=true,volcano.httpTimeout=300ms,volcano.ignorable=false",
+                  release="spark", namespace="data")
+    (entry,) = yaml.safe_load(one(docs, "ConfigMap", "spark-volcano-plugin")["data"]["extender-plugin.yaml"])
+    assert entry["arguments"] == {**extender_arguments("http://spark-extender.data.svc:8888", predicate=False,
+                                                       timeout="300ms"), "extender.ignorable": False}
+
+
+def test_volcano_mode_admits_vc_scheduler_and_the_scrapers():
+    chart_values = yaml.safe_load((CHART / "values.yaml").read_text())
+    (rule,) = one(render(NEWEST, *VOLCANO), "NetworkPolicy")["spec"]["ingress"]
+    assert rule["from"] == chart_values["volcano"]["schedulerPeers"] + chart_values["metrics"]["scrapers"]
+    assert rule["from"][0]["podSelector"] == {"matchLabels": {"app": "volcano-scheduler"}}
+
+
+@pytest.mark.parametrize("name", HELMS)
+def test_volcano_mode_refuses_tls_which_volcanos_plugin_cannot_speak(name):
+    result = run_helm("template", "x", str(CHART), "--kube-version", f"{NEWEST}.0", "--set",
+                      "volcano.enabled=true,tls.enabled=true", name=name)
+    assert result.returncode != 0 and "volcano.enabled needs tls.enabled=false" in result.stderr
+
+
+def test_volcano_notes_show_the_plugin_and_spark_confs(tmp_path):
+    result = run_helm("install", "alluxio-locality", str(CHART), "--dry-run=client", "-n", "alluxio-locality",
+                      "--kubeconfig", str(tmp_path / "none"), *VOLCANO)
+    assert result.returncode == 0, result.stderr
+    notes = result.stdout.split("NOTES:", 1)[1]
+    assert "without a second scheduler" in notes and SCHEDULER not in notes
+    assert f"extender.urlPrefix: http://{EXTENDER}.alluxio-locality.svc:8888/volcano" in notes
+    assert f"configmap {VOLCANO_PLUGIN}" in notes and "custom.scheduler_config_override" in notes
+    assert "spark.kubernetes.scheduler.name=volcano" in notes and "VolcanoFeatureStep" in notes
+    assert 'verb="volcano/prioritize"' in notes

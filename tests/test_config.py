@@ -55,6 +55,7 @@ TABLE = [  # flag, attribute, env var: the names operators script against
     ("--alluxio3-virtual-nodes", "alluxio3_virtual_nodes", "SCHEDULER_EXTENDER_ALLUXIO3_VIRTUAL_NODES"),
     ("--alluxio3-hash-ring", "alluxio3_hash_ring", "SCHEDULER_EXTENDER_ALLUXIO3_HASH_RING"),
     ("--alluxio3-worker-http-port", "alluxio3_worker_http_port", "SCHEDULER_EXTENDER_ALLUXIO3_WORKER_HTTP_PORT"),
+    ("--volcano-max-score", "volcano_max_score", "SCHEDULER_EXTENDER_VOLCANO_MAX_SCORE"),
 ]
 
 PROXY = "http://alluxio-proxy:39999"

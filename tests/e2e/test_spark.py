@@ -188,7 +188,7 @@ def test_client_mode_executors_under_the_default_scheduler_through_the_webhook(
     """No scheduler of ours: the API server calls the extender's /mutate for each executor Spark creates, and the
     default kube-scheduler places them by the node affinity it added."""
     pki = make_pki(tmp_path)
-    with serve_webhook(control_plane, alluxio, pki) as webhook, registered(rest, webhook.port, pki.ca):
+    with serve_webhook(control_plane, alluxio, pki) as webhook, registered(rest, webhook.port, pki.server_ca):
         executors = run_executors(spark, rest, pool, "hostPath",
                                   ["--conf", f"spark.kubernetes.scheduler.name={DEFAULT}"])
     assert {p["spec"]["schedulerName"] for p in executors} == {DEFAULT}

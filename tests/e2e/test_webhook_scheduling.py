@@ -38,7 +38,7 @@ def webhook(control_plane: ControlPlane, extender: Any, alluxio: FakeAlluxio, pk
 
 @pytest.fixture
 def calling(rest: Rest, webhook: Served, pki: Pki) -> Iterator[Served]:
-    with registered(rest, webhook.port, pki.ca):
+    with registered(rest, webhook.port, pki.server_ca):
         yield webhook
 
 
@@ -80,7 +80,7 @@ def test_required_affinity_is_valid_and_binds_executors_to_the_caching_nodes(
     """--webhook-affinity required (for YuniKorn): the API server accepts the required term, the executors fill
     the 4 nodes caching their input (2 CPUs each), and a 9th waits rather than going elsewhere."""
     with serve_webhook(control_plane, alluxio, pki, "--webhook-affinity", "required") as required, \
-            registered(rest, required.port, pki.ca):
+            registered(rest, required.port, pki.server_ca):
         pods = [executor(paths="/apps/one", scheduler=DEFAULT) for _ in range(8)]
         placed = sorted(schedule(rest, pod) for pod in pods)
         assert placed == ["n01", "n01", "n02", "n02", "n03", "n03", "n06", "n06"]
@@ -119,7 +119,7 @@ def test_placement_quality_default_with_the_webhook_against_ours_and_without(
         "leaderElection": {"leaderElect": False}, "percentageOfNodesToScore": 100,
         "profiles": [{"schedulerName": ALL_NODES}]}, control_plane.scheduler_token)
     try:
-        with registered(rest, webhook.port, pki.ca):
+        with registered(rest, webhook.port, pki.server_ca):
             with_webhook, scoring_all = fraction(DEFAULT), fraction(ALL_NODES)
     finally:
         every_node.stop()
@@ -153,7 +153,7 @@ def test_webhook_down_pods_are_created_and_scheduled_as_before(
     failed = failed_open(rest)
     served = serve_webhook(control_plane, alluxio, pki)
     try:
-        with registered(rest, served.port, pki.ca):
+        with registered(rest, served.port, pki.server_ca):
             figures["webhook up"] = creation_seconds(rest, 5)
             served.stop()
             figures["webhook down (port closed)"] = creation_seconds(rest, 5)

@@ -12,6 +12,7 @@ Kubernetes objects (objects.py), the one builder of them
 
 Scheduler request bodies (bodies.py)
     recorded(name), with_paths(body, paths), names_body(nodes, paths), ranking_problem(...), scores_of(...)
+    recorded("volcano/predicate" or "volcano/prioritize"): vc-scheduler's extender plugin's bodies.
     full_nodes.py: full-size Node objects (50 images, managedFields) and body sizes.
 
 Metrics (metrics.py)
@@ -37,10 +38,13 @@ Fakes: real HTTP servers on loopback in the real wire format (loopback.py for th
                       truncate=, garbage=, body=, drop=, times=, <request attribute>=), fake.clear_faults()
 
 Real servers and the deployment
-    control_plane.py  ControlPlane (etcd, kube-apiserver, kube-schedulers of a tested version), Rest,
+    control_plane.py  ControlPlane (etcd, kube-apiserver, kube-schedulers of a tested version; spawn), Rest,
                       Process, control_plane_binaries(version), create_node, create_worker_pod
     deployment.py     manifests/ on a control plane: NAMESPACE, SCHEDULER, EXTENDER, apply_access,
                       scheduler_config(url), start_scheduler, extender_kubeconfig
+    volcano.py        vc-scheduler on a control plane: volcano_dir(), install_crds, start_vc_scheduler(plane, dir,
+                      name, conf), scheduler_conf(extender arguments or None), extender_arguments(url) (what the
+                      chart renders), pod_group, create_pod_group, GROUP_ANNOTATION
     kube_versions.py  the tested Kubernetes versions (kubernetes-versions.txt): matrix(), newest(), find(), selected()
     certs.py          make_pki(dir): a serving CA and certificate, a client CA and certificate
     tls_layout.py     which Secret key each TLS file of a rendering is: secret_files, tls_sources,

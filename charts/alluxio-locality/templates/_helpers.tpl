@@ -32,6 +32,25 @@ The extender's URL as the scheduler calls it: the Service's cluster DNS name.
 {{- printf "%s://%s.%s.svc:%d" (ternary "https" "http" .Values.tls.enabled) (include "alluxio-locality.extender" .) .Release.Namespace (int .Values.extender.port) -}}
 {{- end -}}
 
+{{/*
+Volcano mode: the extender plugin's entry for the tiers of volcano-scheduler.conf. Volcano's plugin speaks plain
+HTTP and presents no client certificate, so TLS cannot be on.
+*/}}
+{{- define "alluxio-locality.volcanoPlugin" -}}
+{{- if .Values.tls.enabled -}}
+{{- fail "alluxio-locality: volcano.enabled needs tls.enabled=false: Volcano's extender plugin calls over plain HTTP, without client certificates" -}}
+{{- end -}}
+- name: extender
+  arguments:
+    extender.urlPrefix: {{ include "alluxio-locality.extenderURL" . }}/volcano
+    extender.httpTimeout: {{ .Values.volcano.httpTimeout }}
+    extender.prioritizeVerb: prioritize
+    {{- if .Values.volcano.predicate }}
+    extender.predicateVerb: predicate
+    {{- end }}
+    extender.ignorable: {{ .Values.volcano.ignorable }}
+{{- end -}}
+
 {{- define "alluxio-locality.extenderTLSSecret" -}}
 {{- default (printf "%s-tls" (include "alluxio-locality.extender" .)) .Values.tls.extenderSecret -}}
 {{- end -}}
