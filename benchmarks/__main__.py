@@ -9,7 +9,10 @@ with --quick). Sections: http (the served extender over loopback), inprocess (th
 naive (the index-less peer), memory and sync (one 1M-block index load of a fresh server), refresh (paced calls
 while a 100,000-block directory refreshes every 5 s, against no refresh), floor (against a minimal Go
 extender), slow-clients (100 stalled clients during calls), scheduler (pods/s through a real
-kube-scheduler, with and without the extender; needs the e2e control plane binaries).
+kube-scheduler, with the extender, without it and with the Go floor as its extender, at 1,000 and 5,000 nodes;
+needs the e2e control plane binaries), body (the worker's peak RSS for one 200 MiB body), webhook (POST /mutate,
+the admission webhook, with every node of a watched cluster as the candidates), volcano (pods/s through a
+real vc-scheduler, with and without the extender plugin; needs tests/volcano/build-volcano.sh's build too).
 """
 from __future__ import annotations
 
@@ -24,7 +27,19 @@ from collections.abc import Callable
 from pathlib import Path
 from typing import Any
 
-from . import env, floor_bench, index_bench, machine, refresh_bench, report, scheduler_bench, served_bench, slow_clients
+from . import (
+    body_bench,
+    env,
+    floor_bench,
+    index_bench,
+    machine,
+    refresh_bench,
+    report,
+    scheduler_bench,
+    served_bench,
+    slow_clients,
+    webhook_bench,
+)
 from .common import Context
 from .dataset import FULL, QUICK
 
@@ -32,9 +47,9 @@ SECTIONS: dict[str, Callable[[Context], Any]] = {
     "http": served_bench.http, "inprocess": served_bench.inprocess, "naive": served_bench.naive,
     "memory": index_bench.memory, "sync": index_bench.sync, "refresh": refresh_bench.refresh,
     "floor": floor_bench.floor_section, "slow-clients": slow_clients.slow_clients,
-    "scheduler": scheduler_bench.scheduler,
+    "scheduler": scheduler_bench.scheduler, "body": body_bench.body, "webhook": webhook_bench.webhook,
 }
-NEEDS_DATASET = {"http", "inprocess", "naive", "memory", "sync", "refresh", "floor", "slow-clients"}
+NEEDS_DATASET = {"http", "inprocess", "naive", "memory", "sync", "refresh", "floor", "slow-clients", "webhook"}
 
 
 def parse(argv: list[str]) -> argparse.Namespace:
@@ -46,6 +61,9 @@ def parse(argv: list[str]) -> argparse.Namespace:
     parser.add_argument("--duration", type=float, help="seconds per latency window (default 5; quick 1)")
     parser.add_argument("--out", type=Path, help="output directory")
     parser.add_argument("--profile", action="store_true", help="cProfile the in-process handler per cell")
+    parser.add_argument("--volcano-pods", type=int,
+                        help="executor pods per round of the volcano section (default: as many as nodes, 1,000; quick "
+                             "100), for a reduced run at 1,000 nodes")
     args = parser.parse_args(argv)
     args.sections = [s.strip() for s in args.sections.split(",") if s.strip()]
     unknown = [s for s in args.sections if s not in SECTIONS]
@@ -79,7 +97,8 @@ def main(argv: list[str] | None = None) -> int:
             print(f"  loaded in {loaded['build_s'] + loaded['encode_files_s'] + loaded['join_directories_s']:.0f}s",
                   flush=True)
         ctx = Context(spec=spec, fake=fake, truth=truth, nodes=args.nodes, duration=args.duration, quick=args.quick,
-                      out=args.out, tmp=tmp, profile=args.profile, log=lambda line: print(line, flush=True))
+                      out=args.out, tmp=tmp, profile=args.profile, log=lambda line: print(line, flush=True),
+                      volcano_pods=args.volcano_pods)
         for name in args.sections:
             print(f"[{name}]", flush=True)
             started = time.perf_counter()

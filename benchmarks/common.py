@@ -32,6 +32,7 @@ class Context:
     tmp: Path
     profile: bool = False
     log: Any = print
+    volcano_pods: int | None = None
     results: dict[str, Any] = field(default_factory=dict)
 
     @property

@@ -139,7 +139,7 @@ def main(argv: list[str] | None = None) -> int:
     window = machine.CpuWindow()
     with FakeAlluxio() as fake:
         fuzz_inputs.load_dataset(fake)
-        with Served("--alluxio-proxy", fake.url, "--alluxio-master", fake.url, "--log-level", "error") as served:
+        with Served("--alluxio-proxy", fake.url, "--log-level", "error") as served:
             limit = Settings().max_body_size
             pid = served.worker_pid()
             at_start = process_figures(pid)

@@ -1,6 +1,6 @@
 """The naive peer: an extender with no index, that asks Alluxio for every path of every request.
 
-    python -m benchmarks.naive --alluxio-proxy URL [--alluxio-master URL] --bind HOST:PORT
+    python -m benchmarks.naive --alluxio-proxy URL --bind HOST:PORT
 
 Per /prioritize: parse with `scheduler_extender.protocol`, read the pod's paths with
 `scheduler_extender.workload`, fetch each path in turn with `AlluxioRestSource` (one recursive
@@ -98,11 +98,10 @@ class NaiveServer(BaseApplication):
 def main() -> None:
     parser = argparse.ArgumentParser(prog="python -m benchmarks.naive")
     parser.add_argument("--alluxio-proxy", required=True)
-    parser.add_argument("--alluxio-master")
     parser.add_argument("--bind", required=True)
     parser.add_argument("--threads", type=int, default=4)
     args = parser.parse_args()
-    source = AlluxioRestSource(args.alluxio_proxy, args.alluxio_master, timeout=60, retries=2, metrics=SourceMetrics())
+    source = AlluxioRestSource(args.alluxio_proxy, timeout=60, retries=2, metrics=SourceMetrics())
     settings = load_settings(["--bind", args.bind, "--threads", str(args.threads),
                               "--alluxio-proxy", args.alluxio_proxy], {})
     options = gunicorn_options(settings)

@@ -87,7 +87,7 @@ def naive(ctx: Context) -> dict[str, Any]:
 
 
 def inprocess(ctx: Context) -> dict[str, Any]:
-    flags = ["--alluxio-proxy", ctx.fake.url, "--alluxio-master", ctx.fake.url, *SERVER_FLAGS]
+    flags = ["--alluxio-proxy", ctx.fake.url, *SERVER_FLAGS]
     spec: dict[str, Any] = {"flags": flags, "dataset": ctx.spec.__dict__, "warm_timeout": 600,
             "duration": max(ctx.duration / 2, 0.3), "max_count": ctx.max_count,
             "cells": [c.as_dict() for c in cells(ctx.nodes)],

@@ -28,12 +28,11 @@ def command(argv: list[str], *, ready: bool = True) -> Served:
 def extender(alluxio_url: str, *flags: str) -> Served:
     """The real server: `python -m scheduler_extender serve` under gunicorn, default threads."""
     env.use_child_env()
-    return Served("--alluxio-proxy", alluxio_url, "--alluxio-master", alluxio_url, *flags)
+    return Served("--alluxio-proxy", alluxio_url, *flags)
 
 
 def naive(alluxio_url: str) -> Served:
-    return command([sys.executable, "-m", "benchmarks.naive", "--alluxio-proxy", alluxio_url,
-                    "--alluxio-master", alluxio_url])
+    return command([sys.executable, "-m", "benchmarks.naive", "--alluxio-proxy", alluxio_url])
 
 
 def get(server: Served, path: str, timeout: float = 300) -> tuple[int, bytes]:

@@ -15,7 +15,8 @@ from . import http11
 log = logging.getLogger(__name__)
 
 WsgiApp = Callable[[dict[str, Any], Callable[..., Any]], Iterable[bytes]]
-Handler = Callable[[bytes], tuple[int, bytes]]
+Handler = Callable[[bytearray], tuple[int, bytes]]
+"""A scheduling verb answering from the body as the reader holds it."""
 
 
 @runtime_checkable
@@ -26,7 +27,11 @@ class Routes(Protocol):
         """The handler answering this whole request from its body alone, or None to go through WSGI."""
 
     def dropped(self, reason: str) -> None:
-        """Count a connection closed without an answer: read_timeout, write_timeout, bad_request, tls_error."""
+        """Count a connection closed without an answer from the app: read_timeout, write_timeout, bad_request,
+        tls_error, over_budget, internal_error."""
+
+    def holding(self, held: Callable[[], int]) -> None:
+        """Report `held()`, the request body bytes the server holds, as a metric."""
 
 
 def routes_of(app: WsgiApp) -> Routes | None:
@@ -41,16 +46,16 @@ def respond(app: WsgiApp, routes: Routes | None, request: http11.Request, *, kee
         handle = routes.direct(request.head.method, request.head.target, has_cert)
     if handle is not None:
         status, payload = handle(request.body)
-        return http11.answer(status, payload, keep_alive=keep_alive)
+        return http11.answer(status, payload, keep_alive=keep_alive, version=request.head.version)
     env = environ(request, sock=sock, peer=peer, server=server, https=https)
     return call(app, env, keep_alive=keep_alive)
 
 
 def environ(request: http11.Request, *, sock: Any, peer: tuple[Any, ...] | Any, server: tuple[Any, ...] | Any,
             https: bool) -> dict[str, Any]:
-    """The PEP 3333 environ gunicorn would build for `request`, its body already read whole. A chunked
-    body over the limit is given as what was read of it (limit + 1 bytes, no length): the app refuses it
-    as it would refuse one it cut itself."""
+    """The PEP 3333 environ gunicorn would build for `request`, its body already read whole. A body over
+    the limit, none of it kept, is given as a length no limit allows (a chunked one has none): the app
+    refuses it 413 before reading any."""
     head = request.head
     path, _, query = head.target.partition("?")
     env: dict[str, Any] = {
@@ -61,6 +66,8 @@ def environ(request: http11.Request, *, sock: Any, peer: tuple[Any, ...] | Any, 
         "REMOTE_ADDR": str(peer[0]) if isinstance(peer, tuple) else "",
         "REMOTE_PORT": str(peer[1]) if isinstance(peer, tuple) else "",
         "wsgi.version": (1, 0), "wsgi.url_scheme": "https" if https else "http",
+        # A copy of the body, which only the operator endpoints' small bodies get (the scheduling verbs read it
+        # in place, and a body over the limit is not kept).
         "wsgi.input": io.BytesIO(request.body), "wsgi.errors": sys.stderr, "wsgi.multithread": True,
         "wsgi.multiprocess": False, "wsgi.run_once": False, "wsgi.input_terminated": True,
         "gunicorn.socket": sock,
@@ -75,7 +82,13 @@ def environ(request: http11.Request, *, sock: Any, peer: tuple[Any, ...] | Any, 
         else:
             key = "HTTP_" + name.upper().replace("-", "_")
             env[key] = f"{env[key]},{value}" if key in env else value
+    if request.too_large:  # a length past any limit, which Werkzeug takes only without Transfer-Encoding
+        env["CONTENT_LENGTH"] = str(_NO_LIMIT)
+        env.pop("HTTP_TRANSFER_ENCODING", None)
     return env
+
+
+_NO_LIMIT = 1 << 62
 
 
 def call(app: WsgiApp, env: dict[str, Any], *, keep_alive: bool) -> bytes:
@@ -103,6 +116,5 @@ def call(app: WsgiApp, env: dict[str, Any], *, keep_alive: bool) -> bytes:
     head = [f"HTTP/1.1 {status}", *(f"{name}: {value}" for name, value in headers)]
     if "content-length" not in names:
         head.append(f"Content-Length: {len(body)}")
-    if not keep_alive:
-        head.append("Connection: close")
-    return ("\r\n".join(head) + "\r\n\r\n").encode("latin-1") + body
+    return ("\r\n".join(head) + "\r\n" + http11.connection_header(env["SERVER_PROTOCOL"], keep_alive)
+            + "\r\n").encode("latin-1") + body

@@ -6,7 +6,7 @@ import ipaddress
 import logging
 import ssl
 import time
-from collections.abc import Callable, Iterable
+from collections.abc import Callable, Iterable, Mapping
 from dataclasses import dataclass
 from functools import partial
 from http import HTTPStatus
@@ -19,9 +19,12 @@ from werkzeug.exceptions import HTTPException, RequestEntityTooLarge
 
 from .extender import Extender
 from .metrics import Metrics
-from .protocol import ExtenderArgs, ProtocolError, parse_args
+from .protocol import Body, ExtenderArgs, ProtocolError, parse_args
 
 log = logging.getLogger(__name__)
+
+Handler = Callable[[Body], tuple[int, bytes]]
+"""A request body to the HTTP status and body answering it."""
 
 EXTENSION = "scheduler_extender"
 """The key of the app's Extender in `Flask.extensions`."""
@@ -71,27 +74,34 @@ class SchedulingFastPath:
 
     `direct` is what our server (http_server.py) asks for each request it has read whole; as WSGI
     middleware, it does the same for a POST whose body has a Content-Length within the limit. Everything
-    else, and a caller a client-certificate check would refuse, goes on to Flask."""
+    else, and a caller a client-certificate check would refuse, goes on to Flask. `open_verbs` answer
+    without a certificate: the API server calls an admission webhook with none unless configured to."""
 
-    def __init__(self, app: Callable[..., Iterable[bytes]], verbs: dict[str, Callable[[bytes], tuple[int, bytes]]], *,
-                 max_body_bytes: int, client_cert: bool, metrics: Metrics) -> None:
-        self._app, self._verbs = app, verbs
+    def __init__(self, app: Callable[..., Iterable[bytes]], verbs: dict[str, Handler], *, max_body_bytes: int,
+                 client_cert: bool, metrics: Metrics, open_verbs: dict[str, Handler] | None = None) -> None:
+        self._app, self._open = app, open_verbs or {}
+        self._verbs = {**verbs, **self._open}
         self._max_body_bytes, self._client_cert = max_body_bytes, client_cert
-        self._dropped = metrics.connections_dropped
+        self._dropped, self._held = metrics.connections_dropped, metrics.body_bytes_held
 
-    def direct(self, method: str, target: str, has_cert: bool) -> Callable[[bytes], tuple[int, bytes]] | None:
-        if method != "POST" or (self._client_cert and not has_cert):
+    def direct(self, method: str, target: str, has_cert: bool) -> Handler | None:
+        if method != "POST":
             return None
+        if self._client_cert and not has_cert:
+            return self._open.get(target)
         return self._verbs.get(target)
 
     def dropped(self, reason: str) -> None:
         self._dropped.labels(reason).inc()
 
+    def holding(self, held: Callable[[], int]) -> None:
+        self._held.set_function(held)
+
     def __call__(self, environ: dict[str, Any], start_response: Callable[..., Any]) -> Iterable[bytes]:
         length = environ.get("CONTENT_LENGTH") or ""
         handle = self.direct(environ.get("REQUEST_METHOD", ""), environ.get("PATH_INFO", ""),
                              _has_client_cert(environ))
-        if handle is None or not length.isdigit() or int(length) > self._max_body_bytes:
+        if handle is None or not (length.isascii() and length.isdigit()) or int(length) > self._max_body_bytes:
             return self._app(environ, start_response)
         status, payload = handle(environ["wsgi.input"].read(int(length)))
         start_response(_STATUS[status], [("Content-Type", "application/json"), ("Content-Length", str(len(payload)))])
@@ -102,20 +112,27 @@ _STATUS = {code: f"{code} {HTTPStatus(code).phrase}" for code in (200, 400, 500)
 
 
 def make_app(extender: Extender, readiness: Callable[[], str | None], metrics: Metrics, *,
-             max_body_bytes: int, access: Access = Access()) -> Flask:
+             max_body_bytes: int, access: Access = Access(), mutate: Handler | None = None,
+             front_ends: Mapping[str, Callable[[Body], bytes]] | None = None) -> Flask:
     """`readiness` says why the replica should not get calls yet, None once it should. The Extender is
-    `app.extensions[EXTENSION]`, for what drives it without HTTP (benchmarks/inprocess.py)."""
+    `app.extensions[EXTENSION]`, for what drives it without HTTP (benchmarks/inprocess.py). `mutate` answers
+    POST /mutate (webhook.py), open to callers without a client certificate. `front_ends` are other schedulers'
+    verbs (volcano.py), by path below the root: body in, answer out, ProtocolError for a 400; they are served,
+    timed and guarded as /filter and /prioritize are."""
     app = Flask(__name__)
     app.extensions[EXTENSION] = extender
     app.config["MAX_CONTENT_LENGTH"] = max_body_bytes
+    # OPTIONS is answered 405 (JSON, with Allow) like any other method a route does not take, not with Flask's
+    # empty 200: no client of ours sends it, and an empty text/html answer is nothing a client can act on.
+    app.config["PROVIDE_AUTOMATIC_OPTIONS"] = False
     verb_access = "client-cert" if access.client_cert else "open"
 
-    def call(verb: str, handle: Callable[[ExtenderArgs], bytes], body: bytes) -> tuple[int, bytes]:
-        """Parse, handle, time and count one extender call; a body we cannot act on is a 400 with a reason."""
+    def call(verb: str, handle: Callable[[Body], bytes], body: Body) -> tuple[int, bytes]:
+        """Handle, time and count one scheduling call; a body we cannot act on is a 400 with a reason."""
         start = time.perf_counter()
         outcome = "error"
         try:
-            status, payload = 200, handle(parse_args(body))
+            status, payload = 200, handle(body)
             outcome = "ok"
         except ProtocolError as err:
             status, payload, outcome = 400, orjson.dumps({"Error": f"bad {verb} request: {err}"}), "bad_request"
@@ -130,10 +147,11 @@ def make_app(extender: Extender, readiness: Callable[[], str | None], metrics: M
             metrics.requests.labels(verb, outcome).inc()
         return status, payload
 
-    verbs = {"filter": extender.filter, "prioritize": extender.prioritize}
+    verbs = {"filter": _parsing(extender.filter), "prioritize": _parsing(extender.prioritize), **(front_ends or {})}
     app.wsgi_app = SchedulingFastPath(  # type: ignore[method-assign]
         app.wsgi_app, {f"/{verb}": partial(call, verb, handle) for verb, handle in verbs.items()},
-        max_body_bytes=max_body_bytes, client_cert=access.client_cert, metrics=metrics)
+        max_body_bytes=max_body_bytes, client_cert=access.client_cert, metrics=metrics,
+        open_verbs={"/mutate": mutate} if mutate is not None else None)
 
     def answer(verb: str) -> Response:
         """What the fast path left to Flask: refusals and bodies over the limit (and, under a WSGI server
@@ -150,13 +168,15 @@ def make_app(extender: Extender, readiness: Callable[[], str | None], metrics: M
         status, payload = call(verb, verbs[verb], body)
         return Response(payload, status, mimetype="application/json")
 
-    @app.post("/filter")
-    def filter_() -> Response:
-        return answer("filter")
+    for verb in verbs:
+        app.add_url_rule(f"/{verb}", verb, partial(answer, verb), methods=["POST"])
 
-    @app.post("/prioritize")
-    def prioritize() -> Response:
-        return answer("prioritize")
+    if mutate is not None:
+        @app.post("/mutate")
+        def mutate_() -> Response:
+            """What the fast path left to Flask: a body over the limit (413), or chunked."""
+            status, payload = mutate(_body())
+            return Response(payload, status, mimetype="application/json")
 
     @app.get("/locality")
     def locality() -> Response:
@@ -166,7 +186,11 @@ def make_app(extender: Extender, readiness: Callable[[], str | None], metrics: M
         paths = request.args.getlist("path")
         if not paths:
             return _json({"Error": "give at least one path: /locality?path=/data/x&path=/data/y"}, 400)
-        return _json(extender.locality(paths, request.args.getlist("node")), 200)
+        nodes = request.args.getlist("node")
+        if "" in nodes:
+            return _json({"Error": "node= names no node: give a node name, or leave node out to rank the "
+                                   "cached workers' own hosts"}, 400)
+        return _json(extender.locality(paths, nodes), 200)
 
     @app.get("/healthz")
     def healthz() -> Response:
@@ -186,8 +210,13 @@ def make_app(extender: Extender, readiness: Callable[[], str | None], metrics: M
 
     @app.errorhandler(HTTPException)
     def http_error(err: HTTPException) -> Response:
-        """Every error answer is JSON with a reason, never Werkzeug's HTML page."""
-        return _json({"Error": f"{err.code} {err.name}: {err.description}"}, err.code or 500)
+        """Every error answer is JSON with a reason, never Werkzeug's HTML page; with the headers the error
+        carries (a 405's Allow, which RFC 9110 15.5.6 requires)."""
+        response = _json({"Error": f"{err.code} {err.name}: {err.description}"}, err.code or 500)
+        for name, value in err.get_headers():
+            if name.lower() != "content-type":
+                response.headers[name] = value
+        return response
 
     @app.errorhandler(Exception)
     def internal_error(err: Exception) -> Response:
@@ -195,6 +224,11 @@ def make_app(extender: Extender, readiness: Callable[[], str | None], metrics: M
         return _json({"Error": f"internal error: {type(err).__name__}"}, 500)
 
     return app
+
+
+def _parsing(handle: Callable[[ExtenderArgs], bytes]) -> Callable[[Body], bytes]:
+    """An extender/v1 verb taking the body it is parsed from."""
+    return lambda body: handle(parse_args(body))
 
 
 def _body() -> bytes:

@@ -9,7 +9,7 @@ import ssl
 import sys
 from collections.abc import Sequence
 from importlib.metadata import version
-from typing import Any
+from typing import Any, NoReturn
 
 from gunicorn.app.base import BaseApplication
 
@@ -115,17 +115,52 @@ def check_bind(bind: str) -> None:
 def main(argv: Sequence[str] | None = None) -> None:
     """Entry point of the console script and of `python -m scheduler_extender`. Usage and configuration
     errors exit with status 2."""
-    args = _parser().parse_args(argv)
+    parser = _parser()
+    args = parser.parse_args(_dash_values(parser, sys.argv[1:] if argv is None else list(argv)))
     args.run(args)
 
 
+class _OneLineErrors(argparse.ArgumentParser):
+    """A usage error in one line, as a setting's error is: the serve usage lists every setting, screens of
+    it, and the line that matters would scroll away above it."""
+
+    def error(self, message: str) -> NoReturn:
+        self.exit(2, f"{self.prog}: {message} (see {self.prog} --help)\n")
+
+
+def _dash_values(parser: argparse.ArgumentParser, argv: list[str]) -> list[str]:
+    """`--index-ttl -5s` read as `--index-ttl=-5s`: argparse takes a value starting with `-` for a flag it does not
+    know and then says only that the flag is missing its value; given whole, the setting's parser says what is
+    wrong with it. A word that is one of the command's flags stays a flag."""
+    flags = {flag for action in _all_actions(parser) if isinstance(action, argparse._StoreAction)
+             for flag in action.option_strings}
+    out: list[str] = []
+    for word in argv:
+        if out and out[-1] in flags and word.startswith("-") and word not in flags and "=" not in out[-1]:
+            out[-1] = f"{out[-1]}={word}"
+        else:
+            out.append(word)
+    return out
+
+
+def _all_actions(parser: argparse.ArgumentParser) -> list[argparse.Action]:
+    """The parser's actions and those of its commands."""
+    actions = list(parser._actions)
+    for action in parser._actions:
+        if isinstance(action, argparse._SubParsersAction):
+            for command in action.choices.values():
+                actions += _all_actions(command)
+    return actions
+
+
 def _parser() -> argparse.ArgumentParser:
-    parser = argparse.ArgumentParser(
+    parser = _OneLineErrors(
         prog=PROG, allow_abbrev=False,
         description="kube-scheduler extender that scores nodes by the bytes of a pod's Alluxio input "
                     "their Alluxio workers cache.")
     parser.add_argument("--version", action="version", version=f"%(prog)s {version('scheduler-extender')}")
-    commands = parser.add_subparsers(title="commands", metavar="COMMAND", required=True)
+    commands = parser.add_subparsers(title="commands", metavar="COMMAND", required=True,
+                                     parser_class=_OneLineErrors)
     serve = commands.add_parser(
         "serve", allow_abbrev=False, help="serve the extender's HTTP API",
         description="Serve kube-scheduler's extender calls. Exactly one of --alluxio-proxy, --locations-file "
@@ -158,6 +193,9 @@ def _serve(args: argparse.Namespace) -> None:
     except ConfigError as error:
         print(f"{PROG}: {error}", file=sys.stderr)
         raise SystemExit(2) from None
+    if settings.alluxio_master:
+        print(f"{PROG}: warning: --alluxio-master is ignored: readiness follows the proxy, which finds the primary "
+              f"master itself (a standby answers no web call); remove it", file=sys.stderr)
     ExtenderServer(settings, inputs).run()
 
 
@@ -171,7 +209,7 @@ def _locate(args: argparse.Namespace) -> None:
     """Exit status 2 if the workers file cannot be used, 1 if some path has no owner, else 0."""
     try:
         members = members_from_file(args.alluxio3_workers)
-    except (OSError, ValueError) as error:
+    except ValueError as error:
         print(f"{PROG}: --alluxio3-workers: {error}", file=sys.stderr)
         raise SystemExit(2) from None
     failed = False

@@ -75,6 +75,8 @@ class ClusterView:
     def __init__(self, list_nodes: Callable[..., Any], list_pods: Callable[..., Any], *, worker_selector: str,
                  resync: float, metrics: Metrics | None = None, on_change: Callable[[], None] = lambda: None) -> None:
         self.book = AddressBook(())
+        self.node_names: tuple[str, ...] = ()
+        """Every node, by name: the candidates where a caller sends none (the admission webhook)."""
         self.worker_nodes: frozenset[str] = frozenset()
         self._on_change = on_change
         self.unready_worker_nodes: frozenset[str] = frozenset()
@@ -108,7 +110,9 @@ class ClusterView:
         """Recompute the snapshots from the reflectors' summaries."""
         complete = self._nodes.synced and self._workers.synced
         pods = self._workers.summaries()
-        self.book = address_book(self._nodes.summaries(), pods)
+        nodes = self._nodes.summaries()
+        self.book = address_book(nodes, pods)
+        self.node_names = tuple(sorted(node.name for node in nodes))
         self.worker_nodes = ready_worker_nodes(pods)
         self.unready_worker_nodes = frozenset(pod.node for pod in pods) - self.worker_nodes
         if complete:

@@ -26,6 +26,8 @@ class Limits:
     keepalive: float
     """Seconds an idle connection stays open."""
     max_body: int
+    max_buffered: int
+    """Bytes of request bodies held at once across all connections (http11.BodyBudget)."""
     threads: int
     max_connections: int
     graceful_timeout: float
@@ -33,8 +35,8 @@ class Limits:
 
 
 class Connection:
-    __slots__ = ("sock", "fd", "peer", "server", "reader", "state", "deadline", "out", "has_cert", "keep",
-                 "linger", "lock")
+    __slots__ = ("sock", "fd", "peer", "server", "reader", "state", "deadline", "out", "answering", "has_cert",
+                 "keep", "linger", "lock")
 
     def __init__(self, sock: socket.socket, peer: Any, server: Any, reader: http11.RequestReader, state: int,
                  deadline: float) -> None:
@@ -42,6 +44,9 @@ class Connection:
         self.reader, self.state, self.deadline = reader, state, deadline
         self.out = memoryview(b"")
         """What is left to write of the answer."""
+        self.answering: http11.Request | None = None
+        """The request `out` answers: its body's share of the budget is given back once the answer is written,
+        since an answer (a /filter echoing its Nodes) can be as large as the body."""
         self.has_cert = False
         """The client presented a certificate the TLS handshake verified."""
         self.keep = self.linger = False
@@ -51,13 +56,13 @@ class Connection:
 
     @classmethod
     def accepted(cls, client: socket.socket, peer: Any, server: Any, ssl_context: ssl.SSLContext | None,
-                 limits: Limits) -> Connection:
+                 limits: Limits, budget: http11.BodyBudget) -> Connection:
         """A connection just accepted: idle (a Go client dials just before it sends, and keeps the
         connection for its next calls), or first of all shaking hands."""
         client.setblocking(False)
         if client.family in (socket.AF_INET, socket.AF_INET6):
             client.setsockopt(socket.IPPROTO_TCP, socket.TCP_NODELAY, 1)
-        reader, now = http11.RequestReader(limits.max_body), time.monotonic()
+        reader, now = http11.RequestReader(limits.max_body, budget), time.monotonic()
         if ssl_context is None:
             return cls(client, peer, server, reader, IDLE, now + limits.keepalive)
         tls = ssl_context.wrap_socket(client, server_side=True, do_handshake_on_connect=False)
@@ -135,6 +140,15 @@ class Connection:
             pass
         return True
 
+    def answered(self) -> None:
+        """The answer is written (or never will be): what its request held goes back to the budget."""
+        if self.answering is not None:
+            self.reader.done(self.answering)
+            self.answering = None
+        self.out = memoryview(b"")
+
     def close(self) -> None:
         self.state = CLOSED
         self.sock.close()
+        self.answered()
+        self.reader.close()

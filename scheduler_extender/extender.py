@@ -2,7 +2,8 @@
 from __future__ import annotations
 
 import logging
-from collections.abc import Sequence
+from collections.abc import Mapping, Sequence
+from collections.abc import Set as AbstractSet
 from dataclasses import replace
 from typing import TYPE_CHECKING, Any
 
@@ -41,22 +42,27 @@ class Extender:
         self._max_paths = max_paths
 
     def filter(self, args: ExtenderArgs) -> bytes:
-        """Cached data never excludes a node. Only a pod that requires a local worker is kept off nodes
-        without a ready one, as unresolvable (preempting pods would not bring a worker). While the worker
-        map is unknown (no Kubernetes watch, or not synced yet) every node passes: never block scheduling."""
-        every = range(len(args.node_names))
-        if not workload_of(args.pod).require_local_worker:
-            return render_filter(args, every, {}, {})
+        """Cached data never excludes a node; `workerless` says which nodes a pod may not run on."""
+        refused = self.workerless(args.pod, args.node_names)
+        if not refused:
+            return render_filter(args, range(len(args.node_names)), {}, {})
+        passed = [i for i, name in enumerate(args.node_names) if name not in refused]
+        return render_filter(args, passed, {}, {name: NO_LOCAL_WORKER for name in args.node_names if name in refused})
+
+    def workerless(self, pod: Mapping[str, Any], names: Sequence[str]) -> AbstractSet[str]:
+        """The candidates `pod` may not run on: none, unless it requires a local worker, then those without a
+        ready one (unresolvable: preempting pods would not bring a worker). While the worker map is unknown (no
+        Kubernetes watch, or not synced yet) every node passes: never block scheduling."""
+        if not workload_of(pod).require_local_worker:
+            return frozenset()
         cluster = self._cluster
         if cluster is None or not cluster.synced:
             self._metrics.local_worker_unchecked.inc()
-            return render_filter(args, every, {}, {})
+            return frozenset()
         ready = cluster.worker_nodes
-        if ready.isdisjoint(args.node_names):
-            ready = ready | self._recheck(cluster, args.node_names)
-        passed = [i for i, name in enumerate(args.node_names) if name in ready]
-        refused = {name: NO_LOCAL_WORKER for name in args.node_names if name not in ready}
-        return render_filter(args, passed, {}, refused)
+        if ready.isdisjoint(names):
+            ready = ready | self._recheck(cluster, names)
+        return {name for name in names if name not in ready}
 
     def _recheck(self, cluster: ClusterView, names: Sequence[str]) -> frozenset[str]:
         """Before refusing every candidate: those (a few) whose worker pod the watch last saw not ready, as the
@@ -77,13 +83,9 @@ class Extender:
         return ready
 
     def prioritize(self, args: ExtenderArgs) -> bytes:
-        work = self._workload(args)
-        if not work.paths:
+        work, by_node = self.cached_bytes(args.pod, args.node_names, args.nodes)
+        if not by_node:
             return render_priorities((), ())
-        entries = [entry for entry in self._index.lookup(work.paths) if entry is not None]
-        if not entries:
-            return render_priorities((), ())
-        by_node = self._placement.node_bytes(entries, args.node_names, args.nodes)
         candidates = candidate_list(args.node_names)
         if work.driver:
             # A driver's paths are its executors' input: it reads almost none of it, and on a node caching it
@@ -97,6 +99,27 @@ class Extender:
         if few is not None:
             return render_listed(candidates, few)
         return render_scored(candidates, scoring.scores(args.node_names, by_node))
+
+    def cached_bytes(self, pod: Mapping[str, Any], names: Sequence[str] | None,
+                     nodes: Sequence[Mapping[str, Any]] | None = None, *,
+                     scheduling: bool = True) -> tuple[Workload, Mapping[str, int]]:
+        """What the pod reads, and the bytes of it cached per node, among candidate `names` (and, in Nodes
+        mode, their Node objects `nodes`). `names` None: there is no candidate list (an admission webhook);
+        the candidates are every node the Kubernetes watch knows, or without one the cached workers' own
+        hosts. Waits on Alluxio at most the request budget; a path not fetched by then counts no bytes."""
+        work = self._workload(pod)
+        if not work.paths:
+            return work, {}
+        entries = [entry for entry in self._index.lookup(work.paths) if entry is not None]
+        if not entries:
+            return work, {}
+        if names is None:
+            names = self._every_node(entries)
+        return work, self._placement.node_bytes(entries, names, nodes, scheduling=scheduling)
+
+    def _every_node(self, entries: Sequence[PathEntry]) -> Sequence[str]:
+        known = self._cluster.node_names if self._cluster is not None else ()
+        return known or sorted({host for entry in entries for host, _ in entry.workers})
 
     def locality(self, path_params: Sequence[str], nodes: Sequence[str]) -> dict[str, Any]:
         """For operators: what the index holds for these paths and how `nodes` would score. Without `nodes`,
@@ -120,10 +143,10 @@ class Extender:
                                   if self._placement.node_of((host, container_host), names) is None],
         }
 
-    def _workload(self, args: ExtenderArgs) -> Workload:
+    def _workload(self, pod: Mapping[str, Any]) -> Workload:
         """The pod's readable paths, at most --max-paths-per-pod of them: each may cost an Alluxio call, and
         one pod listing 100,000 paths would otherwise queue as many and churn the index for everyone."""
-        work = workload_of(args.pod)
+        work = workload_of(pod)
         for rejected in work.rejected:
             self._metrics.annotation_errors.labels(rejected.kind).inc()
             log.warning("pod %s: ignoring path %r: %s", work.pod, rejected.entry, rejected.reason)

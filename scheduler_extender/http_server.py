@@ -9,6 +9,11 @@ does not fit in the socket buffer is written on later events, so a client that d
 thread either. The calling thread sweeps deadlines: a request not whole within the read timeout is
 answered 408 and closed, an answer not taken within it dropped, an idle connection closed after
 `keepalive` seconds. What a request is answered with is answers.py's business.
+
+Nothing a client sends ends a thread: an exception on a connection's event is a bug of ours, answered
+500, its connection closed, logged with its traceback and counted (connections_dropped, internal_error).
+Should a serving thread end anyway, the sweeping thread raises, the worker process exits and gunicorn
+starts another, rather than a worker that beats its heartbeat but answers nothing.
 """
 from __future__ import annotations
 
@@ -41,6 +46,9 @@ class Server:
         self.listeners = {listener.fileno(): listener for listener in listeners}
         self.app, self.limits, self.ssl_context, self.wake = app, limits, ssl_context, wake
         self.routes = answers.routes_of(app)
+        self.budget = http11.BodyBudget(limits.max_buffered)
+        if self.routes is not None:
+            self.routes.holding(lambda: self.budget.held)
         self.epoll = select.epoll()
         self.conns: dict[int, Connection] = {}
         self.conns_lock = threading.Lock()
@@ -60,6 +68,7 @@ class Server:
             thread.start()
         beaten = due = stop_at = 0.0
         while not self.stopping or (self.conns and time.monotonic() < stop_at):
+            _check_alive(threads)
             if select.select([self.wake], [], [], max(0.0, due - time.monotonic()))[0]:
                 _drain(self.wake)
             now = time.monotonic()
@@ -131,7 +140,17 @@ class Server:
                     continue
                 with conn.lock:
                     if conn.state != CLOSED:
-                        self._on_event(conn)
+                        try:
+                            self._on_event(conn)
+                        except Exception:
+                            self._fail(conn)
+
+    def _fail(self, conn: Connection) -> None:
+        """A bug met on this connection: the client gets a 500 and the connection is closed."""
+        log.exception("internal error serving a connection from %s; answered 500 and closed", conn.peer)
+        self._count("internal_error")
+        conn.send_now(http11.error_answer(500, "internal error"))
+        self._close(conn)
 
     def _accept(self, listener: socket.socket) -> None:
         """Accept what is waiting; the listener is armed again after, except when out of descriptors
@@ -150,7 +169,12 @@ class Server:
                 return
             if len(self.conns) >= self.limits.max_connections:
                 self._evict_idle()
-            conn = Connection.accepted(client, peer, listener.getsockname(), self.ssl_context, self.limits)
+            try:
+                conn = Connection.accepted(client, peer, listener.getsockname(), self.ssl_context, self.limits,
+                                           self.budget)
+            except OSError:  # reset before it could be set up
+                client.close()
+                continue
             with self.conns_lock:
                 self.conns[conn.fd] = conn
             self.epoll.register(conn.fd, _IN)
@@ -204,7 +228,7 @@ class Server:
             try:
                 request = conn.reader.next_request()
             except http11.FramingError as err:
-                self._count("bad_request")
+                self._count("over_budget" if err.status == 503 else "bad_request")
                 conn.send_now(http11.error_answer(err.status, f"cannot read the request: {err}"))
                 self._start_linger(conn)
                 return
@@ -226,7 +250,9 @@ class Server:
                                    peer=conn.peer, server=conn.server, https=conn.tls, has_cert=conn.has_cert)
         except Exception:
             log.exception("answering %s %s", request.head.method, request.head.target)
+            self._count("internal_error")
             data, keep = http11.error_answer(500, "internal error"), False
+        conn.answering = request
         conn.out, conn.keep, conn.linger = memoryview(data), keep, request.too_large
         return self._write(conn)
 
@@ -234,6 +260,8 @@ class Server:
         """Write more of the answer; True once it is all written and the connection waits for its next
         request (what is left waits for the socket to take it; a connection not kept is closed)."""
         done = conn.send()
+        if done:
+            conn.answered()
         if done is None:
             self._close(conn)
         elif not done:
@@ -290,6 +318,13 @@ class Server:
     def _count(self, reason: str) -> None:
         if self.routes is not None:
             self.routes.dropped(reason)
+
+
+def _check_alive(threads: list[threading.Thread]) -> None:
+    """Raise if a serving thread has ended before the server stopped: the worker must exit and be replaced."""
+    for thread in threads:
+        if not thread.is_alive():
+            raise RuntimeError(f"serving thread {thread.name} ended; exiting so that gunicorn starts another worker")
 
 
 def _drain(fd: int) -> None:

@@ -13,6 +13,7 @@ because the client's `Watch(deserialize=False)` mishandles ERROR events.
 """
 from __future__ import annotations
 
+import functools
 import json
 import logging
 import threading
@@ -179,6 +180,14 @@ class Reflector(Generic[T]):
         if changed and self._on_event is not None:
             self._on_event(key, summary)
         return changed
+
+
+def pod_lister(api: Any, namespace: str | None) -> Callable[..., Any]:
+    """The CoreV1Api list method of the pods of `namespace`, or of every namespace for None: what the Reflector of
+    those pods lists and watches. One namespace needs only a Role there; every namespace, a ClusterRole."""
+    if namespace is None:
+        return api.list_pod_for_all_namespaces  # type: ignore[no-any-return]
+    return functools.partial(api.list_namespaced_pod, namespace)
 
 
 def _key(obj: dict[str, Any]) -> str:

@@ -6,7 +6,7 @@ from pathlib import Path
 
 import orjson
 
-from .locations.alluxio3_membership import Member, etcd_members
+from .locations.alluxio3_membership import Member, MembershipError, etcd_members
 from .locations.alluxio3_ring import Ring
 from .locations.alluxio3_uri import parse, ufs_key
 
@@ -14,13 +14,21 @@ from .locations.alluxio3_uri import parse, ufs_key
 def members_from_file(path: str | Path) -> tuple[Member, ...]:
     """A JSON array of membership entries as etcd holds them (the values under /ServiceDiscovery/<cluster>/), in
     etcd's order: by key, that is by ServiceEntityName. Read as Alluxio reads them (`etcd_members`). Raises
-    OSError, ValueError (MembershipError included)."""
-    entries = orjson.loads(Path(path).read_bytes())
+    ValueError whose message names the file and says what is wrong with it in one line."""
+    try:
+        entries = orjson.loads(Path(path).read_bytes())
+    except OSError as error:
+        raise ValueError(f"{path}: cannot be read ({error.strerror or error})") from None
+    except orjson.JSONDecodeError as error:
+        raise ValueError(f"{path}: not JSON ({error})") from None
     if not isinstance(entries, list):
         raise ValueError(f"{path}: expected a JSON array of Alluxio worker membership entries")
     ordered = sorted(entries, key=lambda entry: str(entry.get("ServiceEntityName", "")).encode()
                      if isinstance(entry, dict) else b"")
-    members = etcd_members(orjson.dumps(entry) for entry in ordered)
+    try:
+        members = etcd_members(orjson.dumps(entry) for entry in ordered)
+    except MembershipError as error:
+        raise ValueError(f"{path}: {error}") from None
     if not members:
         raise ValueError(f"{path}: no Alluxio worker membership entry in it")
     return members

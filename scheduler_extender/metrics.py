@@ -44,6 +44,12 @@ class Metrics:
         self.index_refreshes = Counter(
             "scheduler_extender_index_refreshes_total", "Fetches from the location source, by trigger and outcome.",
             ["trigger", "outcome"], registry=r)
+        self.webhook_pods = Counter(
+            "scheduler_extender_webhook_pods_total",
+            "Pods the admission webhook (/mutate) answered, by decision: patched (affinity toward the nodes caching "
+            "their input), driver_away (a driver, away from them), and admitted unchanged: no_paths, "
+            "no_cached_bytes (nothing cached, or not fetched within the request budget), own_scheduler, bound, "
+            "not_pod_creation, error.", ["decision"], registry=r)
         self.local_worker_unchecked = Counter(
             "scheduler_extender_local_worker_unchecked_total",
             "Filter calls for pods requiring a local Alluxio worker that passed every node because the "
@@ -56,7 +62,14 @@ class Metrics:
             "scheduler_extender_connections_dropped_total",
             "Connections closed without answering a whole request, by reason: read_timeout (not received whole "
             "within --read-timeout), write_timeout (an answer not taken within it), bad_request (not HTTP/1.x "
-            "we can read: answered 4xx), tls_error (a failed TLS handshake).", ["reason"], registry=r)
+            "we can read: answered 4xx or 5xx), tls_error (a failed TLS handshake), over_budget (503: "
+            "--max-buffered-bytes held already), internal_error (a bug of ours met serving it: answered "
+            "500).", ["reason"], registry=r)
+        self.body_bytes_held = Gauge(
+            "scheduler_extender_request_body_bytes_held",
+            "Bytes of request bodies the worker holds now, announced or arriving, until answered; at most "
+            "--max-buffered-bytes, past which a request is refused 503 (connections_dropped, over_budget).",
+            registry=r)
         # process_cpu_seconds_total, process_resident_memory_bytes, process_open_fds, ...: the serving process.
         ProcessCollector(registry=r)
         self.annotation_errors = Counter(

@@ -51,21 +51,23 @@ def summarize_spark_pod(pod: dict[str, Any]) -> SparkPod | None:
 
 
 class Prefetcher:
-    """`executors`, if given, is kept told where the watched executors are bound (--prefetch-selector must then
-    select them, as its default does)."""
+    """`list_pods`: one list method per namespace watched (kube_watch.pod_lister), each watched apart.
+    `executors`, if given, is kept told where the watched executors are bound by every one of those watches
+    (--prefetch-selector must then select them, as its default does)."""
 
-    def __init__(self, list_pods: Callable[..., Any], index: Warmable, *, selector: str,
+    def __init__(self, list_pods: Sequence[Callable[..., Any]], index: Warmable, *, selector: str,
                  resync: float, metrics: Metrics | None = None, executors: ExecutorBook | None = None) -> None:
         self._index = index
         self._stop = threading.Event()
         self._loop = Loop("prefetch", self.prefetch_pending, pause=WAKE_INTERVAL)
         self._executors = executors
-        self._pods = Reflector("prefetch pods", list_pods, summarize_spark_pod, self._loop.wake,
-                               label_selector=selector, resync=resync, metrics=metrics,
-                               on_event=None if executors is None else self._bound)
+        self._pods = [Reflector("prefetch pods", lister, summarize_spark_pod, self._loop.wake,
+                                label_selector=selector, resync=resync, metrics=metrics,
+                                on_event=None if executors is None else self._bound) for lister in list_pods]
 
     def start(self) -> None:
-        threading.Thread(target=self._pods.run, args=(self._stop,), name="watch-prefetch", daemon=True).start()
+        for pods in self._pods:
+            threading.Thread(target=pods.run, args=(self._stop,), name="watch-prefetch", daemon=True).start()
         self._loop.start()
 
     def close(self) -> None:
@@ -74,7 +76,7 @@ class Prefetcher:
 
     def prefetch_pending(self) -> int:
         """Ask the index to warm every pending pod's paths; returns how many fetches that started."""
-        paths = sorted({path for pod in self._pods.summaries() for path in pod.paths or ()})
+        paths = sorted({path for pods in self._pods for pod in pods.summaries() for path in pod.paths or ()})
         return self._index.prefetch(paths)
 
     def _bound(self, key: str, pod: SparkPod | None) -> None:

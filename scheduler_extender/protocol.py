@@ -26,6 +26,10 @@ MAX_SCORE = 10
 """extender/v1 MaxExtenderPriority: the scheduler multiplies by weight and by 10 against in-tree plugins."""
 
 
+Body = bytes | bytearray
+"""A request body as the server holds it (a bytearray filled in place), or as a test gives it."""
+
+
 class ProtocolError(ValueError):
     """The body is not an ExtenderArgs we can act on; the message says why, for a 400 answer."""
 
@@ -39,7 +43,7 @@ class ExtenderArgs:
     nodes: Sequence[Mapping[str, Any]] | None
     """The Node objects when the scheduler sent them (nodeCacheCapable false), else None; at least their
     `metadata.name` and `status.addresses`, maybe no more."""
-    body: bytes = b""
+    body: Body = b""
     """The request, from which /filter echoes Node objects as they came."""
 
 
@@ -56,13 +60,15 @@ class _Metadata(TypedDict, total=False):
     name: str
 
 
-class _Node(TypedDict, total=False):
+class NodeObject(TypedDict, total=False):
+    """What is read of a v1.Node: its name and addresses (the address book's input); msgspec skips the rest."""
+
     metadata: _Metadata
     status: _Status
 
 
 class _NodeList(msgspec.Struct):
-    items: list[_Node] | None = None
+    items: list[NodeObject] | None = None
 
 
 class _Args(msgspec.Struct):
@@ -81,14 +87,18 @@ class _RawNodes(msgspec.Struct):
 
 _ARGS = msgspec.json.Decoder(_Args)
 _RAW_NODES = msgspec.json.Decoder(_RawNodes)
-_SCHEMA_ERRORS = (msgspec.DecodeError, msgspec.ValidationError, RecursionError, UnicodeDecodeError)
+_SCHEMA_ERRORS = (msgspec.DecodeError, msgspec.ValidationError, RecursionError)
 
 
-def parse_args(body: bytes) -> ExtenderArgs:
+def parse_args(body: Body) -> ExtenderArgs:
     """Validate just what we use; unknown fields are ignored, as Go's decoder would."""
-    try:
-        if not body.isascii():
+    if not body.isascii():
+        try:
             body.decode()  # skipped values are not checked for UTF-8 by msgspec, and may be echoed
+        except UnicodeDecodeError as err:  # said here: orjson would call it "surrogates" at character 0
+            raise ProtocolError(f"body is not UTF-8, as JSON must be: byte 0x{body[err.start]:02X} at offset "
+                                f"{err.start} ({err.reason})") from None
+    try:
         args = _ARGS.decode(body)
     except _SCHEMA_ERRORS:
         try:
@@ -100,15 +110,10 @@ def parse_args(body: bytes) -> ExtenderArgs:
     return _checked({"Pod": args.Pod, "NodeNames": args.NodeNames, "Nodes": nodes}, body)
 
 
-def _checked(doc: Any, body: bytes) -> ExtenderArgs:
+def _checked(doc: Any, body: Body) -> ExtenderArgs:
     if not isinstance(doc, dict):
-        raise ProtocolError(f"body is a JSON {_json_type(doc)}, expected an ExtenderArgs object")
-    pod = doc.get("Pod")
-    if not isinstance(pod, dict):
-        raise ProtocolError(f"Pod is {_json_type(pod)}, expected a Pod object")
-    for key in ("metadata", "spec"):
-        if pod.get(key) is not None and not isinstance(pod[key], dict):
-            raise ProtocolError(f"Pod.{key} is {_json_type(pod[key])}, expected an object")
+        raise ProtocolError(f"body is a JSON {json_type(doc)}, expected an ExtenderArgs object")
+    pod = checked_pod(doc.get("Pod"), "Pod")
     names, nodes = doc.get("NodeNames"), doc.get("Nodes")
     if names is not None and nodes is not None:
         raise ProtocolError("both Nodes and NodeNames are set; a scheduler sends exactly one")
@@ -121,6 +126,16 @@ def _checked(doc: Any, body: bytes) -> ExtenderArgs:
     raise ProtocolError("neither Nodes nor NodeNames is set; there are no candidate nodes")
 
 
+def checked_pod(pod: Any, where: str) -> dict[str, Any]:
+    """`pod` if it is a Pod object whose parts we read are objects; `where` names it in the reason."""
+    if not isinstance(pod, dict):
+        raise ProtocolError(f"{where} is {json_type(pod)}, expected a Pod object")
+    for key in ("metadata", "spec"):
+        if pod.get(key) is not None and not isinstance(pod[key], dict):
+            raise ProtocolError(f"{where}.{key} is {json_type(pod[key])}, expected an object")
+    return pod
+
+
 def render_filter(args: ExtenderArgs, passed: Sequence[int], failed: Mapping[str, str],
                   unresolvable: Mapping[str, str]) -> bytes:
     """ExtenderFilterResult in the form the nodes came in; `passed` holds indexes into the candidates.
@@ -129,13 +144,21 @@ def render_filter(args: ExtenderArgs, passed: Sequence[int], failed: Mapping[str
     every = len(passed) == len(args.node_names)
     if args.nodes is None:
         names = args.node_names if every else [args.node_names[i] for i in passed]
-        kept = b'"NodeNames":' + orjson.dumps(names) + b',"Nodes":null'
+        kept = [b'"NodeNames":', orjson.dumps(names), b',"Nodes":null']
     else:
         items = _echoed(args)
-        kept = (b'"Nodes":{"metadata":{},"items":[' + b",".join(items if every else [items[i] for i in passed])
-                + b']},"NodeNames":null')
-    return (b"{" + kept + b',"FailedNodes":' + orjson.dumps(dict(failed)) + b',"FailedAndUnresolvableNodes":'
-            + orjson.dumps(dict(unresolvable)) + b',"Error":""}')
+        kept = [b'"Nodes":{"metadata":{},"items":[', *_listed(items if every else [items[i] for i in passed]),
+                b']},"NodeNames":null']
+    # One join of all the parts: echoed Node objects can come to hundreds of MiB, copied once, not per `+`.
+    return b"".join([b"{", *kept, b',"FailedNodes":', orjson.dumps(dict(failed)), b',"FailedAndUnresolvableNodes":',
+                     orjson.dumps(dict(unresolvable)), b',"Error":""}'])
+
+
+def _listed(items: Sequence[bytes | msgspec.Raw]) -> list[bytes | msgspec.Raw]:
+    """`items` with a comma between each two, to be joined."""
+    parts: list[bytes | msgspec.Raw] = [b","] * (2 * len(items) - 1) if items else []
+    parts[::2] = items
+    return parts
 
 
 def _echoed(args: ExtenderArgs) -> Sequence[bytes | msgspec.Raw]:
@@ -211,21 +234,21 @@ def candidate_list(node_names: Sequence[str]) -> Candidates:
 
 def _node_names(names: Any) -> list[str]:
     if not isinstance(names, list):
-        raise ProtocolError(f"NodeNames is {_json_type(names)}, expected a list of node names")
+        raise ProtocolError(f"NodeNames is {json_type(names)}, expected a list of node names")
     if set(map(type, names)) - {str} or "" in names:  # the common, valid case without a Python loop
         i, name = next((i, n) for i, n in enumerate(names) if not isinstance(n, str) or not n)
-        raise ProtocolError(f"NodeNames[{i}] is {_json_type(name)}, expected a non-empty string")
+        raise ProtocolError(f"NodeNames[{i}] is {json_type(name)}, expected a non-empty string")
     return names
 
 
 def _node_items(nodes: Any) -> list[dict[str, Any]]:
     if not isinstance(nodes, dict):
-        raise ProtocolError(f"Nodes is {_json_type(nodes)}, expected a NodeList object")
+        raise ProtocolError(f"Nodes is {json_type(nodes)}, expected a NodeList object")
     items = nodes.get("items")
     if items is None:
         return []
     if not isinstance(items, list):
-        raise ProtocolError(f"Nodes.items is {_json_type(items)}, expected a list of Node objects")
+        raise ProtocolError(f"Nodes.items is {json_type(items)}, expected a list of Node objects")
     return items
 
 
@@ -237,7 +260,7 @@ def _node_name(node: Any, i: int) -> str:
     return name
 
 
-def _json_type(value: Any) -> str:
+def json_type(value: Any) -> str:
     """Name a decoded value by its JSON type, so messages speak the sender's language."""
     if value is None:
         return "null"

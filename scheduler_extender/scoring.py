@@ -1,4 +1,4 @@
-"""Per-node cached bytes to extender scores 0..10. Pure and deterministic."""
+"""Per-node cached bytes to scores: extender/v1's 0..10, and proportional ones for Volcano. Pure and deterministic."""
 from __future__ import annotations
 
 from bisect import bisect_right
@@ -85,3 +85,22 @@ def deficits(node_bytes: Mapping[str, int], executors: Mapping[str, int], placed
     wanted = placed + 1
     return {node: short for node, size in node_bytes.items()
             if size > 0 and (short := wanted * size - executors.get(node, 0) * total) > 0}
+
+
+def proportional(candidates: Sequence[str], node_bytes: Mapping[str, int], top: float) -> dict[str, float]:
+    """`top` times each candidate's bytes over the most any candidate holds, for the candidates holding any.
+
+    For schedulers that add plugin scores raw (Volcano): unrounded, so that a node holding 95% of the best one's
+    bytes scores 95% of `top`, and `top` sets how much cached bytes weigh against the scheduler's own plugins."""
+    held = {name: size for name in candidates if (size := node_bytes.get(name, 0)) > 0}
+    best = max(held.values(), default=0)
+    return {name: top * (size / best) for name, size in held.items()}  # at most top, the best exactly top
+
+
+def proportional_away(candidates: Sequence[str], node_bytes: Mapping[str, int], top: float) -> dict[str, float]:
+    """`proportional` turned around, as `away` turns `scores`: `top` less each candidate's score toward the data,
+    every candidate listed; none when no candidate holds any byte."""
+    toward = proportional(candidates, node_bytes, top)
+    if not toward:
+        return {}
+    return {name: top - toward.get(name, 0.0) for name in candidates}

@@ -119,6 +119,8 @@ def create_app(settings: Settings, inputs: Inputs) -> Flask:
     from .placement import Placement
     from .sync.process import SyncProcess
     from .sync.relay import Relay
+    from .volcano import Volcano
+    from .webhook import Webhook
 
     logging.basicConfig(level=settings.log_level.upper(), format="%(asctime)s %(levelname)s %(name)s: %(message)s")
     metrics = Metrics()
@@ -128,8 +130,9 @@ def create_app(settings: Settings, inputs: Inputs) -> Flask:
     cluster = None
     if inputs.kube is not None:
         from .cluster import ClusterView
+        from .kube_watch import pod_lister
 
-        cluster = ClusterView(inputs.kube.list_node, inputs.kube.list_pod_for_all_namespaces,
+        cluster = ClusterView(inputs.kube.list_node, pod_lister(inputs.kube, settings.worker_namespace),
                               worker_selector=settings.worker_selector, resync=settings.resync_period,
                               metrics=metrics, on_change=lambda: placement.books_changed())
     placement = Placement(inputs.books, (lambda: cluster.book) if cluster is not None else None)
@@ -155,15 +158,19 @@ def create_app(settings: Settings, inputs: Inputs) -> Flask:
                         recheck_timeout=settings.request_budget, executors=executors)
     access = Access(locality=settings.locality_access, metrics=settings.metrics_access,
                     client_cert=settings.tls_client_ca_file is not None)
-    app = make_app(extender, readiness, metrics, max_body_bytes=settings.max_body_size, access=access)
+    webhook = Webhook(extender, metrics, own_scheduler=settings.scheduler_name,
+                      required=settings.webhook_affinity == "required")
+    app = make_app(extender, readiness, metrics, max_body_bytes=settings.max_body_size, access=access,
+                   mutate=webhook.mutate, front_ends=Volcano(extender, settings.volcano_max_score).verbs())
     sync.start()
     placement.start()
     closing = [sync.close, placement.close, index.close]
     if cluster is not None and inputs.kube is not None:
         from .prefetch import Prefetcher
 
-        prefetcher = Prefetcher(inputs.kube.list_pod_for_all_namespaces, index, selector=settings.prefetch_selector,
-                                resync=settings.resync_period, metrics=metrics, executors=executors)
+        listers = [pod_lister(inputs.kube, namespace) for namespace in settings.prefetch_namespaces or (None,)]
+        prefetcher = Prefetcher(listers, index, selector=settings.prefetch_selector, resync=settings.resync_period,
+                                metrics=metrics, executors=executors)
         prefetcher.start()
         cluster.start()
         closing += [prefetcher.close, cluster.close]

@@ -23,7 +23,8 @@ class ExtenderWorker(Worker):
     def run(self) -> None:
         settings = cast("ExtenderServer", self.app).settings
         limits = Limits(read_timeout=settings.read_timeout, keepalive=self.cfg.keepalive,
-                        max_body=settings.max_body_size, threads=self.cfg.threads,
+                        max_body=settings.max_body_size, max_buffered=settings.max_buffered_bytes,
+                        threads=self.cfg.threads,
                         max_connections=self.cfg.worker_connections, graceful_timeout=self.cfg.graceful_timeout)
         ssl_context = gunicorn_sock.ssl_context(self.cfg) if self.cfg.is_ssl else None
         # self.PIPE is the signal wake-up pipe base.Worker set up: a SIGTERM wakes the sweeping thread at once.

@@ -29,6 +29,7 @@ from scheduler_extender.locations.alluxio3_uri import ufs_key
 from scheduler_extender.locations.base import SourceError
 from scheduler_extender.metrics import SourceMetrics
 from tests.support.fake_alluxio3 import FakeMaster3, FakeWorker3, Namespace, membership_entry
+from tests.support.loopback import StandbyWebPort
 from tests.support.served import Served
 
 MURMUR3_VECTORS = [  # (data, seed, MurmurHash3_x86_32), the vectors published with the algorithm's ports
@@ -260,13 +261,28 @@ def test_the_master_membership_is_its_live_workers_and_survives_its_outage() -> 
     with FakeMaster3() as master:
         master.live = list(members(3))
         master.lost = list(members(5)[3:])
-        membership = MasterMembership(master.url, http(), live_only=True, refresh=0)
+        membership = MasterMembership([master.url], http(), live_only=True, refresh=0)
         assert membership.members() == members(3)
-        assert MasterMembership(master.url, http(), live_only=False, refresh=0).members() == members(5)
+        assert MasterMembership([master.url], http(), live_only=False, refresh=0).members() == members(5)
         master.stop()
         assert membership.members() == members(3)  # the last good list
     with pytest.raises(SourceError):
-        MasterMembership("http://127.0.0.1:9", http(), live_only=True).members()
+        MasterMembership(["http://127.0.0.1:9"], http(), live_only=True).members()
+
+
+def test_of_several_masters_the_one_that_answers_is_asked_first_from_then_on() -> None:
+    """HA: a standby's web port closes the connection unanswered; whichever master is primary answers."""
+    with StandbyWebPort() as standby, FakeMaster3() as primary, FakeMaster3() as other:
+        primary.live, other.live = list(members(3)), list(members(2))
+        membership = MasterMembership([standby.url, primary.url, other.url], http(), live_only=True, refresh=0)
+        assert membership.members() == members(3)
+        assert membership.members() == members(3) and primary.asked == 2 and other.asked == 0
+        primary.stop()  # failed over: the other one is primary now
+        assert membership.members() == members(2)
+        primary.start()
+        assert membership.members() == members(2) and other.asked == 2  # the one that answered last, first
+    with pytest.raises(SourceError, match=r"127\.0\.0\.1:9/.*; .*127\.0\.0\.1:10/"):
+        MasterMembership(["http://127.0.0.1:9", "http://127.0.0.1:10"], http(), live_only=True).members()
 
 
 def locate(*args: str) -> subprocess.CompletedProcess[str]:

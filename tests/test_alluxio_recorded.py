@@ -44,8 +44,8 @@ EXPECTED = {
 }
 
 
-def source(fake, *, master=True):
-    return AlluxioRestSource(fake.url, fake.url if master else None, timeout=2, retries=2, metrics=SourceMetrics())
+def source(fake):
+    return AlluxioRestSource(fake.url, timeout=2, retries=2, metrics=SourceMetrics())
 
 
 def answer(fake, endpoint, path, body=b""):
@@ -79,13 +79,6 @@ def test_ufs_locations_of_uncached_blocks_are_not_cached_bytes():
     assert SnapshotSource(RECORDED / "list-status-root.json").fetch(status["path"]).by_workers == {}
 
 
-def test_the_recorded_master_info_is_a_passing_probe(fake_alluxio):
-    fake_alluxio.inject(endpoint=MASTER_INFO, body=recorded("master-info.json"))
-
-    source(fake_alluxio).probe()
-    assert fake_alluxio.calls(MASTER_INFO) == 1
-
-
 def test_the_recorded_not_found_is_an_empty_path_asked_once(fake_alluxio):
     assert recorded_json("recordings.json")["calls"]["list-status-missing.json"]["status"] == 500
     fake_alluxio.inject(endpoint=LIST_STATUS, body=recorded("list-status-missing.json"))
@@ -97,7 +90,7 @@ def test_the_recorded_not_found_is_an_empty_path_asked_once(fake_alluxio):
 def test_the_recorded_root_status_is_a_passing_proxy_probe(fake_alluxio):
     fake_alluxio.inject(endpoint=GET_STATUS, body=recorded("get-status-root.json"))
 
-    source(fake_alluxio, master=False).probe()
+    source(fake_alluxio).probe()
     assert fake_alluxio.calls(GET_STATUS) == 1
 
 

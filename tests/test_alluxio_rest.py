@@ -18,9 +18,8 @@ from tests.support.fake_alluxio import GET_STATUS, LIST_STATUS, MASTER_INFO, Blo
 from tests.support.metrics import Samples
 
 
-def source(fake, *, master=True, timeout=2.0, retries=2, metrics=None):
-    return AlluxioRestSource(fake.url, fake.url if master else None, timeout=timeout, retries=retries,
-                             metrics=metrics or SourceMetrics())
+def source(fake, *, timeout=2.0, retries=2, metrics=None):
+    return AlluxioRestSource(fake.url, timeout=timeout, retries=retries, metrics=metrics or SourceMetrics())
 
 
 def errors(metrics, operation, reason):
@@ -124,25 +123,20 @@ def test_awkward_paths_reach_alluxio_unchanged(fake_alluxio, path):
 
 # -- probe() ------------------------------------------------------------------------------------------------
 
-def test_probe_asks_the_master_when_known(fake_alluxio):
+def test_probe_asks_the_proxy_for_the_root_and_never_a_master(fake_alluxio):
     source(fake_alluxio).probe()
 
-    assert (fake_alluxio.calls(MASTER_INFO), fake_alluxio.calls(GET_STATUS)) == (1, 0)
-
-
-def test_probe_asks_the_proxy_for_the_root_without_a_master(fake_alluxio):
-    source(fake_alluxio, master=False).probe()
-
     assert [(r.endpoint, r.path) for r in fake_alluxio.received] == [(GET_STATUS, "/")]
+    assert fake_alluxio.calls(MASTER_INFO) == 0
 
 
-def test_probe_of_a_master_answering_something_else_fails(fake_alluxio):
+def test_probe_of_a_proxy_answering_something_else_fails(fake_alluxio):
     metrics = SourceMetrics()
     fake_alluxio.inject(body=json.dumps(["not", "an object"]).encode())
 
-    with pytest.raises(SourceError, match="master_info .* something other than an object"):
+    with pytest.raises(SourceError, match="get_status .* something other than a status object"):
         source(fake_alluxio, metrics=metrics).probe()
-    assert errors(metrics, "master_info", "bad_response") == 1
+    assert errors(metrics, "get_status", "bad_response") == 1
 
 
 def test_probe_of_an_alluxio_that_is_down_fails(fake_alluxio):
@@ -150,9 +144,9 @@ def test_probe_of_an_alluxio_that_is_down_fails(fake_alluxio):
     probe_source = source(fake_alluxio, retries=1, metrics=metrics)
     fake_alluxio.stop()
 
-    with pytest.raises(SourceError, match="master_info .*cannot connect"):
+    with pytest.raises(SourceError, match="get_status .*cannot connect"):
         probe_source.probe()
-    assert errors(metrics, "master_info", "connection") == 2
+    assert errors(metrics, "get_status", "connection") == 2
 
 
 # -- failures, retries, metrics -------------------------------------------------------------------------------
@@ -281,7 +275,7 @@ def test_concurrent_fetches_share_one_source(fake_alluxio):
 
 def test_a_url_that_is_not_http_is_refused_at_once():
     with pytest.raises(ValueError, match="proxy URL 'alluxio-proxy:39999'"):
-        AlluxioRestSource("alluxio-proxy:39999", None, timeout=1, retries=0, metrics=SourceMetrics())
+        AlluxioRestSource("alluxio-proxy:39999", timeout=1, retries=0, metrics=SourceMetrics())
 
 
 @pytest.mark.parametrize("text, expected", [
@@ -304,10 +298,9 @@ def test_array_elements_refuses_anything_but_one_well_formed_array(text):
     ("http://proxy/?a=1", "must not have a query or fragment"),
 ])
 def test_every_alluxio_url_is_checked_the_one_way(url, says):
-    """The 2.x proxy and master, Alluxio 3's master and etcd endpoints: the check config makes of the flags."""
+    """The 2.x proxy, Alluxio 3's master and etcd endpoints: the check config makes of the flags."""
     http = JsonHttp(timeout=1, retries=0, metrics=SourceMetrics())
-    for make in (lambda: AlluxioRestSource(url, None, timeout=1, retries=0, metrics=SourceMetrics()),
-                 lambda: AlluxioRestSource("http://proxy", url, timeout=1, retries=0, metrics=SourceMetrics()),
-                 lambda: MasterMembership(url, http, live_only=True), lambda: EtcdMembership([url], "c", http)):
+    for make in (lambda: AlluxioRestSource(url, timeout=1, retries=0, metrics=SourceMetrics()),
+                 lambda: MasterMembership([url], http, live_only=True), lambda: EtcdMembership([url], "c", http)):
         with pytest.raises(ValueError, match=re.escape(says)):
             make()

@@ -11,7 +11,8 @@ ROOT = Path(__file__).resolve().parents[1]
 
 
 def test_quick_run_answers_match_the_dataset(tmp_path: Path) -> None:
-    run = subprocess.run([sys.executable, "-m", "benchmarks", "--quick", "--sections", "http,inprocess,naive,floor",
+    run = subprocess.run([sys.executable, "-m", "benchmarks", "--quick",
+                          "--sections", "http,inprocess,naive,floor,webhook",
                           "--nodes", "100", "--duration", "0.2", "--out", str(tmp_path)],
                          cwd=ROOT, capture_output=True, text=True, timeout=600)
     assert run.returncode == 0, run.stdout[-3000:] + run.stderr[-3000:]
@@ -25,5 +26,8 @@ def test_quick_run_answers_match_the_dataset(tmp_path: Path) -> None:
     floor = results["sections"]["floor"]  # the Go floor answers what we answer, and what the dataset says
     assert [row["answer"] for row in floor["cells"]] == [{"ours": "ok", "floor": "ok"}] * 2
     assert [(row["ours_answer"], row["floor_answer"]) for row in floor["nodes_mode"]["cells"]] == [("ok", "ok")] * 2
+    webhook = results["sections"]["webhook"]["cells"]  # /mutate's patches name the dataset's top nodes, weighted
+    assert [(row["workload"], row["answer"]) for row in webhook] == [("dir", "ok"), ("paths20", "ok")]
     report = (tmp_path / "results.md").read_text()
     assert "## Targets" in report and "## Against a naive peer" in report and "## Against the Go floor" in report
+    assert "## Admission webhook" in report

@@ -82,3 +82,43 @@ def test_a_node_map_that_is_not_yaml_names_its_file_and_line(tmp_path):
     assert refused("--node-map", str(node_map)) == (
         f"scheduler-extender: --node-map: {node_map}, line 3 column 1: not valid YAML: expected ',' or ']', but got "
         "'<stream end>' (while parsing a flow sequence)")
+
+
+@pytest.mark.parametrize("flags, line", [
+    (("--threads", "100000"), '--threads: "100000" must be at most 256'),
+    (("--fetch-threads", "0"), '--fetch-threads: "0" must be at least 1'),
+    (("--index-ttl", "-5s"), '--index-ttl: "-5s" must not be negative'),
+    (("--request-budget", "-1"), '--request-budget: "-1" must not be negative'),
+    (("--index-ttl", "1h30m"), '--index-ttl: "1h30m" is not a duration (use 50ms, 30s, 5m, 1h)'),
+])
+def test_a_value_out_of_bounds_is_one_line_naming_its_flag(flags, line):
+    assert refused(*flags) == f"scheduler-extender: {line}"
+
+
+def test_a_url_with_a_space_in_its_host_stops_serve_at_start():
+    result = command("serve", "--alluxio-proxy", "http://alluxio proxy:39999")
+    assert result.returncode == 2 and result.stderr == (
+        'scheduler-extender: --alluxio-proxy: "http://alluxio proxy:39999" has \'alluxio proxy\' for a host, which '
+        "is no host name or IP address\n")
+
+
+@pytest.mark.parametrize("argv", [("serve", "--threads"), ("serve", "--no-such-flag"), ("locate",)])
+def test_a_usage_error_is_one_line_not_the_whole_usage(argv):
+    result = command(*argv)
+    assert result.returncode == 2 and len(result.stderr.splitlines()) == 1, result.stderr
+    assert result.stderr.startswith("scheduler-extender") and "--help)" in result.stderr
+
+
+@pytest.mark.parametrize("content, says", [
+    (None, "cannot be read (No such file or directory)"),
+    ("[{\"ServiceEntityName\": \"w\"}]", "a membership entry without WorkerNetAddress"),
+    ("[1,", "not JSON (unexpected end of data"),
+])
+def test_locate_names_a_workers_file_it_cannot_use_in_one_line(tmp_path, content, says):
+    workers = tmp_path / "workers.json"
+    if content is not None:
+        workers.write_text(content)
+    result = command("locate", "--alluxio3-workers", str(workers), "/a")
+    assert result.returncode == 2 and result.stdout == ""
+    assert result.stderr.startswith(f"scheduler-extender: --alluxio3-workers: {workers}: {says}"), result.stderr
+    assert len(result.stderr.splitlines()) == 1 and "Traceback" not in result.stderr

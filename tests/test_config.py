@@ -29,12 +29,15 @@ TABLE = [  # flag, attribute, env var: the names operators script against
     ("--threads", "threads", "SCHEDULER_EXTENDER_THREADS"),
     ("--max-paths-per-pod", "max_paths_per_pod", "SCHEDULER_EXTENDER_MAX_PATHS_PER_POD"),
     ("--max-body-size", "max_body_size", "SCHEDULER_EXTENDER_MAX_BODY_SIZE"),
+    ("--max-buffered-bytes", "max_buffered_bytes", "SCHEDULER_EXTENDER_MAX_BUFFERED_BYTES"),
     ("--read-timeout", "read_timeout", "SCHEDULER_EXTENDER_READ_TIMEOUT"),
     ("--log-level", "log_level", "SCHEDULER_EXTENDER_LOG_LEVEL"),
     ("--kubernetes", "kubernetes", "SCHEDULER_EXTENDER_KUBERNETES"),
     ("--kubeconfig", "kubeconfig", "SCHEDULER_EXTENDER_KUBECONFIG"),
     ("--worker-selector", "worker_selector", "SCHEDULER_EXTENDER_WORKER_SELECTOR"),
     ("--prefetch-selector", "prefetch_selector", "SCHEDULER_EXTENDER_PREFETCH_SELECTOR"),
+    ("--worker-namespace", "worker_namespace", "SCHEDULER_EXTENDER_WORKER_NAMESPACE"),
+    ("--prefetch-namespaces", "prefetch_namespaces", "SCHEDULER_EXTENDER_PREFETCH_NAMESPACES"),
     ("--app-placement", "app_placement", "SCHEDULER_EXTENDER_APP_PLACEMENT"),
     ("--resync-period", "resync_period", "SCHEDULER_EXTENDER_RESYNC_PERIOD"),
     ("--tls-cert-file", "tls_cert_file", "SCHEDULER_EXTENDER_TLS_CERT_FILE"),
@@ -42,6 +45,8 @@ TABLE = [  # flag, attribute, env var: the names operators script against
     ("--tls-client-ca-file", "tls_client_ca_file", "SCHEDULER_EXTENDER_TLS_CLIENT_CA_FILE"),
     ("--locality-access", "locality_access", "SCHEDULER_EXTENDER_LOCALITY_ACCESS"),
     ("--metrics-access", "metrics_access", "SCHEDULER_EXTENDER_METRICS_ACCESS"),
+    ("--scheduler-name", "scheduler_name", "SCHEDULER_EXTENDER_SCHEDULER_NAME"),
+    ("--webhook-affinity", "webhook_affinity", "SCHEDULER_EXTENDER_WEBHOOK_AFFINITY"),
     ("--alluxio3-etcd", "alluxio3_etcd", "SCHEDULER_EXTENDER_ALLUXIO3_ETCD"),
     ("--alluxio3-static-workers", "alluxio3_static_workers", "SCHEDULER_EXTENDER_ALLUXIO3_STATIC_WORKERS"),
     ("--alluxio3-master", "alluxio3_master", "SCHEDULER_EXTENDER_ALLUXIO3_MASTER"),
@@ -51,6 +56,7 @@ TABLE = [  # flag, attribute, env var: the names operators script against
     ("--alluxio3-virtual-nodes", "alluxio3_virtual_nodes", "SCHEDULER_EXTENDER_ALLUXIO3_VIRTUAL_NODES"),
     ("--alluxio3-hash-ring", "alluxio3_hash_ring", "SCHEDULER_EXTENDER_ALLUXIO3_HASH_RING"),
     ("--alluxio3-worker-http-port", "alluxio3_worker_http_port", "SCHEDULER_EXTENDER_ALLUXIO3_WORKER_HTTP_PORT"),
+    ("--volcano-max-score", "volcano_max_score", "SCHEDULER_EXTENDER_VOLCANO_MAX_SCORE"),
 ]
 
 PROXY = "http://alluxio-proxy:39999"
@@ -109,7 +115,7 @@ def test_defaults() -> None:
     assert (s.index_ttl, s.index_size, s.request_budget, s.max_staleness) == (30.0, 10000, 0.05, 600.0)
     assert (s.refresh_ahead, s.alluxio_timeout, s.alluxio_retries) == (0.8, 5.0, 2)
     assert (s.fetch_threads, s.threads, s.max_body_size, s.log_level) == (4, 4, 256 * 2**20, "info")
-    assert s.read_timeout == 5.0
+    assert (s.read_timeout, s.max_buffered_bytes) == (5.0, 256 * 2**20)
     assert (s.kubernetes, s.kubeconfig, s.worker_selector, s.prefetch_selector, s.resync_period) == \
         ("off", None, "role=alluxio-worker", "spark-role", 300.0)
     assert (s.tls_cert_file, s.tls_private_key_file, s.tls_client_ca_file) == (None, None, None)
@@ -224,10 +230,15 @@ def test_durations(text: str, seconds: float) -> None:
     assert load("--request-budget", text).request_budget == seconds
 
 
-@pytest.mark.parametrize("text", ["abc", "", "5 minutes", "-1s", "1d", "1.5.2s", "1m30s", "s", "inf", "nan"])
+@pytest.mark.parametrize("text", ["abc", "", "5 minutes", "--1s", "1d", "1.5.2s", "1m30s", "s", "inf", "nan"])
 def test_bad_durations(text: str) -> None:
     assert error_of(f"--request-budget={text}") == (
         f'--request-budget: "{text}" is not a duration (use 50ms, 30s, 5m, 1h)')
+
+
+@pytest.mark.parametrize("text", ["-1s", "-0", "-.5m"])
+def test_negative_durations_are_said_to_be(text: str) -> None:
+    assert error_of(f"--request-budget={text}") == f'--request-budget: "{text}" must not be negative'
 
 
 @pytest.mark.parametrize("flag", ["--index-ttl", "--alluxio-timeout"])
@@ -244,6 +255,17 @@ def test_max_staleness_must_be_at_least_index_ttl() -> None:
         '--max-staleness: "1m" must be at least the index TTL (SCHEDULER_EXTENDER_INDEX_TTL "2m")')
     s = load("--max-staleness", "1m", "--index-ttl", "60s")
     assert s.max_staleness == s.index_ttl == 60.0
+
+
+def test_max_buffered_bytes_must_hold_the_largest_body() -> None:
+    assert error_of("--max-buffered-bytes", "1Mi") == (
+        '--max-buffered-bytes: "1Mi" must be at least the body limit (--max-body-size default 256Mi), or the '
+        'largest body accepted could never be held')
+    assert error_of("--max-body-size", "300Mi") == (
+        '--max-buffered-bytes default 256Mi must be at least the body limit (--max-body-size "300Mi"), or the '
+        'largest body accepted could never be held')
+    s = load("--max-buffered-bytes", "1Mi", "--max-body-size", "1Mi")
+    assert s.max_buffered_bytes == s.max_body_size == 2**20
 
 
 # Integers, fractions, sizes, choices
@@ -281,7 +303,7 @@ def test_bad_refresh_ahead(text: str, reason: str) -> None:
     ("4096", 4096), ("1024", 1024), ("3M", 3 * 10**6),
 ])
 def test_byte_sizes(text: str, size: int) -> None:
-    assert load("--max-body-size", text).max_body_size == size
+    assert load("--max-body-size", text, "--max-buffered-bytes", text).max_body_size == size
 
 
 @pytest.mark.parametrize("text", ["64MB", "1.5Mi", "abc", "-1", "", "64 Mi", "1K"])
@@ -322,8 +344,8 @@ def test_bad_bind(text: str, reason: str) -> None:
 
 
 def test_urls_lose_a_trailing_slash() -> None:
-    s = load("--alluxio-proxy", "https://proxy:39999/api/v1/", "--alluxio-master", "http://master:19999")
-    assert (s.alluxio_proxy, s.alluxio_master) == ("https://proxy:39999/api/v1", "http://master:19999")
+    s = load("--alluxio-proxy", "https://proxy:39999/api/v1/", "--alluxio-master", "http://master:19999/")
+    assert (s.alluxio_proxy, s.alluxio_master) == ("https://proxy:39999/api/v1", ("http://master:19999",))
 
 
 @pytest.mark.parametrize(("text", "reason"), [
@@ -385,15 +407,13 @@ def test_only_one_source(tmp_path: Path, snapshot: str) -> None:
         f"--locations-file and --alluxio3-etcd are both set; {only}")
 
 
-def test_alluxio_master_needs_the_proxy(tmp_path: Path, snapshot: str) -> None:
-    assert error_of("--locations-file", snapshot, "--alluxio-master", "http://master:19999") == (
-        '--alluxio-master: "http://master:19999" is only used with --alluxio-proxy, which is not set')
-    config = write_yaml(tmp_path, f"locations-file: {snapshot}\nalluxio-master: http://master:19999\n")
-    with pytest.raises(ConfigError) as caught:
-        load_settings(["--config", config], {})
-    assert str(caught.value) == (
-        f'{config}: alluxio-master: "http://master:19999" is only used with --alluxio-proxy, which is not set')
-    assert load("--alluxio-master", "http://master:19999").alluxio_master == "http://master:19999"
+def test_alluxio_master_is_accepted_as_several_urls_and_needs_nothing(snapshot: str) -> None:
+    """Deprecated and ignored (readiness follows the proxy): settings written for one master or for HA still load."""
+    assert load("--alluxio-master", "http://master-0:19999/, http://master-1:19999").alluxio_master == (
+        "http://master-0:19999", "http://master-1:19999")
+    assert load("--locations-file", snapshot, "--alluxio-master", "http://m:19999").alluxio_master == ("http://m:19999",)
+    assert error_of("--alluxio-master", "http://m:19999,ftp://n") == (
+        '--alluxio-master: "http://m:19999,ftp://n" is not an http(s) URL (e.g. http://alluxio-proxy:39999)')
 
 
 def test_alluxio3_is_a_source_of_its_own(snapshot: str) -> None:
@@ -403,7 +423,7 @@ def test_alluxio3_is_a_source_of_its_own(snapshot: str) -> None:
         "DefaultAlluxioCluster", 5, "live", 28080)
     assert load("--alluxio3-static-workers", snapshot, "--alluxio3-ufs-root", "/mnt/ufs").alluxio3_static_workers
     assert load(env={"SCHEDULER_EXTENDER_ALLUXIO3_MASTER": "http://m:19999",
-                     "SCHEDULER_EXTENDER_ALLUXIO3_UFS_ROOT": "hdfs://nn:8020/x"}).alluxio3_master == "http://m:19999"
+                     "SCHEDULER_EXTENDER_ALLUXIO3_UFS_ROOT": "hdfs://nn:8020/x"}).alluxio3_master == ("http://m:19999",)
     assert error_of("--alluxio3-etcd", "http://e:2379", "--alluxio3-master", "http://m:19999",
                     "--alluxio3-ufs-root", "/u").startswith("--alluxio3-etcd and --alluxio3-master are both set")
     assert error_of("--alluxio3-etcd", "http://e:2379") == (
@@ -469,7 +489,7 @@ def test_empty_yaml_sets_nothing(tmp_path: Path) -> None:
 def test_yaml_values_must_be_text_or_numbers(tmp_path: Path, line: str, got: str) -> None:
     config = write_yaml(tmp_path, line + "\n")
     key = line.split(":")[0]
-    metavars = {"log-level": "LEVEL", "alluxio-master": "URL", "node-map": "PATH", "bind": "HOST:PORT"}
+    metavars = {"log-level": "LEVEL", "alluxio-master": "URLS", "node-map": "PATH", "bind": "HOST:PORT"}
     metavar = metavars.get(key, "DURATION")
     assert error_of("--config", config) == f"{config}: {key}: expected {metavar}, got {got}"
 
@@ -553,3 +573,15 @@ def test_gunicorn_runs_one_worker_of_ours_and_creates_the_app_after_fork(monkeyp
 
     assert server.load() == "wsgi-app"
     assert created == [settings]
+
+
+def test_namespaces_are_namespace_names() -> None:
+    kube = ("--kubernetes", "kubeconfig")
+    s = load(*kube, "--worker-namespace", "alluxio", "--prefetch-namespaces", "spark-a, spark-b,spark-a")
+    assert (s.worker_namespace, s.prefetch_namespaces) == ("alluxio", ("spark-a", "spark-b"))
+    assert error_of(*kube, "--worker-namespace", "Alluxio") == (
+        '--worker-namespace: "Alluxio" is not a namespace name (lower-case letters, digits and \'-\', at most 63)')
+    assert error_of(*kube, "--prefetch-namespaces", ",") == '--prefetch-namespaces: "," names no namespace (e.g. ' \
+        'spark-jobs,spark-etl)'
+    assert error_of("--worker-namespace", "alluxio") == (
+        '--worker-namespace: "alluxio" is only used with --kubernetes in-cluster or kubeconfig')

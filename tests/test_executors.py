@@ -4,6 +4,7 @@ import pytest
 from kubernetes import client
 
 from scheduler_extender.executors import ExecutorBook, ExecutorPod, summarize_executor
+from scheduler_extender.kube_watch import pod_lister
 from scheduler_extender.metrics import Metrics
 from scheduler_extender.prefetch import Prefetcher
 from tests.support.fake_kube import FakeKube, kube_config
@@ -150,7 +151,7 @@ def test_the_prefetch_watch_keeps_the_book_in_step_through_binds_and_a_relist(ku
     kube.add("pod", make_executor("a-2", app="a", paths="/data/a"))  # not bound yet
     kube.add("pod", make_pod("web", namespace="spark", node="n1", labels={"spark-role": "driver"}))  # no executor
     executors, index = ExecutorBook(remember=False), Index()
-    watch = Prefetcher(client.CoreV1Api(client.ApiClient(kube_config(kube))).list_pod_for_all_namespaces, index,
+    watch = Prefetcher([client.CoreV1Api(client.ApiClient(kube_config(kube))).list_pod_for_all_namespaces], index,
                        selector="spark-role", resync=300, executors=executors)
     watch.start()
     try:
@@ -164,5 +165,26 @@ def test_the_prefetch_watch_keeps_the_book_in_step_through_binds_and_a_relist(ku
         kube.delete("pod", "a-1", "spark")
         kube.compact()
         eventually(lambda: executors.placed("a", "spark/a-3") == ({"n2": 1}, 1))
+    finally:
+        watch.close()
+
+
+def test_each_namespace_watched_apart_feeds_the_book(kube):
+    """--prefetch-namespaces: one watch per namespace, every one of them telling the book; other namespaces unseen."""
+    kube.add("pod", make_executor("a-1", app="a", node="n1", namespace="team-1"))
+    kube.add("pod", make_executor("a-2", app="a", node="n2", namespace="team-2"))
+    kube.add("pod", make_executor("a-3", app="a", node="n3", namespace="elsewhere"))
+    executors = ExecutorBook(remember=False)
+    api = client.CoreV1Api(client.ApiClient(kube_config(kube)))
+    watch = Prefetcher([pod_lister(api, "team-1"), pod_lister(api, "team-2")], Index(), selector="spark-role",
+                       resync=300, executors=executors)
+    watch.start()
+    try:
+        eventually(lambda: executors.placed("a", "team-1/a-9") == ({"n1": 1, "n2": 1}, 2))
+        kube.wait_watches(2)
+        kube.add("pod", make_executor("a-4", app="a", node="n1", namespace="team-2"))
+        eventually(lambda: executors.placed("a", "team-1/a-9") == ({"n1": 2, "n2": 1}, 3))
+        kube.delete("pod", "a-1", "team-1")
+        eventually(lambda: executors.placed("a", "team-1/a-9") == ({"n1": 1, "n2": 1}, 2))
     finally:
         watch.close()

@@ -43,7 +43,7 @@ class Target:
 def target() -> Iterator[Target]:
     with FakeAlluxio() as fake:
         fuzz_inputs.load_dataset(fake)
-        with Served("--alluxio-proxy", fake.url, "--alluxio-master", fake.url, "--max-body-size", str(LIMIT),
+        with Served("--alluxio-proxy", fake.url, "--max-body-size", str(LIMIT),
                     "--log-level", "error") as served:
             target = Target(served)
             yield target

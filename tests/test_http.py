@@ -76,6 +76,8 @@ def test_pod_without_annotation_scores_zero_everywhere(demo):
 
 @pytest.mark.parametrize("body, reason", [
     (b"not json", "not valid JSON"),
+    (b'{"Pod": {"metadata": {"name": "sp\xffark"}}, "NodeNames": []}',
+     "body is not UTF-8, as JSON must be: byte 0xFF at offset 33 (invalid start byte)"),
     (b'{"Pod": {}, "NodeNames": [1]}', "NodeNames[0]"),
     (b'{"Pod": {}}', "neither Nodes nor NodeNames"),
 ])
@@ -126,6 +128,14 @@ def test_locality_explains_the_ranking(demo):
     assert demo.get("/locality")[0] == 400
 
 
+def test_locality_with_an_empty_node_is_a_400_not_every_worker_unresolved(demo):
+    status, answer = demo.get("/locality?path=/data/sales/2026-11&node=")
+    assert status == 400 and answer["Error"].startswith("node= names no node")
+    status, report = demo.get("/locality?path=/data/sales/2026-11&node=node-2&node=node-4")
+    assert status == 200 and report["unresolvedWorkers"] == [
+        {"host": "node-1", "containerHost": "", "cachedBytes": 128 * M}]  # its node was not asked about
+
+
 def test_oversized_body_is_a_413_naming_the_limit_and_the_setting():
     with Served("--locations-file", str(DEMO / "locations.json"), "--max-body-size", "1Ki") as served:
         status, answer = served.post("/prioritize", names_body(["n"] * 200, "/data"))
@@ -167,8 +177,7 @@ def nodes_body(paths):
 
 def test_scores_from_alluxio_by_node_ip_and_calls_it_once(fake_alluxio):
     alluxio_dataset(fake_alluxio)
-    with Served("--alluxio-proxy", fake_alluxio.url, "--alluxio-master", fake_alluxio.url,
-                "--request-budget", "2s") as served:
+    with Served("--alluxio-proxy", fake_alluxio.url, "--request-budget", "2s") as served:
         for _ in range(3):
             status, ranking = served.post("/prioritize", nodes_body("alluxio://master:19998/data/a"))
             assert status == 200
@@ -191,8 +200,7 @@ def test_names_mode_resolves_ips_through_the_node_map(fake_alluxio, tmp_path):
 def test_alluxio_down_gives_neutral_scores_within_the_budget_then_recovers(fake_alluxio):
     alluxio_dataset(fake_alluxio)
     fake_alluxio.stop()
-    with Served("--alluxio-proxy", fake_alluxio.url, "--alluxio-master", fake_alluxio.url,
-                "--request-budget", "100ms", ready=False) as served:
+    with Served("--alluxio-proxy", fake_alluxio.url, "--request-budget", "100ms", ready=False) as served:
         assert served.get("/readyz")[0] == 503
         start = time.monotonic()
         status, ranking = served.post("/prioritize", nodes_body("/data/a"))
@@ -228,8 +236,7 @@ def test_slow_alluxio_answers_within_the_budget_and_fills_in_the_background(fake
 def test_a_pod_listing_too_many_paths_is_read_up_to_the_limit_and_counted(fake_alluxio):
     for i in range(5):
         fake_alluxio.add_file(f"/data/p{i}", Block(64 * M, Loc(f"n{i}")))
-    with Served("--alluxio-proxy", fake_alluxio.url, "--alluxio-master", fake_alluxio.url,
-                "--request-budget", "2s", "--max-paths-per-pod", "2") as served:
+    with Served("--alluxio-proxy", fake_alluxio.url, "--request-budget", "2s", "--max-paths-per-pod", "2") as served:
         status, ranking = served.post("/prioritize", names_body([f"n{i}" for i in range(5)],
                                                                  ",".join(f"/data/p{i}" for i in range(5))))
         assert status == 200

@@ -1,5 +1,6 @@
 """`scheduler-extender serve --kubernetes kubeconfig` against a fake kube-apiserver and a fake Alluxio, both real
 HTTP servers: workers resolve through the Node/Pod watch, require-local-worker filters, driver pods prefetch."""
+import subprocess
 import time
 
 import pytest
@@ -8,7 +9,7 @@ from tests.support.bodies import names_body
 from tests.support.fake_alluxio import Block, Loc
 from tests.support.fake_kube import FakeKube, kubeconfig_file
 from tests.support.objects import make_node, make_pod
-from tests.support.served import Served
+from tests.support.served import SERVE, Served
 from tests.support.waiting import eventually
 
 M = 1 << 20
@@ -128,3 +129,35 @@ def test_driver_pod_prefetches_its_paths_before_any_scheduling_call(tmp_path, ku
         status, ranking = served.post("/prioritize", names_body(["n2", "n1"], "/sales"))
         assert ranking == [{"Host": "n1", "Score": 10}]
         assert fake_alluxio.calls("list_status") == 1
+
+
+def test_namespace_scoped_watching_lists_and_watches_pods_only_where_it_is_told(tmp_path, kube, fake_alluxio):
+    """--worker-namespace and --prefetch-namespaces: pods are asked for in those namespaces only (what Roles there
+    allow), never cluster-wide; Nodes stay cluster-wide. Workers resolve, and drivers prefetch, as before."""
+    fake_alluxio.add_file("/sales/part-0", Block(64 * M, Loc("10.0.0.1", "10.244.1.5")))
+    fake_alluxio.add_file("/other/part-0", Block(64 * M, Loc("10.0.0.1", "10.244.1.5")))
+    kube.add("pod", make_pod("alluxio-worker-2", namespace="elsewhere", node="n2", pod_ip="10.244.2.5",
+                             host_ip="10.0.0.2", labels=WORKER))  # a worker pod of another namespace: not watched
+    with serve(tmp_path, kube, fake_alluxio, "--request-budget", "0ms", "--worker-namespace", "alluxio",
+               "--prefetch-namespaces", "spark-a,spark-b") as served:
+        kube.wait_watches(4)
+        for namespace, path in (("spark-b", "/sales"), ("default", "/other")):
+            driver = make_pod(f"driver-{namespace}", namespace=namespace, labels={"spark-role": "driver"})
+            driver["metadata"]["annotations"] = {"alluxio-locality.io/paths": path}
+            kube.add("pod", driver)
+        eventually(lambda: fake_alluxio.calls("list_status"), what="the spark-b driver's paths fetched")
+        time.sleep(0.3)
+        assert [r.path for r in fake_alluxio.received if r.endpoint == "list_status"] == ["/sales"]
+        assert served.post("/prioritize", names_body(["n2", "n1"], "/sales"))[1] == [{"Host": "n1", "Score": 10}]
+        status, result = served.post("/filter", with_annotations(names_body(["n1", "n2"]), REQUIRE))
+        assert result["NodeNames"] == ["n1"]  # n2's worker pod is in a namespace not watched
+    asked = {(r.resource, r.namespace) for r in kube.received if r.verb in ("list", "watch")}
+    assert asked == {("nodes", None), ("pods", "alluxio"), ("pods", "spark-a"), ("pods", "spark-b")}
+
+
+def test_namespaces_need_the_kubernetes_watch(fake_alluxio):
+    result = subprocess.run([*SERVE, "--alluxio-proxy", fake_alluxio.url, "--prefetch-namespaces", "spark"],
+                            capture_output=True, text=True, timeout=60)
+    assert result.returncode == 2 and result.stderr == (
+        'scheduler-extender: --prefetch-namespaces: "spark" is only used with --kubernetes in-cluster or '
+        "kubeconfig\n")

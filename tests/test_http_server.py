@@ -9,12 +9,12 @@ import ssl
 import time
 from collections.abc import Iterator
 from pathlib import Path
-from typing import Any
 
 import pytest
 
 from tests.support.bodies import names_body, recorded
 from tests.support.certs import Pki, make_pki
+from tests.support.raw_http import Answer, RawConnection
 from tests.support.served import Served
 from tests.support.waiting import eventually
 
@@ -30,10 +30,8 @@ def served() -> Iterator[Served]:
         yield server
 
 
-def connect(served: Served) -> socket.socket:
-    sock = socket.create_connection(("127.0.0.1", served.port), timeout=10)
-    _streams.pop(sock.fileno(), None)
-    return sock
+def connect(served: Served, tls: ssl.SSLContext | None = None) -> RawConnection:
+    return RawConnection(served.port, tls=tls)
 
 
 def request(body: bytes = BODY, path: str = "/prioritize", headers: str = "") -> bytes:
@@ -41,35 +39,10 @@ def request(body: bytes = BODY, path: str = "/prioritize", headers: str = "") ->
             f"Content-Length: {len(body)}\r\n\r\n").encode() + body
 
 
-def read_answer(sock: socket.socket) -> tuple[int, dict[str, str], bytes]:
-    """One answer: status, headers (lower-case names), body by Content-Length. Bytes past it (the next
-    answer) stay with the socket for the next call."""
-    stream = _streams.setdefault(sock.fileno(), sock.makefile("rb"))
-    status = stream.readline()
-    if not status:
-        raise ConnectionError("closed before an answer")
-    headers = {}
-    while (line := stream.readline()) not in (b"\r\n", b""):
-        name, _, value = line.decode("latin-1").partition(":")
-        headers[name.strip().lower()] = value.strip()
-    return int(status.split()[1]), headers, stream.read(int(headers["content-length"]))
-
-
-_streams: dict[int, Any] = {}
-
-
-def closed_by_server(sock: socket.socket, within: float) -> bytes | None:
-    """What the server sent before closing `sock`, or None if it was still open after `within` seconds."""
-    sock.settimeout(within)
-    received = b""
-    try:
-        while chunk := sock.recv(65536):
-            received += chunk
-    except TimeoutError:
-        return None
-    except ConnectionResetError:
-        pass
-    return received
+def closed_by_server(conn: RawConnection, within: float) -> bytes | None:
+    """What the server sent before closing `conn`, or None if it was still open after `within` seconds."""
+    sent, closed = conn.after(within)
+    return sent if closed else None
 
 
 def dropped(served: Served, reason: str) -> float:
@@ -81,33 +54,33 @@ def test_100_stalled_clients_do_not_delay_a_well_formed_call(served: Served) -> 
     which under gunicorn's threaded worker left no thread to answer anyone."""
     before = dropped(served, "read_timeout")
     stalled = [connect(served) for _ in range(100)]
-    for sock in stalled:
-        sock.sendall(b"POST /prioritize HTTP/1.1\r\nHost: x\r\nContent-Length: 1000\r\n\r\n" + BODY[:10])
+    for conn in stalled:
+        conn.send(b"POST /prioritize HTTP/1.1\r\nHost: x\r\nContent-Length: 1000\r\n\r\n" + BODY[:10])
     last_stalled = time.monotonic()
-    with connect(served) as sock:
+    with connect(served) as conn:
         for _ in range(3):  # keep-alive: the same connection, call after call
-            sock.sendall(request())
-            status, _, body = read_answer(sock)
-            assert (status, json.loads(body)) == (200, RANKING)
-    for sock in stalled:
-        answer = closed_by_server(sock, within=READ_TIMEOUT + 10)
-        assert answer is not None, "a stalled connection was never dropped"
-        assert answer.startswith(b"HTTP/1.1 408 ") and b"--read-timeout 1s" in answer, answer[:300]
-        sock.close()
+            conn.send(request())
+            answer = conn.answer()
+            assert (answer.status, answer.json()) == (200, RANKING)
+    for conn in stalled:
+        sent = closed_by_server(conn, within=READ_TIMEOUT + 10)
+        assert sent is not None, "a stalled connection was never dropped"
+        assert sent.startswith(b"HTTP/1.1 408 ") and b"--read-timeout 1s" in sent, sent[:300]
+        conn.close()
     assert time.monotonic() - last_stalled > READ_TIMEOUT * 0.9  # not before the timeout, for the last one
     assert dropped(served, "read_timeout") - before == 100
 
 
 def test_a_request_trickling_in_is_dropped_at_the_read_timeout_from_its_first_byte(served: Served) -> None:
     """A byte every 0.2 s never lets it reach a full request: the timeout does not restart with each byte."""
-    with connect(served) as sock:
+    with connect(served) as conn:
         started, answer = time.monotonic(), None
         for byte in request():
             try:
-                sock.send(bytes([byte]))
+                conn.send(bytes([byte]))
             except (BrokenPipeError, ConnectionResetError):
                 break
-            answer = closed_by_server(sock, within=0.2)
+            answer = closed_by_server(conn, within=0.2)
             if answer is not None:
                 break
         assert answer is not None and answer.startswith(b"HTTP/1.1 408 ")
@@ -117,53 +90,57 @@ def test_a_request_trickling_in_is_dropped_at_the_read_timeout_from_its_first_by
 def test_an_idle_keepalive_connection_outlives_the_read_timeout(served: Served) -> None:
     """The read timeout is for requests under way; between them a connection waits for the keep-alive
     timeout, longer than the 90 s after which kube-scheduler's Go client closes it itself."""
-    with connect(served) as sock:
-        sock.sendall(request())
-        assert read_answer(sock)[0] == 200
-        assert closed_by_server(sock, within=READ_TIMEOUT * 2.5) is None
-        sock.sendall(request())
-        assert read_answer(sock)[0] == 200
+    with connect(served) as conn:
+        conn.send(request())
+        assert conn.answer().status == 200
+        assert closed_by_server(conn, within=READ_TIMEOUT * 2.5) is None
+        conn.send(request())
+        assert conn.answer().status == 200
 
 
 def test_pipelined_requests_are_answered_in_order(served: Served) -> None:
-    with connect(served) as sock:
-        sock.sendall(request() + request(path="/filter") + b"GET /healthz HTTP/1.1\r\nHost: x\r\n\r\n")
-        answers = [read_answer(sock) for _ in range(3)]
-    assert json.loads(answers[0][2]) == RANKING
-    assert json.loads(answers[1][2])["NodeNames"] == ["node-2", "node-3"]
-    assert json.loads(answers[2][2]) == {"status": "ok"}
+    with connect(served) as conn:
+        conn.send(request() + request(path="/filter") + b"GET /healthz HTTP/1.1\r\nHost: x\r\n\r\n")
+        answers = [conn.answer() for _ in range(3)]
+    assert answers[0].json() == RANKING
+    assert answers[1].json()["NodeNames"] == ["node-2", "node-3"]
+    assert answers[2].json() == {"status": "ok"}
 
 
 def test_expect_100_continue_and_chunked_bodies(served: Served) -> None:
-    with connect(served) as sock:
-        sock.sendall(b"POST /prioritize HTTP/1.1\r\nHost: x\r\nExpect: 100-continue\r\n"
-                     b"Content-Length: %d\r\n\r\n" % len(BODY))
-        assert sock.recv(100) == b"HTTP/1.1 100 Continue\r\n\r\n"
-        sock.sendall(BODY)
-        assert json.loads(read_answer(sock)[2]) == RANKING
+    with connect(served) as conn:
+        conn.send(b"POST /prioritize HTTP/1.1\r\nHost: x\r\nExpect: 100-continue\r\n"
+                  b"Content-Length: %d\r\n\r\n" % len(BODY))
+        assert conn.answer() == Answer(100, {}, b"")
+        conn.send(BODY)
+        assert conn.answer().json() == RANKING
         chunks = b"".join(b"%x;ext=1\r\n%s\r\n" % (len(BODY[i:i + 100]), BODY[i:i + 100])
                           for i in range(0, len(BODY), 100))
-        sock.sendall(b"POST /prioritize HTTP/1.1\r\nHost: x\r\nTransfer-Encoding: chunked\r\n\r\n"
-                     + chunks + b"0\r\nX-Trailer: y\r\n\r\n")
-        assert json.loads(read_answer(sock)[2]) == RANKING
+        conn.send(b"POST /prioritize HTTP/1.1\r\nHost: x\r\nTransfer-Encoding: chunked\r\n\r\n"
+                  + chunks + b"0\r\nX-Trailer: y\r\n\r\n")
+        assert conn.answer().json() == RANKING
 
 
 @pytest.mark.parametrize(("sent", "status", "reason"), [
-    (b"GARBAGE\r\n\r\n", 400, "bad request line"),
-    (b"GET / HTTP/2.0\r\n\r\n", 505, "unsupported version"),
-    (b"POST /filter HTTP/1.1\r\nContent-Length: 3\r\nContent-Length: 4\r\n\r\n", 400, "Content-Length"),
-    (b"POST /filter HTTP/1.1\r\nContent-Length: 3\r\nTransfer-Encoding: chunked\r\n\r\n", 400, "both"),
-    (b"POST /filter HTTP/1.1\r\nTransfer-Encoding: gzip\r\n\r\n", 501, "gzip"),
-    (b"POST /filter HTTP/1.1\r\nTransfer-Encoding: chunked\r\n\r\nzz\r\n", 400, "chunk size"),
+    (b"GARBAGE\r\n\r\n", 501, "method not implemented"),
+    (b"GET /\r\n\r\n", 505, "HTTP/0.9"),
+    (b"GET / HTTP/2.0\r\nHost: x\r\n\r\n", 505, "unsupported version"),
+    (b"GET / HTTP/1.1\r\n\r\n", 400, "Host"),
+    (b"POST /filter HTTP/1.1\r\nHost: x\r\nContent-Length: 3\r\nContent-Length: 4\r\n\r\n", 400, "Content-Length"),
+    (b"POST /filter HTTP/1.1\r\nHost: x\r\nContent-Length: 3\r\nTransfer-Encoding: chunked\r\n\r\n", 400,
+     "Transfer-Encoding can't be present with Content-Length"),
+    (b"POST /filter HTTP/1.1\r\nHost: x\r\nTransfer-Encoding: gzip\r\n\r\n", 501, "gzip"),
+    (b"POST /filter HTTP/1.1\r\nHost: x\r\nTransfer-Encoding: gzip, chunked\r\n\r\n", 501, "gzip"),
+    (b"POST /filter HTTP/1.1\r\nHost: x\r\nTransfer-Encoding: chunked\r\n\r\nzz\r\n", 400, "chunk size"),
     (b"GET / HTTP/1.1\r\nX: " + b"y" * 70000, 431, "over 65536 bytes"),
 ])
 def test_what_is_not_http_is_refused_with_a_json_reason(served: Served, sent: bytes, status: int,
                                                         reason: str) -> None:
-    with connect(served) as sock:
-        sock.sendall(sent)
-        got, headers, body = read_answer(sock)
-        assert got == status and reason in json.loads(body)["Error"] and headers["connection"] == "close"
-        assert closed_by_server(sock, within=10) == b""
+    with connect(served) as conn:
+        conn.send(sent)
+        answer = conn.answer()
+        assert answer.status == status and reason in answer.json()["Error"] and answer.headers["connection"] == "close"
+        assert closed_by_server(conn, within=10) == b""
 
 
 def test_a_client_that_does_not_read_its_answer_holds_no_thread(served: Served) -> None:
@@ -175,18 +152,18 @@ def test_a_client_that_does_not_read_its_answer_holds_no_thread(served: Served) 
     before = dropped(served, "write_timeout")
     readers = []
     for _ in range(4):
-        sock = connect(served)
-        sock.setsockopt(socket.SOL_SOCKET, socket.SO_RCVBUF, 4096)
-        sock.sendall(request(big, path="/filter"))
-        readers.append(sock)
-    with connect(served) as sock:
-        sock.sendall(request())
-        assert json.loads(read_answer(sock)[2]) == RANKING
+        conn = connect(served)
+        conn.sock.setsockopt(socket.SOL_SOCKET, socket.SO_RCVBUF, 4096)
+        conn.send(request(big, path="/filter"))
+        readers.append(conn)
+    with connect(served) as conn:
+        conn.send(request())
+        assert conn.answer().json() == RANKING
     eventually(lambda: dropped(served, "write_timeout") - before >= 4, READ_TIMEOUT + 30, interval=0.2,
                what="the four readers dropped")
     assert dropped(served, "write_timeout") - before == 4
-    for sock in readers:
-        sock.close()
+    for conn in readers:
+        conn.close()
 
 
 @pytest.fixture(scope="module")
@@ -197,16 +174,16 @@ def pki(tmp_path_factory: pytest.TempPathFactory) -> Pki:
 def test_tls_handshakes_that_stall_are_dropped_and_others_answered(pki: Pki) -> None:
     """A client that opens a TLS connection and never sends its ClientHello (or half of it) costs no
     thread: the handshake is read by the loop, and dropped at the read timeout."""
-    context = ssl.create_default_context(cafile=str(pki.ca))
+    context = ssl.create_default_context(cafile=str(pki.server_ca))
     with Served("--locations-file", str(DEMO), "--read-timeout", f"{READ_TIMEOUT}s", "--tls-cert-file",
                 str(pki.server_cert), "--tls-private-key-file", str(pki.server_key), tls=context) as served:
         silent = [connect(served) for _ in range(10)]
-        for sock in silent[5:]:
-            sock.sendall(b"\x16\x03\x01\x02\x00\x01\x00\x01\xfc\x03\x03")  # the start of a ClientHello
-        with context.wrap_socket(connect(served), server_hostname="127.0.0.1") as sock:
-            sock.sendall(request())
-            assert json.loads(read_answer(sock)[2]) == RANKING
-        for sock in silent:
-            assert closed_by_server(sock, within=READ_TIMEOUT + 10) is not None
-            sock.close()
+        for conn in silent[5:]:
+            conn.send(b"\x16\x03\x01\x02\x00\x01\x00\x01\xfc\x03\x03")  # the start of a ClientHello
+        with connect(served, tls=context) as conn:
+            conn.send(request())
+            assert conn.answer().json() == RANKING
+        for conn in silent:
+            assert closed_by_server(conn, within=READ_TIMEOUT + 10) is not None
+            conn.close()
         assert dropped(served, "read_timeout") == 10

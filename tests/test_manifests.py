@@ -437,7 +437,7 @@ def test_extender_settings_file_is_accepted_by_the_extender(tmp_path):
     assert settings.bind == "0.0.0.0:8888"
     assert settings.kubernetes == "in-cluster"
     assert urlsplit(settings.alluxio_proxy).port == 39999
-    assert urlsplit(settings.alluxio_master).port == 19999
+    assert settings.alluxio_master is None  # readiness follows the proxy (an HA standby answers no web call)
     assert settings.worker_selector == "role=alluxio-worker"
     assert settings.locations_file is None and settings.node_map is None  # no files to mount
     port = int(settings.bind.rsplit(":", 1)[1])
@@ -491,10 +491,11 @@ def test_dockerfile_command_reads_the_mounted_settings_file():
 
 
 def test_dockerfile_is_small_and_installs_the_package():
+    """One stage; what it installs and from which base image is tests/test_release.py's."""
     instructions = dockerfile_instructions()
-    assert [rest for key, rest in instructions if key == "FROM"] == ["python:3.11-slim"]
+    assert len([rest for key, rest in instructions if key == "FROM"]) == 1
     runs = " ".join(rest for key, rest in instructions if key == "RUN")
-    assert "pip install --no-cache-dir ." in runs
+    assert "--no-deps ." in runs
     assert not re.search(r"apt-get|apk |gcc|build-essential", runs), "no build tools in the image"
     env = " ".join(rest for key, rest in instructions if key == "ENV")
     assert "PYTHONDONTWRITEBYTECODE=1" in env and "PYTHONUNBUFFERED=1" in env

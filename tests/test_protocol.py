@@ -48,7 +48,7 @@ def test_null_items_is_no_candidates():
 @pytest.mark.parametrize("body, reason", [
     (b"", "not valid JSON"),
     (b"{", "not valid JSON"),
-    (b"\xff\xfe", "not valid JSON"),
+    (b"\xff\xfe", "body is not UTF-8, as JSON must be: byte 0xFF at offset 0 (invalid start byte)"),
     (b"[" * 100000 + b"]" * 100000, "JSON"),  # too deep for the parser, or an array: a 400 either way
     (b"[]", "JSON array, expected an ExtenderArgs object"),
     (b'{"NodeNames": ["a"]}', "Pod is null"),

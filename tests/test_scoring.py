@@ -1,7 +1,7 @@
 from hypothesis import given
 from hypothesis import strategies as st
 
-from scheduler_extender.scoring import SPARSE, deficits, listed, scores
+from scheduler_extender.scoring import SPARSE, deficits, listed, proportional, proportional_away, scores
 
 
 def test_proportional_to_the_best_candidate():
@@ -77,6 +77,30 @@ def test_listed_gives_the_scores_above_zero(node_bytes, candidates):
         assert got == [(i, score) for i, score in enumerate(scores(candidates, node_bytes)) if score]
     else:
         assert positions_of(candidates) is None or len(node_bytes) * SPARSE >= len(candidates)
+
+
+def test_proportional_scales_the_candidates_holding_bytes_to_the_top():
+    held = {"a": 40, "b": 10, "c": 0, "elsewhere": 400}
+    assert proportional(["a", "b", "c", "d"], held, 1000.0) == {"a": 1000.0, "b": 250.0}
+    assert proportional(["c", "d"], held, 1000.0) == {}
+
+
+def test_proportional_away_lists_every_candidate_the_other_way_round():
+    held = {"a": 40, "b": 10}
+    assert proportional_away(["a", "b", "c"], held, 1000.0) == {"a": 0.0, "b": 750.0, "c": 1000.0}
+    assert proportional_away(["c", "d"], held, 1000.0) == {}
+
+
+@given(st.dictionaries(st.sampled_from("abcdefgh"), st.integers(0, 1 << 50)), st.floats(1, 1e6))
+def test_proportional_keeps_the_order_of_bytes_within_the_top(node_bytes, top):
+    names = list("abcdefgh")
+    got = proportional(names, node_bytes, top)
+    assert set(got) == {n for n, b in node_bytes.items() if b > 0}
+    assert all(0 < score <= top for score in got.values())
+    for x in got:
+        for y in got:
+            if node_bytes[x] > node_bytes[y]:
+                assert got[x] >= got[y]
 
 
 # -- an application's executors: each node's shortfall of its share -------------------------------------------

@@ -111,3 +111,19 @@ def test_the_sync_process_goes_with_its_worker(seeded_alluxio: FakeAlluxio, faul
         child = sync_pid(served)
     eventually(lambda: gone(child), 10, what="exit of the sync process once the server stopped")
     fault_figures.append(figure)
+
+
+def test_a_sigterm_to_the_whole_process_group_stops_everything_quietly() -> None:
+    """systemd's stop and `kill -- -PGID` signal every process of the group at once. The sync process must leave
+    its end to the serving process: killed first, it was logged as an ERROR and restarted while shutting down."""
+    demo = Path(__file__).resolve().parent.parent / "examples" / "demo" / "locations.json"
+    with Served("--locations-file", str(demo)) as served:
+        sync, worker = sync_pid(served), served.worker_pid()
+        os.kill(sync, signal.SIGTERM)  # what the group's signal does to it, alone: ignored
+        time.sleep(1.5)  # past the supervisor's ping round that would notice an exit
+        assert not gone(sync) and metric(served, RESTARTS) == 0
+        for pid in (served.process.pid, worker, sync):
+            os.kill(pid, signal.SIGTERM)
+        assert served.process.wait(20) == 0
+        eventually(lambda: gone(sync), 10, what="the sync process gone with the serving process")
+        assert "ERROR" not in served.output() and "Shutting down: Master" in served.output()

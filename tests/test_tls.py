@@ -26,8 +26,8 @@ def pki(tmp_path_factory: pytest.TempPathFactory) -> Pki:
 
 
 def client(pki: Pki, cert: Path | None = None, key: Path | None = None) -> ssl.SSLContext:
-    """A client that trusts the extender's CA and presents `cert` if given."""
-    context = ssl.create_default_context(cafile=str(pki.ca))
+    """A client that trusts the CA of the extender's serving certificate and presents `cert` if given."""
+    context = ssl.create_default_context(cafile=str(pki.server_ca))
     if cert:
         context.load_cert_chain(str(cert), str(key))
     return context
@@ -35,7 +35,7 @@ def client(pki: Pki, cert: Path | None = None, key: Path | None = None) -> ssl.S
 
 def tls_flags(pki: Pki, *, client_ca: bool) -> tuple[str, ...]:
     flags = ("--tls-cert-file", str(pki.server_cert), "--tls-private-key-file", str(pki.server_key))
-    return flags + (("--tls-client-ca-file", str(pki.ca)) if client_ca else ())
+    return flags + (("--tls-client-ca-file", str(pki.client_ca)) if client_ca else ())
 
 
 def test_serves_https_and_plain_http_gets_no_answer(pki: Pki) -> None:
@@ -64,9 +64,28 @@ def test_client_ca_requires_a_certificate_for_the_verbs_but_not_for_probes(pki: 
         assert anonymous.post("/prioritize", body) == (200, [{"Host": "node-2", "Score": 10}])
         assert anonymous.post("/filter", body)[1]["NodeNames"] == ["node-2", "node-3"]
         assert anonymous.metrics().value("scheduler_extender_requests_total", outcome="refused", verb="prioritize") == 1
-        anonymous.tls = client(pki, pki.rogue_cert, pki.rogue_key)
+        for cert, key in ((pki.rogue_cert, pki.rogue_key), (pki.server_ca_client_cert, pki.server_ca_client_key)):
+            anonymous.tls = client(pki, cert, key)
+            with pytest.raises((urllib.error.URLError, ConnectionError, ssl.SSLError)):
+                anonymous.post("/prioritize", body)
+
+
+def test_the_client_ca_and_the_serving_certificates_ca_are_apart(pki: Pki) -> None:
+    """cert-manager's layout: each Secret's ca.crt is the issuer of its own certificate, so the scheduler verifies
+    the extender with one CA and the extender its callers with another; neither stands in for the other."""
+    body = names_body(["node-2", "node-3"], "/data/sales/2026-11")
+    with Served(*SOURCE, *tls_flags(pki, client_ca=True), tls=client(pki, pki.client_cert, pki.client_key)) as served:
+        assert served.post("/prioritize", body) == (200, [{"Host": "node-2", "Score": 10}])
+        wrong_trust = ssl.create_default_context(cafile=str(pki.client_ca))
+        wrong_trust.load_cert_chain(str(pki.client_cert), str(pki.client_key))
+        served.tls = wrong_trust
+        with pytest.raises(urllib.error.URLError, match="CERTIFICATE_VERIFY_FAILED"):
+            served.post("/prioritize", body)
+    with Served(*SOURCE, *tls_flags(pki, client_ca=False), "--tls-client-ca-file", str(pki.server_ca),
+                tls=client(pki)) as one_ca:
+        one_ca.tls = client(pki, pki.client_cert, pki.client_key)
         with pytest.raises((urllib.error.URLError, ConnectionError, ssl.SSLError)):
-            anonymous.post("/prioritize", body)
+            one_ca.post("/prioritize", body)
 
 
 def test_operator_endpoints_can_be_turned_off_or_restricted(pki: Pki) -> None:
@@ -105,7 +124,7 @@ def test_loopback_access_refuses_every_other_address(address: str, allowed: bool
 
 
 def test_tls_settings_must_come_together_and_load(pki: Pki, tmp_path: Path) -> None:
-    cert, key, ca = str(pki.server_cert), str(pki.server_key), str(pki.ca)
+    cert, key, ca = str(pki.server_cert), str(pki.server_key), str(pki.client_ca)
     with pytest.raises(ConfigError, match="--tls-cert-file: .* needs --tls-private-key-file too"):
         load_settings([*SOURCE, "--tls-cert-file", cert], {})
     with pytest.raises(ConfigError, match="--tls-client-ca-file: .* only used when serving HTTPS"):

@@ -28,7 +28,7 @@ SERVICE_ACCOUNT="${SERVICE_ACCOUNT:-spark}"                   # the driver pod's
 IMAGE="${IMAGE:-spark-alluxio}"                               # Spark image with the Alluxio client jar
 EXECUTORS="${EXECUTORS:-2}"
 # Alluxio master RPC address(es), host:port[,host:port...]; the Helm chart's Service is alluxio-master-<i>.
-ALLUXIO_MASTERS="${ALLUXIO_MASTERS:-alluxio-master-0.default.svc:19998}"
+ALLUXIO_MASTERS="${ALLUXIO_MASTERS:-alluxio-master-0.alluxio.svc:19998}"
 INPUT="${INPUT:-/data/sales/2026-11}"                         # Alluxio path the job reads
 DOMAIN_SOCKET="${DOMAIN_SOCKET:-hostPath}"                    # hostPath | pvc | template
 DOMAIN_SOCKET_PVC="${DOMAIN_SOCKET_PVC:-alluxio-worker-domain-socket}"  # the Helm chart's default PVC name

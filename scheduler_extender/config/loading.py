@@ -151,9 +151,11 @@ def _check_together(settings: Settings, chosen: Mapping[str, _Given]) -> None:
     kubeconfig = chosen.get("kubeconfig")
     if kubeconfig is not None and settings.kubernetes != "kubeconfig":
         raise ConfigError(f"{kubeconfig.where}: {_quote(kubeconfig.text)} is only used with --kubernetes kubeconfig")
-    master = chosen.get("alluxio_master")
-    if master is not None and proxy is None:
-        raise ConfigError(f"{master.where}: {_quote(master.text)} is only used with --alluxio-proxy, which is not set")
+    for attr in ("worker_namespace", "prefetch_namespaces"):
+        given = chosen.get(attr)
+        if given is not None and settings.kubernetes == "off":
+            raise ConfigError(f"{given.where}: {_quote(given.text)} is only used with --kubernetes in-cluster or "
+                              f"kubeconfig")
     cert, key, client_ca = (chosen.get(a) for a in ("tls_cert_file", "tls_private_key_file", "tls_client_ca_file"))
     if cert is not None and key is None:
         raise ConfigError(f"{cert.where}: {_quote(cert.text)} needs --tls-private-key-file too")
@@ -165,6 +167,10 @@ def _check_together(settings: Settings, chosen: Mapping[str, _Given]) -> None:
     for attr in ("locality_access", "metrics_access"):
         if getattr(settings, attr) == "client-cert" and client_ca is None:
             raise ConfigError(f"{_named(attr, chosen)} needs --tls-client-ca-file to verify client certificates")
+    if settings.max_buffered_bytes < settings.max_body_size:
+        raise ConfigError(
+            f"{_named('max_buffered_bytes', chosen)} must be at least the body limit "
+            f"({_named('max_body_size', chosen, separator=' ')}), or the largest body accepted could never be held")
     if settings.max_staleness < settings.index_ttl:
         raise ConfigError(
             f"{_named('max_staleness', chosen)} must be at least the index TTL "

@@ -2,29 +2,35 @@
 (all derived from one name), its default as an operator would write it, its parser (values.py) and its help."""
 from __future__ import annotations
 
-from collections.abc import Callable
 from dataclasses import dataclass, field, fields, replace
 from typing import Any
 
-from ..urls import base_url
 from .values import (
+    Parser,
     byte_size,
     duration,
     host_port,
     http_urls,
     integer,
     label_selector,
+    namespace,
+    namespaces,
     one_of,
     open_fraction,
     port,
     readable_file,
+    scheduler_name,
+    text,
     ufs_uri,
+    url,
 )
 
 ENV_PREFIX = "SCHEDULER_EXTENDER_"
 
 ACCESS_MODES = ("open", "loopback", "client-cert", "off")
 """Who may call an operator endpoint (/locality, /metrics); see `Settings.locality_access`."""
+MAX_THREADS = 256
+"""Most threads --threads and --fetch-threads may ask for."""
 
 
 @dataclass(frozen=True)
@@ -32,8 +38,9 @@ class Spec:
     """One setting: `name` is the flag without `--` and the YAML key; the env var is derived from it."""
 
     name: str
-    parse: Callable[[str], Any]
-    """Text to value (values.py); raises ValueError whose message completes the sentence '<setting>: "<text>" ...'."""
+    parse: Parser[Any]
+    """Text to value (values.py); raises ValueError whose message completes the sentence '<setting>: "<text>" ...'.
+    Its schema is the setting's in the Helm chart's values.schema.json."""
     default: str | None
     """As an operator would write it, so help shows `30s` rather than `30.0`."""
     metavar: str
@@ -50,7 +57,7 @@ class Spec:
         return ENV_PREFIX + self.name.upper().replace("-", "_")
 
 
-def _setting(name: str, parse: Callable[[str], Any], default: str | None, metavar: str, help: str) -> Any:
+def _setting(name: str, parse: Parser[Any], default: str | None, metavar: str, help: str) -> Any:
     """A Settings field whose metadata is its spec; its default is the parsed default text."""
     spec = Spec(name=name, parse=parse, default=default, metavar=metavar, help=help)
     return field(default=None if default is None else parse(default), metadata={"spec": spec})
@@ -65,11 +72,12 @@ class Settings:
         "bind", host_port, "0.0.0.0:8888", "HOST:PORT",
         "address to serve kube-scheduler's extender calls on ([::]:PORT for IPv6)")
     alluxio_proxy: str | None = _setting(
-        "alluxio-proxy", base_url, None, "URL",
+        "alluxio-proxy", url, None, "URL",
         "base URL of the Alluxio REST proxy that block locations are read from, e.g. http://alluxio-proxy:39999")
-    alluxio_master: str | None = _setting(
-        "alluxio-master", base_url, None, "URL",
-        "base URL of the Alluxio master's web port; only with --alluxio-proxy")
+    alluxio_master: tuple[str, ...] | None = _setting(
+        "alluxio-master", http_urls, None, "URLS",
+        "deprecated and ignored: readiness follows --alluxio-proxy, which finds the primary master itself; "
+        "accepted (comma-separated URLs) so settings that name the masters still start")
     locations_file: str | None = _setting(
         "locations-file", readable_file, None, "PATH",
         "file of Alluxio URIStatus JSON to read block locations from instead of a proxy")
@@ -97,12 +105,15 @@ class Settings:
     alluxio_retries: int = _setting(
         "alluxio-retries", integer(minimum=0), "2", "N",
         "retries of a failed request to Alluxio")
+    # Each thread costs a stack and, in a container, one of its pids.max: a count in the thousands starts and
+    # then aborts with "can't start new thread". kube-scheduler calls for one pod at a time, and the sync
+    # process answers fetches with as many threads, so a few suffice.
     fetch_threads: int = _setting(
-        "fetch-threads", integer(minimum=1), "4", "N",
-        "threads fetching block locations from Alluxio")
+        "fetch-threads", integer(minimum=1, maximum=MAX_THREADS), "4", "N",
+        f"threads fetching block locations from Alluxio, at most {MAX_THREADS}")
     threads: int = _setting(
-        "threads", integer(minimum=1), "4", "N",
-        "threads serving HTTP requests")
+        "threads", integer(minimum=1, maximum=MAX_THREADS), "4", "N",
+        f"threads serving HTTP requests, at most {MAX_THREADS}")
     max_paths_per_pod: int = _setting(
         "max-paths-per-pod", integer(minimum=1), "1000", "N",
         "most paths read from one pod's annotation; the rest are ignored and counted (each path can cost an "
@@ -114,6 +125,12 @@ class Settings:
         "max-body-size", byte_size(minimum=1024), "256Mi", "SIZE",
         "largest request body accepted, larger ones get 413: bytes, or with a suffix Ki, Mi, Gi (1024s) or "
         "k, M, G (1000s)")
+    # A body is held once, so this bounds the memory request bodies take: at least --max-body-size (or the largest
+    # body accepted could never be held), and with the pod's memory limit set from it (docs/robustness.md).
+    max_buffered_bytes: int = _setting(
+        "max-buffered-bytes", byte_size(minimum=1024), "256Mi", "SIZE",
+        "most bytes of request bodies held at once across all connections; a request past it gets 503 with "
+        "Retry-After: bytes, or with a suffix as --max-body-size")
     # kube-scheduler gives up on an extender call after its httpTimeout (5 s by default): a request still
     # arriving by then has no caller left waiting for it, and must not hold anything meanwhile.
     read_timeout: float = _setting(
@@ -136,6 +153,14 @@ class Settings:
     prefetch_selector: str = _setting(
         "prefetch-selector", label_selector, "spark-role", "SELECTOR",
         "label selector of the pods whose paths annotation warms the index as soon as they are created")
+    worker_namespace: str | None = _setting(
+        "worker-namespace", namespace, None, "NAMESPACE",
+        "namespace of the Alluxio worker pods: only its pods are watched (a Role there suffices); every "
+        "namespace's if not set")
+    prefetch_namespaces: tuple[str, ...] | None = _setting(
+        "prefetch-namespaces", namespaces, None, "NAMESPACES",
+        "comma-separated namespaces of the pods that prefetch (Spark's): only theirs are watched (a Role in each "
+        "suffices); every namespace's if not set")
     app_placement: str = _setting(
         "app-placement", one_of("answers", "watch", "off"), "answers", "MODE",
         "with --kubernetes, score a Spark executor given where its application's executors are (each node due a "
@@ -164,6 +189,15 @@ class Settings:
     metrics_access: str = _setting(
         "metrics-access", one_of(*ACCESS_MODES), "open", "ACCESS",
         "who may GET /metrics: open, loopback, client-cert or off, as --locality-access")
+    scheduler_name: str = _setting(
+        "scheduler-name", scheduler_name, "alluxio-locality-scheduler", "NAME",
+        "schedulerName of the kube-scheduler that calls this extender: the admission webhook (/mutate) leaves "
+        "its pods alone, as they are scored by cached bytes already")
+    webhook_affinity: str = _setting(
+        "webhook-affinity", one_of("preferred", "required"), "preferred", "KIND",
+        "node affinity the admission webhook (/mutate) adds to an executor: preferred terms toward the nodes "
+        "caching its input, or required too (a term matching any of them, for YuniKorn, which ignores "
+        "preferred terms; the executor then waits while they are all full)")
     alluxio3_etcd: tuple[str, ...] | None = _setting(
         "alluxio3-etcd", http_urls, None, "URLS",
         "Alluxio 3: etcd endpoints holding its worker membership (alluxio.etcd.endpoints), comma-separated, "
@@ -172,10 +206,10 @@ class Settings:
         "alluxio3-static-workers", readable_file, None, "PATH",
         "Alluxio 3: the file of worker host names of a static membership "
         "(alluxio.worker.static.membership.manager.config.file)")
-    alluxio3_master: str | None = _setting(
-        "alluxio3-master", base_url, None, "URL",
-        "Alluxio 3: base URL of the master's web port (19999) whose worker list is the membership (MASTER, "
-        "Alluxio's default membership)")
+    alluxio3_master: tuple[str, ...] | None = _setting(
+        "alluxio3-master", http_urls, None, "URLS",
+        "Alluxio 3: base URLs of the masters' web port (19999), comma-separated, whose worker list is the "
+        "membership (MASTER, Alluxio's default membership); with several, whichever answers")
     alluxio3_ufs_root: str | None = _setting(
         "alluxio3-ufs-root", ufs_uri, None, "URI",
         "Alluxio 3: alluxio.dora.client.ufs.root, the UFS path the Alluxio namespace maps onto, e.g. "
@@ -185,7 +219,7 @@ class Settings:
         "Alluxio 3: JSON list of the workers' file infos (mPath, mUfsPath, mLength) to read files and lengths "
         "from, instead of the workers' HTTP API")
     alluxio3_cluster_name: str = _setting(
-        "alluxio3-cluster-name", str, "DefaultAlluxioCluster", "NAME",
+        "alluxio3-cluster-name", text, "DefaultAlluxioCluster", "NAME",
         "Alluxio 3: alluxio.cluster.name, which names its etcd key spaces")
     alluxio3_virtual_nodes: int = _setting(
         "alluxio3-virtual-nodes", integer(minimum=1), "5", "N",
@@ -197,6 +231,14 @@ class Settings:
     alluxio3_worker_http_port: int = _setting(
         "alluxio3-worker-http-port", port, "28080", "PORT",
         "Alluxio 3: alluxio.worker.http.server.port of the workers in --alluxio3-static-workers")
+    # Volcano adds every plugin's node score raw: nodeorder gives up to 100 x each weight (1,200 at its default
+    # weights: leastrequested 1, balancedresource 1, nodeaffinity 2, podaffinity 2, tainttoleration 3,
+    # imagelocality 1, podtopologyspread 2), binpack 0-100 x binpack.weight (1): 1,300 in all. At 10,000, a node
+    # caching 13% more of the pod's input than another outscores every other plugin together.
+    volcano_max_score: int = _setting(
+        "volcano-max-score", integer(minimum=1), "10000", "SCORE",
+        "Volcano's extender plugin: the score of the node caching the most of a pod's input, the others in "
+        "proportion; Volcano adds it raw to its other plugins' scores (each up to 100 x its weight)")
     config: str | None = None
     """The YAML file the settings were read from, if any."""
 

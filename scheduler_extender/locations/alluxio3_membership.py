@@ -23,7 +23,7 @@ import math
 import re
 import threading
 import time
-from collections.abc import Iterable
+from collections.abc import Iterable, Sequence
 from dataclasses import dataclass
 from pathlib import Path
 from typing import Any, Protocol
@@ -182,11 +182,12 @@ class StaticMembership:
 
 
 class MasterMembership:
-    """The master's live (or all) workers, asked again once `refresh` seconds have passed since the last answer;
-    while the master fails, the last good list is used."""
+    """The live (or all) workers of whichever of the masters answers, asked again once `refresh` seconds have
+    passed since the last answer; while none does, the last good list is used. With several (HA) masters only the
+    primary may answer on its web port: the one that answered last is asked first, the others in their order after."""
 
-    def __init__(self, master_url: str, http: JsonHttp, *, live_only: bool, refresh: float = 10.0) -> None:
-        self._url = f"{base_url(master_url)}/api/v1/master/info"
+    def __init__(self, master_urls: Sequence[str], http: JsonHttp, *, live_only: bool, refresh: float = 10.0) -> None:
+        self._urls = [f"{base_url(url)}/api/v1/master/info" for url in master_urls]
         self._http, self._live_only, self._refresh = http, live_only, refresh
         self._lock = threading.Lock()
         self._members: tuple[Member, ...] | None = None
@@ -197,14 +198,27 @@ class MasterMembership:
             if time.monotonic() - self._asked_at >= self._refresh:
                 self._asked_at = time.monotonic()
                 try:
-                    self._members = master_members(self._http.request("master_info", "GET", self._url),
-                                                   live_only=self._live_only)
+                    self._members = self._ask()
                 except SourceError:
                     if self._members is None:
                         raise
             if self._members is None:
-                raise MembershipError(f"no worker list from {self._url} yet")
+                raise MembershipError(f"no worker list from {', '.join(self._urls)} yet")
             return self._members
+
+    def _ask(self) -> tuple[Member, ...]:
+        """The first answer of the masters in turn; the SourceError of each if none answers."""
+        failures = []
+        for url in list(self._urls):
+            try:
+                members = master_members(self._http.request("master_info", "GET", url), live_only=self._live_only)
+            except SourceError as err:
+                failures.append(str(err))
+                continue
+            self._urls.remove(url)
+            self._urls.insert(0, url)
+            return members
+        raise SourceError("; ".join(failures))
 
     def start(self) -> None:
         """Asked on demand; nothing runs in the background."""

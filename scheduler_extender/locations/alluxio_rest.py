@@ -1,4 +1,4 @@
-"""LocationSource over Alluxio 2.x REST: the proxy's paths API for block locations, the master's info for readiness.
+"""LocationSource over Alluxio 2.x REST: the proxy's paths API, for block locations and for readiness.
 
 Wire format (Alluxio 2.9):
 - `POST {proxy}/api/v1/paths/{path}/list-status` with `Content-Type: application/json` and a ListStatusPOptions
@@ -6,7 +6,10 @@ Wire format (Alluxio 2.9):
   (`/api/v1/paths//data/x/list-status`); Jersey percent-decodes it. A file path lists that one file.
 - The answer is a JSON list of URIStatus; an error is HTTP 500 with `{"statusCode": "NOT_FOUND", "message": ...}`
   (the gRPC status name), which is how a missing path is reported.
-- `GET {master}/api/v1/master/info` answers AlluxioMasterInfo: asked only to prove the master answers.
+- `POST {proxy}/api/v1/paths//get-status` answers the URIStatus of `/`: what proves the proxy, and the primary
+  master behind it, answer. The master is never asked itself: with several (HA) only the primary serves its web
+  port (a 2.9.6 standby takes each connection and closes it unanswered), and the proxy finds the primary
+  from its own configuration (alluxio.master.rpc.addresses) as every Alluxio client does.
 """
 from __future__ import annotations
 
@@ -38,10 +41,8 @@ class AlluxioRestSource:
     short exponential backoff; 4xx and unreadable answers are not, because asking again would not change them.
     """
 
-    def __init__(self, proxy_url: str, master_url: str | None, *, timeout: float, retries: int,
-                 metrics: SourceMetrics) -> None:
+    def __init__(self, proxy_url: str, *, timeout: float, retries: int, metrics: SourceMetrics) -> None:
         self._proxy = _base_url(proxy_url, "proxy")
-        self._master = _base_url(master_url, "master") if master_url else None
         self._retries = max(0, retries)
         self._metrics = metrics
         # Our own retry loop decides what is retried, so urllib3 must not retry or follow redirects itself.
@@ -67,12 +68,7 @@ class AlluxioRestSource:
             raise self._bad("list_status", url, f"invalid JSON ({err}): {head!r}") from None
 
     def probe(self) -> None:
-        """Proves Alluxio answers: the master's info when we know the master, else the proxy's status of `/`."""
-        if self._master:
-            url = f"{self._master}/api/v1/master/info"
-            if not isinstance(self._call("master_info", "GET", url), dict):
-                raise self._bad("master_info", url, "something other than an object")
-            return
+        """Proves what serves the locations answers: the proxy's status of `/`, which it asks the primary master."""
         url = self._paths_url("/", "get-status")
         if not isinstance(self._call("get_status", "POST", url, b"{}"), dict):
             raise self._bad("get_status", url, "something other than a status object")

@@ -22,7 +22,7 @@ def source_from_settings(settings: Settings, metrics: SourceMetrics) -> Location
     if uses_alluxio3(settings):
         return alluxio3.open_source(settings, metrics)
     assert settings.alluxio_proxy, "config requires one of --alluxio-proxy, --locations-file and Alluxio 3"
-    return AlluxioRestSource(settings.alluxio_proxy, settings.alluxio_master, timeout=settings.alluxio_timeout,
+    return AlluxioRestSource(settings.alluxio_proxy, timeout=settings.alluxio_timeout,
                              retries=settings.alluxio_retries, metrics=metrics)
 
 

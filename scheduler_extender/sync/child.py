@@ -66,8 +66,11 @@ class Child:
 
 def main(argv: list[str]) -> None:
     channel = Channel(socket.socket(fileno=int(argv[1])))
-    # A Ctrl-C in a terminal reaches the whole process group; the serving process's exit ends this one.
+    # A Ctrl-C in a terminal, `kill -- -PGID` and systemd's stop reach the whole process group. Killed by them
+    # first, this process's end would be seen (and logged) as a failure while the serving process is still
+    # stopping; the serving process's exit ends this one instead.
     signal.signal(signal.SIGINT, signal.SIG_IGN)
+    signal.signal(signal.SIGTERM, signal.SIG_IGN)
     try:
         os.nice(NICENESS)
     except OSError:

@@ -5,6 +5,7 @@ from __future__ import annotations
 
 import time
 from collections.abc import Iterator
+from pathlib import Path
 
 import pytest
 
@@ -20,9 +21,8 @@ def note(line: str) -> None:
     report("real Alluxio", line)
 
 
-@pytest.fixture(scope="session")
-def cluster(tmp_path_factory: pytest.TempPathFactory) -> Iterator[RealAlluxio]:
-    """A started Alluxio holding dataset.FILES, stopped (every process it started) after the session."""
+def usable_cache() -> Path:
+    """The fetched Alluxio and Java; the test is skipped (the reason noted) when that Java cannot start."""
     began = time.monotonic()
     cache = fetch()
     note(f"fetch (cached after the first run): {time.monotonic() - began:.1f} s, {cache}")
@@ -30,6 +30,14 @@ def cluster(tmp_path_factory: pytest.TempPathFactory) -> Iterator[RealAlluxio]:
     if problem:
         note(f"SKIPPED: Java cannot start: {problem}")
         pytest.skip(f"Java cannot start: {problem}")
+    return cache
+
+
+@pytest.fixture(scope="session")
+def cluster(tmp_path_factory: pytest.TempPathFactory) -> Iterator[RealAlluxio]:
+    """A started Alluxio holding dataset.FILES, stopped (every process it started) after the session."""
+    began = time.monotonic()
+    cache = usable_cache()
     alluxio = RealAlluxio(cache, tmp_path_factory.mktemp("alluxio"), workers=WORKERS)
     try:
         alluxio.start()
@@ -74,4 +82,4 @@ def cli_blocks(stat_output: str) -> dict[str, tuple[int, Blocks]]:
 @pytest.fixture(scope="session")
 def source(cluster: RealAlluxio) -> AlluxioRestSource:
     """Our client, pointed at the real proxy and master."""
-    return AlluxioRestSource(cluster.proxy_url, cluster.master_url, timeout=30, retries=2, metrics=SourceMetrics())
+    return AlluxioRestSource(cluster.proxy_url, timeout=30, retries=2, metrics=SourceMetrics())

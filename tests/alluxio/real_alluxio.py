@@ -1,5 +1,6 @@
-"""A real Alluxio 2.9 cluster on loopback: one master, workers, the REST proxy, and the `alluxio fs` / `fsadmin`
-CLIs, with the calls that put data in it and ask Alluxio itself where the blocks are.
+"""A real Alluxio 2.9 cluster on loopback: one master (or an HA set on the embedded journal), workers, the REST
+proxy, and the `alluxio fs` / `fsadmin` CLIs, with the calls that put data in it and ask Alluxio itself where the
+blocks are.
 
 The jars and a Java 11 runtime come from `fetch-alluxio.sh` (its cache dir holds `classpath.txt` and `java`).
 Every process binds 127.0.0.1 on ports that were free when the cluster was made. Each worker calls itself by a
@@ -139,6 +140,24 @@ class Worker:
         return found
 
 
+@dataclass(frozen=True)
+class Master:
+    """One master's ports, and its own journal directory (each master of an embedded journal keeps a copy)."""
+    rpc_port: int
+    web_port: int
+    journal_port: int
+    journal_dir: Path
+
+    @property
+    def web_url(self) -> str:
+        return f"http://127.0.0.1:{self.web_port}"
+
+    def properties(self) -> dict[str, str]:
+        return {"alluxio.master.rpc.port": str(self.rpc_port), "alluxio.master.web.port": str(self.web_port),
+                "alluxio.master.embedded.journal.port": str(self.journal_port),
+                "alluxio.master.journal.folder": str(self.journal_dir)}
+
+
 @dataclass
 class Process:
     name: str
@@ -177,9 +196,11 @@ class Timings:
 class RealAlluxio:
     """Start with `start()` (or `with RealAlluxio(...) as cluster:`), stop with `stop()`."""
 
-    def __init__(self, cache_dir: Path, work_dir: Path, *, workers: Iterable[tuple[str, str]],
+    def __init__(self, cache_dir: Path, work_dir: Path, *, workers: Iterable[tuple[str, str]], masters: int = 1,
                  block_size: int = MIB, mem_quota: int = 64 * MIB, ssd_quota: int = 256 * MIB) -> None:
-        """`workers`: (host, containerHost) of each worker; every host must resolve to loopback."""
+        """`workers`: (host, containerHost) of each worker; every host must resolve to loopback. `masters`: more
+        than one is an HA set on the embedded journal (Raft): one primary, the others standbys, whose web port
+        stays closed (Alluxio's default, alluxio.standby.master.web.enabled=false)."""
         self.java = (cache_dir / "java").read_text().strip()
         self.classpath = (cache_dir / "classpath.txt").read_text().strip()
         self.version = (cache_dir / "versions").read_text().strip()
@@ -187,7 +208,10 @@ class RealAlluxio:
         self.conf_dir, self.logs, self.ufs, self.local = (work_dir / d for d in ("conf", "logs", "ufs", "local"))
         self.block_size = block_size
         self.mem_quota, self.ssd_quota = mem_quota, ssd_quota
-        self.master_rpc_port, self.master_web_port, self.proxy_port = free_port(), free_port(), free_port()
+        self.masters = [Master(free_port(), free_port(), free_port(), work_dir / f"journal-{i}")
+                        for i in range(masters)]
+        self.master_rpc_port, self.master_web_port = self.masters[0].rpc_port, self.masters[0].web_port
+        self.proxy_port = free_port()
         shm = Path("/dev/shm")
         # named now, made by start() and removed by stop(): a cluster never started leaves nothing in /dev/shm
         self.mem_root = (shm / f"alluxio-mem-{uuid.uuid4().hex[:12]}" if shm.is_dir() and os.access(shm, os.W_OK)
@@ -199,7 +223,18 @@ class RealAlluxio:
 
     @property
     def master_url(self) -> str:
-        return f"http://127.0.0.1:{self.master_web_port}"
+        """The primary's web URL: the one master, or of an HA set the one that answers (a standby's web port closes
+        each connection unanswered)."""
+        if len(self.masters) == 1:
+            return self.masters[0].web_url
+        for master in self.masters:
+            if self._answers(master):
+                return master.web_url
+        raise AlluxioError("no master answers on its web port: no primary")
+
+    @property
+    def ha(self) -> bool:
+        return len(self.masters) > 1
 
     @property
     def proxy_url(self) -> str:
@@ -217,17 +252,22 @@ class RealAlluxio:
         try:
             self._write_conf()
             step = time.monotonic()
-            self._run_java("format", "alluxio.cli.Format", ["master"])
+            for master in self.masters:
+                self._run_java("format", "alluxio.cli.Format", ["master"], properties=master.properties())
             self.timings.format = time.monotonic() - step
 
             step = time.monotonic()
-            master = self._spawn("master", "alluxio.master.AlluxioMaster", heap="384m")
-            self._wait("the master RPC port", [master], lambda: _listening(self.master_rpc_port))
+            masters = [self._spawn(f"master-{i}" if self.ha else "master", "alluxio.master.AlluxioMaster",
+                                   heap="384m", properties=m.properties()) for i, m in enumerate(self.masters)]
+            if self.ha:  # a primary elected: its web port (only a primary's) answers
+                self._wait("a primary master", masters, self.primary_answers)
+            else:
+                self._wait("the master RPC port", masters, lambda: listening(self.master_rpc_port))
             workers = [self._spawn(f"worker-{i}", "alluxio.worker.AlluxioWorker", heap="256m", direct="256m",
                                    properties=w.properties()) for i, w in enumerate(self.workers)]
             proxy = self.start_proxy("proxy", self.proxy_port, PROXY_PATHS_FIX, wait=False)
             wanted = {w.host for w in self.workers}
-            everything = [master, *workers, proxy]
+            everything = [*masters, *workers, proxy]
             self._wait("the workers", everything,
                        lambda: wanted <= {a["host"] for a in self.live_worker_addresses()})
             self._wait("the proxy", everything, lambda: self.proxy_answers(self.proxy_url))
@@ -297,9 +337,9 @@ class RealAlluxio:
             "alluxio.master.update.check.enabled": "false",
             "alluxio.user.metrics.collection.enabled": "false",
             "alluxio.master.daily.backup.enabled": "false",
-            # a small single master: UFS journal and heap metastore in the temp dir, root mount a local directory
+            # a single master: UFS journal; HA: the embedded journal (below). Heap metastore, root mount a local
+            # directory. Each master's ports and journal directory are its own (Master.properties).
             "alluxio.master.journal.type": "UFS",
-            "alluxio.master.journal.folder": str(self.work / "journal"),
             "alluxio.master.metastore": "HEAP",
             "alluxio.master.mount.table.root.ufs": str(self.ufs),
             "alluxio.master.journal.tailer.shutdown.quiet.wait.time": "100ms",  # become primary at once
@@ -330,13 +370,26 @@ class RealAlluxio:
             "alluxio.user.file.writetype.default": "CACHE_THROUGH",
         }
 
+    def ha_properties(self) -> dict[str, str]:
+        """The embedded journal of the HA set: every master's journal address; every client (workers, proxy, CLIs)
+        finds the primary among the RPC addresses. Elections in seconds rather than Alluxio's 10 to 20."""
+        return {
+            "alluxio.master.journal.type": "EMBEDDED",
+            "alluxio.master.embedded.journal.addresses": ",".join(f"127.0.0.1:{m.journal_port}" for m in self.masters),
+            "alluxio.master.rpc.addresses": ",".join(f"127.0.0.1:{m.rpc_port}" for m in self.masters),
+            "alluxio.master.embedded.journal.election.timeout.min": "2s",
+            "alluxio.master.embedded.journal.election.timeout.max": "4s",
+        }
+
     def _write_conf(self) -> None:
-        for d in (self.conf_dir, self.logs, self.ufs, self.local, self.work / "tmp", self.work / "journal"):
+        for d in (self.conf_dir, self.logs, self.ufs, self.local, self.work / "tmp",
+                  *(m.journal_dir for m in self.masters)):
             d.mkdir(parents=True, exist_ok=True)
         for w in self.workers:
             w.mem_dir.mkdir(parents=True, exist_ok=True)
             w.ssd_dir.mkdir(parents=True, exist_ok=True)
-        lines = [f"{k}={v}" for k, v in self.site_properties().items()]
+        properties = {**self.site_properties(), **(self.ha_properties() if self.ha else {})}
+        lines = [f"{k}={v}" for k, v in properties.items()]
         (self.conf_dir / "alluxio-site.properties").write_text("\n".join(lines) + "\n")
         (self.conf_dir / "log4j.properties").write_text(_LOG4J.format(level="INFO"))
         (self.conf_dir / "log4j-cli.properties").write_text(_LOG4J.format(level="WARN"))
@@ -418,6 +471,17 @@ class RealAlluxio:
 
     def live_worker_addresses(self) -> list[dict[str, Any]]:
         return [w["address"] for w in self.master_info()["workers"]]
+
+    def primary_answers(self) -> bool:
+        """Some master serves its info on its web port: the primary, once elected."""
+        return any(self._answers(master) for master in self.masters)
+
+    @staticmethod
+    def _answers(master: Master) -> bool:
+        try:
+            return http("GET", f"{master.web_url}/api/v1/master/info", timeout=5)[0] == 200
+        except OSError:  # refused (not started), or reset (a standby)
+            return False
 
     @staticmethod
     def proxy_answers(proxy_url: str) -> bool:
@@ -510,7 +574,7 @@ class RealAlluxio:
         return inventories
 
 
-def _listening(port: int) -> bool:
+def listening(port: int) -> bool:
     with socket.socket() as sock:
         sock.settimeout(0.5)
         return sock.connect_ex(("127.0.0.1", port)) == 0

@@ -19,6 +19,7 @@ from collections.abc import Iterator
 
 import pytest
 
+from tests.alluxio.conftest import usable_cache
 from tests.alluxio.executor_client import (
     HOSTNAME_VAR,
     client_properties,
@@ -28,7 +29,7 @@ from tests.alluxio.executor_client import (
     template_env,
     worker_metrics,
 )
-from tests.alluxio.real_alluxio import MIB, RealAlluxio, fetch, java_problem
+from tests.alluxio.real_alluxio import MIB, RealAlluxio
 from tests.support.figures import report
 from tests.support.waiting import eventually
 
@@ -43,11 +44,7 @@ WITNESS = {"alluxio.user.metrics.collection.enabled": "true", "alluxio.user.metr
 @pytest.fixture(scope="module")
 def nodes(tmp_path_factory: pytest.TempPathFactory) -> Iterator[RealAlluxio]:
     """A master and two workers on two loopback addresses (two nodes' IPs), FILE cached whole on each."""
-    cache = fetch()
-    problem = java_problem(cache)
-    if problem:
-        pytest.skip(f"Java cannot start: {problem}")
-    cluster = RealAlluxio(cache, tmp_path_factory.mktemp("alluxio-nodes"),
+    cluster = RealAlluxio(usable_cache(), tmp_path_factory.mktemp("alluxio-nodes"),
                           workers=[("127.0.0.2", "127.0.0.2"), ("127.0.0.3", "127.0.0.3")])
     with cluster:
         cluster.put_ufs(FILE, BLOCKS * MIB)

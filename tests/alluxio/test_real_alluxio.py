@@ -93,8 +93,8 @@ def test_the_served_extender_reports_alluxios_bytes_per_node(cluster: RealAlluxi
                                                             tmp_path) -> None:
     node_map = tmp_path / "node-map.json"
     node_map.write_text(json.dumps(NODE_MAP))
-    flags = ("--alluxio-proxy", cluster.proxy_url, "--alluxio-master", cluster.master_url,
-             "--node-map", str(node_map), "--request-budget", "30s", "--alluxio-timeout", "30s")
+    flags = ("--alluxio-proxy", cluster.proxy_url, "--node-map", str(node_map), "--request-budget", "30s",
+             "--alluxio-timeout", "30s")
     with Served(*flags) as served:
         for path in PATHS:
             status, report = served.get("/locality?" + urlencode([("path", path), ("node", "node-a"),
@@ -121,7 +121,7 @@ def test_a_path_alluxio_does_not_have_is_empty_and_both_probes_pass(cluster: Rea
                                                                     source: AlluxioRestSource) -> None:
     assert source.fetch(MISSING) == PathLocations()
     source.probe()  # the master's info
-    AlluxioRestSource(cluster.proxy_url, None, timeout=30, retries=0, metrics=SourceMetrics()).probe()  # the proxy
+    AlluxioRestSource(cluster.proxy_url, timeout=30, retries=0, metrics=SourceMetrics()).probe()  # the proxy
 
 
 # -- what README.md and the recordings say about this Alluxio ---------------------------------------------------
@@ -135,7 +135,7 @@ def test_a_proxy_without_the_readme_settings_answers_the_paths_api_with_nothing(
         url = f"http://127.0.0.1:{port}"
         assert http("POST", paths_url(url, MONTH, "list-status"), b'{"recursive": true}') == (200, b"")
         with pytest.raises(SourceError, match="invalid JSON"):
-            AlluxioRestSource(url, None, timeout=30, retries=0, metrics=SourceMetrics()).fetch(MONTH)
+            AlluxioRestSource(url, timeout=30, retries=0, metrics=SourceMetrics()).fetch(MONTH)
     finally:
         proxy.stop()
 

@@ -120,8 +120,8 @@ def extender(control_plane: ControlPlane, rest: Rest, layout: Layout, alluxio: F
     """The served extender under its manifests' ServiceAccount, on a cluster of nodes and Alluxio workers."""
     create_cluster(rest, layout)
     kubeconfig = extender_kubeconfig(control_plane, "alluxio-locality-extender")
-    running = Extender(["--alluxio-proxy", alluxio.url, "--alluxio-master", alluxio.url,
-                        "--kubernetes", "kubeconfig", "--kubeconfig", str(kubeconfig), "--request-budget", "500ms"])
+    running = Extender(["--alluxio-proxy", alluxio.url, "--kubernetes", "kubeconfig", "--kubeconfig", str(kubeconfig),
+                        "--request-budget", "500ms"])
     running.start()
     yield running
     running.stop()

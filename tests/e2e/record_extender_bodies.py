@@ -16,10 +16,11 @@ import sys
 import tempfile
 import threading
 import time
+from collections.abc import Callable, Iterable
 from pathlib import Path
 from typing import Any
 
-from tests.support.control_plane import ControlPlane, control_plane_binaries
+from tests.support.control_plane import ControlPlane, Process, control_plane_binaries
 from tests.support.kube_versions import KubeVersion, find, newest
 from tests.support.loopback import LoopbackServer, TrackedHandler
 from tests.support.objects import make_executor, make_node
@@ -31,7 +32,7 @@ ZONES = {"node-1": "zone-a", "node-2": "zone-a", "node-3": "zone-a", "node-4": "
 
 
 class _Recorder(TrackedHandler):
-    """Keeps the first body of each verb; passes every node and scores none, in the form the nodes came."""
+    """Keeps the first body of each verb (the path's last part) and answers it as the recorder's `answer` says."""
 
     def do_POST(self) -> None:
         body = self.rfile.read(int(self.headers["Content-Length"]))
@@ -39,18 +40,33 @@ class _Recorder(TrackedHandler):
         recorder: Recorder = self.server.fake
         with recorder.lock:
             recorder.bodies.setdefault(verb, body)
-        args = json.loads(body)
-        answer: Any = [] if verb == "prioritize" else {
-            "Nodes": args["Nodes"], "NodeNames": args["NodeNames"], "FailedNodes": {},
-            "FailedAndUnresolvableNodes": {}, "Error": ""}
-        self.send_body(200, json.dumps(answer).encode())
+        self.send_body(200, recorder.answer(verb, body))
+
+
+def neutral_answer(verb: str, body: bytes) -> bytes:
+    """extender/v1: every node passes, in the form the nodes came, and none scores."""
+    args = json.loads(body)
+    answer: Any = [] if verb == "prioritize" else {
+        "Nodes": args["Nodes"], "NodeNames": args["NodeNames"], "FailedNodes": {},
+        "FailedAndUnresolvableNodes": {}, "Error": ""}
+    return json.dumps(answer).encode()
 
 
 class Recorder(LoopbackServer):
-    def __init__(self) -> None:
+    def __init__(self, answer: Callable[[str, bytes], bytes] = neutral_answer) -> None:
         super().__init__(_Recorder, "extender-body-recorder")
+        self.answer = answer
         self.lock = threading.Lock()
         self.bodies: dict[str, bytes] = {}
+
+    def wait_for(self, verbs: Iterable[str], scheduler: Process) -> dict[str, bytes]:
+        """The first body of each verb, once all came; raises with the scheduler's log if they do not in 60 s."""
+        try:
+            eventually(lambda: set(self.bodies) >= set(verbs), 60, interval=0.1, failure=RuntimeError,
+                       what="a body of each verb")
+        except RuntimeError as error:
+            raise RuntimeError(f"{error}:\n{scheduler.tail()}") from None
+        return dict(self.bodies)
 
 
 def node(name: str) -> dict[str, Any]:
@@ -81,12 +97,7 @@ def record(version: KubeVersion) -> dict[str, bytes]:
                 plane.scheduler_token)
             time.sleep(2)  # the scheduler's informers have listed the nodes
             rest.post("/api/v1/namespaces/default/pods?fieldManager=kubectl-create", executor_pod())
-            try:
-                eventually(lambda: set(recorder.bodies) >= set(FILES), 60, interval=0.1, failure=RuntimeError,
-                           what="a body of each verb")
-            except RuntimeError as error:
-                raise RuntimeError(f"{error}:\n{plane.processes[-1].tail()}") from None
-            return dict(recorder.bodies)
+            return recorder.wait_for(FILES, plane.processes[-1])
         finally:
             plane.stop()
 

@@ -45,6 +45,8 @@ from tests.e2e.e2e_spark import (
     stacked,
     versions,
 )
+from tests.e2e.e2e_webhook import DEFAULT, registered, serve_webhook
+from tests.support.certs import make_pki
 from tests.support.control_plane import ControlPlane, Rest
 from tests.support.deployment import SCHEDULER
 from tests.support.fake_alluxio import Block, FakeAlluxio, Loc
@@ -204,6 +206,24 @@ def test_client_mode_executors_are_placed_as_their_application_and_the_default_s
     # Tolerance 0: see HELD.
     assert got.ours == pytest.approx(got.predicted)
     assert default_fraction < got.predicted
+
+
+def test_client_mode_executors_under_the_default_scheduler_through_the_webhook(
+        spark: SparkCluster, rest: Rest, pool: Pool, control_plane: ControlPlane, alluxio: FakeAlluxio,
+        tmp_path: Path, kube_version: KubeVersion) -> None:
+    """No scheduler of ours: the API server calls the extender's /mutate for each executor Spark creates, and the
+    default kube-scheduler places them by the node affinity it added."""
+    pki = make_pki(tmp_path)
+    with serve_webhook(control_plane, alluxio, pki) as webhook, registered(rest, webhook.port, pki.server_ca):
+        executors = run_executors(spark, rest, pool, "hostPath",
+                                  ["--conf", f"spark.kubernetes.scheduler.name={DEFAULT}"])
+    assert {p["spec"]["schedulerName"] for p in executors} == {DEFAULT}
+    assert all(p["spec"]["affinity"]["nodeAffinity"] for p in executors)
+    got = fractions(rest, pool, executors)
+    note(kube_version, f"Spark {spark.version} client mode under the default scheduler with the webhook, "
+         f"{EXECUTORS} executors: local fraction (model) {got.ours:.1%}, per-application placement predicts "
+         f"{got.predicted:.1%}, the model's best (stacked) {got.best:.1%}")
+    assert got.ours >= 0.9 * got.predicted
 
 
 def test_pod_template_variant_places_executors_alike(spark: SparkCluster, rest: Rest, pool: Pool,

@@ -33,12 +33,12 @@ def pki(tmp_path_factory: pytest.TempPathFactory) -> Pki:
 def tls_extender(control_plane: ControlPlane, extender: Any, alluxio: FakeAlluxio, pki: Pki) -> Iterator[Served]:
     """A second extender, like the session's (same ServiceAccount, cluster and Alluxio), serving HTTPS."""
     kubeconfig = extender_kubeconfig(control_plane, "alluxio-locality-extender-tls")
-    context = ssl.create_default_context(cafile=str(pki.ca))
+    context = ssl.create_default_context(cafile=str(pki.server_ca))
     context.load_cert_chain(str(pki.client_cert), str(pki.client_key))
-    with Served("--alluxio-proxy", alluxio.url, "--alluxio-master", alluxio.url, "--kubernetes", "kubeconfig",
+    with Served("--alluxio-proxy", alluxio.url, "--kubernetes", "kubeconfig",
                 "--kubeconfig", str(kubeconfig), "--request-budget", "500ms",
                 "--tls-cert-file", str(pki.server_cert), "--tls-private-key-file", str(pki.server_key),
-                "--tls-client-ca-file", str(pki.ca), port=free_port(), tls=context) as served:
+                "--tls-client-ca-file", str(pki.client_ca), port=free_port(), tls=context) as served:
         yield served
 
 
@@ -49,7 +49,7 @@ def tls_scheduler(control_plane: ControlPlane, served: Served, pki: Pki, name: s
     config["profiles"][0]["schedulerName"] = name
     (extender,) = config["extenders"]
     extender["urlPrefix"] = f"https://localhost:{served.port}"
-    extender["tlsConfig"] = {"caFile": str(pki.ca), **({"certFile": str(pki.client_cert),
+    extender["tlsConfig"] = {"caFile": str(pki.server_ca), **({"certFile": str(pki.client_cert),
                                                         "keyFile": str(pki.client_key)} if client_cert else {})}
     process = start_scheduler(control_plane, name, config)
     time.sleep(1)

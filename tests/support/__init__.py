@@ -12,6 +12,7 @@ Kubernetes objects (objects.py), the one builder of them
 
 Scheduler request bodies (bodies.py)
     recorded(name), with_paths(body, paths), names_body(nodes, paths), ranking_problem(...), scores_of(...)
+    recorded("volcano/predicate" or "volcano/prioritize"): vc-scheduler's extender plugin's bodies.
     full_nodes.py: full-size Node objects (50 images, managedFields) and body sizes.
 
 Metrics (metrics.py)
@@ -24,6 +25,9 @@ The served extender (served.py)
     port; .post, .get, .request, .metrics(), .wait_ready(), .worker_pid(), .output(), .stop(); a context manager.
     free_port(), stop_process(popen), children(pid).
     settings.py: load_settings(argv, env), as `serve` reads its flags, raising ConfigError.
+    raw_http.py: RawConnection(port, tls=): bytes sent as given, .answer() -> Answer(status, headers, body),
+    .after(within) -> (what else came, whether the server closed). fragile_serve.py: FRAGILE, a `serve` command
+    in which a request for END_THIS_THREAD ends its serving thread.
 
 Fakes: real HTTP servers on loopback in the real wire format (loopback.py for their lifecycle:
 `with Fake() as fake`, .url, .stop()/.start() on the same port, .restart())
@@ -34,12 +38,17 @@ Fakes: real HTTP servers on loopback in the real wire format (loopback.py for th
                       truncate=, garbage=, body=, drop=, times=, <request attribute>=), fake.clear_faults()
 
 Real servers and the deployment
-    control_plane.py  ControlPlane (etcd, kube-apiserver, kube-schedulers of a tested version), Rest,
+    control_plane.py  ControlPlane (etcd, kube-apiserver, kube-schedulers of a tested version; spawn), Rest,
                       Process, control_plane_binaries(version), create_node, create_worker_pod
     deployment.py     manifests/ on a control plane: NAMESPACE, SCHEDULER, EXTENDER, apply_access,
                       scheduler_config(url), start_scheduler, extender_kubeconfig
+    volcano.py        vc-scheduler on a control plane: volcano_dir(), install_crds, start_vc_scheduler(plane, dir,
+                      name, conf), scheduler_conf(extender arguments or None), extender_arguments(url) (what the
+                      chart renders), pod_group, create_pod_group, GROUP_ANNOTATION
     kube_versions.py  the tested Kubernetes versions (kubernetes-versions.txt): matrix(), newest(), find(), selected()
-    certs.py          make_pki(dir): a CA, server and client certificates
+    certs.py          make_pki(dir): a serving CA and certificate, a client CA and certificate
+    tls_layout.py     which Secret key each TLS file of a rendering is: secret_files, tls_sources,
+                      cert_manager_layout, mounted_across
 
 Suites' shared parts
     fault_probe.py    Probe, Figure and the data of the fault suites (the conftest's seeded_alluxio, fault_figures)

@@ -52,3 +52,18 @@ def scores_of(ranking: list[dict[str, Any]], candidates: list[str]) -> list[int]
     assert problem is None, problem
     given = {entry["Host"]: entry["Score"] for entry in ranking}
     return [given.get(c, 0) for c in candidates]
+
+
+def admission_review(pod: dict[str, Any], *, uid: str = "705ab4f5-6393-11e8-b7cc-42010a800002",
+                     operation: str = "CREATE", resource: str = "pods") -> dict[str, Any]:
+    """An AdmissionReview v1 as kube-apiserver sends a mutating webhook for `pod`."""
+    namespace = pod["metadata"].get("namespace", "default")
+    return {"apiVersion": "admission.k8s.io/v1", "kind": "AdmissionReview", "request": {
+        "uid": uid, "kind": {"group": "", "version": "v1", "kind": "Pod"},
+        "resource": {"group": "", "version": "v1", "resource": resource},
+        "requestKind": {"group": "", "version": "v1", "kind": "Pod"},
+        "requestResource": {"group": "", "version": "v1", "resource": resource},
+        "name": pod["metadata"].get("name", ""), "namespace": namespace, "operation": operation,
+        "userInfo": {"username": "system:serviceaccount:spark:spark", "groups": ["system:serviceaccounts"]},
+        "object": pod, "oldObject": None, "dryRun": False,
+        "options": {"apiVersion": "meta.k8s.io/v1", "kind": "CreateOptions"}}}

@@ -1,5 +1,6 @@
-"""Throwaway PKI for the TLS tests, made with the openssl CLI: a CA, a serving certificate for 127.0.0.1 and
-localhost, a client certificate the CA signed, and one from a CA nobody trusts."""
+"""Throwaway PKI for the TLS tests, made with the openssl CLI, laid out as cert-manager issues it: one CA signs the
+extender's serving certificate (for 127.0.0.1 and localhost), another the scheduler's client certificate, so a
+test fails if one CA is used for both directions; and client certificates the extender must refuse."""
 from __future__ import annotations
 
 import subprocess
@@ -9,7 +10,10 @@ from pathlib import Path
 
 @dataclass(frozen=True)
 class Pki:
-    ca: Path
+    server_ca: Path
+    """Signed the serving certificate: what a client verifies the extender with (the extender Secret's ca.crt)."""
+    client_ca: Path
+    """Signed the client certificate: the extender's --tls-client-ca-file (the scheduler Secret's ca.crt)."""
     server_cert: Path
     server_key: Path
     client_cert: Path
@@ -17,6 +21,9 @@ class Pki:
     rogue_cert: Path
     """A client certificate signed by another CA."""
     rogue_key: Path
+    server_ca_client_cert: Path
+    """A client certificate signed by the serving certificate's CA, which is no client CA."""
+    server_ca_client_key: Path
 
 
 def _openssl(*args: str | Path) -> None:
@@ -41,9 +48,11 @@ def _signed(directory: Path, name: str, ca: tuple[Path, Path], extensions: str) 
 
 
 def make_pki(directory: Path) -> Pki:
-    ca = _ca(directory, "extender-ca")
-    server = _signed(directory, "extender", ca,
+    server_ca, client_ca = _ca(directory, "extender-ca"), _ca(directory, "scheduler-ca")
+    client_auth = "extendedKeyUsage=clientAuth\n"
+    server = _signed(directory, "extender", server_ca,
                      "subjectAltName=IP:127.0.0.1,DNS:localhost\nextendedKeyUsage=serverAuth\n")
-    client = _signed(directory, "kube-scheduler", ca, "extendedKeyUsage=clientAuth\n")
-    rogue = _signed(directory, "intruder", _ca(directory, "rogue-ca"), "extendedKeyUsage=clientAuth\n")
-    return Pki(ca[0], *server, *client, *rogue)
+    client = _signed(directory, "kube-scheduler", client_ca, client_auth)
+    rogue = _signed(directory, "intruder", _ca(directory, "rogue-ca"), client_auth)
+    misissued = _signed(directory, "server-ca-client", server_ca, client_auth)
+    return Pki(server_ca[0], client_ca[0], *server, *client, *rogue, *misissued)

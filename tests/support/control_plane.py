@@ -94,14 +94,14 @@ class ControlPlane:
         self._make_credentials()
         etcd_port, peer_port = free_port(), free_port()
         etcd_url = f"http://127.0.0.1:{etcd_port}"
-        self._spawn("etcd", [
+        self.spawn("etcd", [
             str(self.bin / "etcd"), "--data-dir", str(self.dir / "etcd"), "--listen-client-urls", etcd_url,
             "--advertise-client-urls", etcd_url, "--listen-peer-urls", f"http://127.0.0.1:{peer_port}",
             "--initial-advertise-peer-urls", f"http://127.0.0.1:{peer_port}",
             "--initial-cluster", f"default=http://127.0.0.1:{peer_port}", "--log-level", "warn",
             "--unsafe-no-fsync"])  # a throwaway store: durability costs time and buys nothing
         d = self.dir
-        self._spawn("kube-apiserver", [
+        self.spawn("kube-apiserver", [
             str(self.bin / "kube-apiserver"), "--etcd-servers", etcd_url,
             "--bind-address", "127.0.0.1", "--advertise-address", "127.0.0.1", "--secure-port", str(self.port),
             "--tls-cert-file", str(d / "apiserver.crt"), "--tls-private-key-file", str(d / "apiserver.key"),
@@ -120,7 +120,7 @@ class ControlPlane:
         for process in reversed(self.processes):
             process.stop()
 
-    def _spawn(self, name: str, argv: list[str]) -> Process:
+    def spawn(self, name: str, argv: list[str]) -> Process:
         process = Process(name, argv, self.dir)
         self.processes.append(process)
         return process
@@ -198,7 +198,7 @@ class ControlPlane:
                                                  "kubeconfig": str(self.kubeconfig(token, name))}}
         path = self.dir / f"{name}.yaml"
         path.write_text(yaml.safe_dump(config))
-        return self._spawn(name, [
+        return self.spawn(name, [
             str(self.bin / "kube-scheduler"), f"--config={path}", "--bind-address=127.0.0.1",
             f"--secure-port={free_port()}", "--cert-dir", str(self.dir / f"{name}-certs"), "--v=2"])
 
@@ -211,6 +211,8 @@ _COLLECTIONS = {  # kind -> (API prefix, plural, namespaced)
     "ClusterRoleBinding": ("/apis/rbac.authorization.k8s.io/v1", "clusterrolebindings", False),
     "Role": ("/apis/rbac.authorization.k8s.io/v1", "roles", True),
     "RoleBinding": ("/apis/rbac.authorization.k8s.io/v1", "rolebindings", True),
+    "MutatingWebhookConfiguration": ("/apis/admissionregistration.k8s.io/v1", "mutatingwebhookconfigurations",
+                                     False),
 }
 
 
@@ -233,6 +235,13 @@ class Rest:
 
     def get(self, path: str, **kw: Any) -> Any:
         return self.request("GET", path, **kw)
+
+    def text(self, path: str) -> str:
+        """A GET whose answer is not JSON (the API server's /metrics)."""
+        answer = self._http.request("GET", self.url + path, timeout=30, headers=self._headers)
+        if answer.status != 200:
+            raise RuntimeError(f"GET {path}: HTTP {answer.status}: {answer.data[:500]!r}")
+        return str(answer.data.decode())
 
     def post(self, path: str, body: Any) -> Any:
         return self.request("POST", path, body)

@@ -144,6 +144,7 @@ class _MasterHandler(TrackedHandler):
         if self.path.split("?")[0] != "/api/v1/master/info":
             self.send_error(404)
             return
+        master.asked += 1
         _send_json(self, {"capacity": {"total": 0, "used": 0}, "configuration": {}, "metrics": {},
                           "mountPoints": {}, "rpcAddress": "alluxio-master-0/10.0.0.100:19998",
                           "startTimeMs": _MTIME, "tierCapacity": {}, "ufsCapacity": {"total": -1, "used": -1},
@@ -153,12 +154,14 @@ class _MasterHandler(TrackedHandler):
 
 
 class FakeMaster3(LoopbackServer):
-    """The 3.x master's web port: `live` and `lost` are the workers it reports (Member objects)."""
+    """The 3.x master's web port: `live` and `lost` are the workers it reports (Member objects); `asked` counts the
+    worker lists it gave."""
 
     def __init__(self) -> None:
         super().__init__(_MasterHandler, "fake-alluxio3-master")
         self.live: list[Any] = []
         self.lost: list[Any] = []
+        self.asked = 0
 
 
 def _worker_info(member: Any, state: str) -> dict[str, Any]:

@@ -156,3 +156,35 @@ class LoopbackServer:
 
     def __exit__(self, *exc: object) -> None:
         self.stop()
+
+
+class StandbyWebPort:
+    """A port on 127.0.0.1 that takes each connection and closes it unanswered (a reset): what the web port of a
+    standby Alluxio 2.9 master does (its web server serves the primary only; tests/alluxio/test_ha.py checks that
+    a real standby does this). `with StandbyWebPort() as standby:`, then `standby.url`."""
+
+    def __init__(self) -> None:
+        self._sock = socket.create_server(("127.0.0.1", 0))
+        self.port: int = self._sock.getsockname()[1]
+        self._thread = threading.Thread(target=self._reject, name="standby-web-port", daemon=True)
+
+    @property
+    def url(self) -> str:
+        return f"http://127.0.0.1:{self.port}"
+
+    def _reject(self) -> None:
+        while True:
+            try:
+                conn, _ = self._sock.accept()
+            except OSError:  # closed
+                return
+            conn.setsockopt(socket.SOL_SOCKET, socket.SO_LINGER, b"\x01\x00\x00\x00\x00\x00\x00\x00")
+            conn.close()
+
+    def __enter__(self) -> StandbyWebPort:
+        self._thread.start()
+        return self
+
+    def __exit__(self, *exc: object) -> None:
+        self._sock.close()
+        self._thread.join(5)

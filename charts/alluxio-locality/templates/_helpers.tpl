@@ -32,6 +32,25 @@ The extender's URL as the scheduler calls it: the Service's cluster DNS name.
 {{- printf "%s://%s.%s.svc:%d" (ternary "https" "http" .Values.tls.enabled) (include "alluxio-locality.extender" .) .Release.Namespace (int .Values.extender.port) -}}
 {{- end -}}
 
+{{/*
+Volcano mode: the extender plugin's entry for the tiers of volcano-scheduler.conf. Volcano's plugin speaks plain
+HTTP and presents no client certificate, so TLS cannot be on.
+*/}}
+{{- define "alluxio-locality.volcanoPlugin" -}}
+{{- if .Values.tls.enabled -}}
+{{- fail "alluxio-locality: volcano.enabled needs tls.enabled=false: Volcano's extender plugin calls over plain HTTP, without client certificates" -}}
+{{- end -}}
+- name: extender
+  arguments:
+    extender.urlPrefix: {{ include "alluxio-locality.extenderURL" . }}/volcano
+    extender.httpTimeout: {{ .Values.volcano.httpTimeout }}
+    extender.prioritizeVerb: prioritize
+    {{- if .Values.volcano.predicate }}
+    extender.predicateVerb: predicate
+    {{- end }}
+    extender.ignorable: {{ .Values.volcano.ignorable }}
+{{- end -}}
+
 {{- define "alluxio-locality.extenderTLSSecret" -}}
 {{- default (printf "%s-tls" (include "alluxio-locality.extender" .)) .Values.tls.extenderSecret -}}
 {{- end -}}
@@ -84,6 +103,19 @@ test stops the render, unless scheduler.image.tag names a tag.
 {{- printf "%s:%s" $image.repository $tag -}}
 {{- end -}}
 
+{{/*
+The namespaces whose pods the extender reads through Roles, as a JSON list: those of workerNamespace and
+prefetchNamespaces when both are set; none (pods through the ClusterRole, every namespace) otherwise.
+*/}}
+{{- define "alluxio-locality.podNamespaces" -}}
+{{- $extender := .Values.extender -}}
+{{- if and $extender.workerNamespace $extender.prefetchNamespaces -}}
+{{- prepend $extender.prefetchNamespaces $extender.workerNamespace | uniq | toJson -}}
+{{- else -}}
+[]
+{{- end -}}
+{{- end -}}
+
 {{- define "alluxio-locality.extenderImage" -}}
 {{- printf "%s:%s" .Values.extender.image.repository (default .Chart.AppVersion .Values.extender.image.tag) -}}
 {{- end -}}
@@ -120,24 +152,35 @@ The extender's settings file (config.yaml of its ConfigMap).
 # Serve on every address of the pod: the Service {{ include "alluxio-locality.extender" . }} sends port {{ int .Values.extender.port }} here.
 bind: 0.0.0.0:{{ int .Values.extender.port }}
 
-# Alluxio addresses (chart values alluxio.masterUrl and alluxio.proxyUrl). The defaults follow the Alluxio 2.9
-# Helm chart installed as release "alluxio" into the namespace `default`.
-#  - Master: the chart makes one Service per master, alluxio-master-<i>, with the web port 19999.
-#    With several masters only the primary serves the web port; name the one most often primary.
-{{- with .Values.alluxio.masterUrl }}
-alluxio-master: {{ toJson . }}
+{{- if eq (int .Values.alluxio.version) 3 }}
+{{- $alluxio3 := .Values.alluxio.alluxio3 }}
+# Alluxio 3 (chart values alluxio.alluxio3): the workers' membership, whose consistent-hash ring names the
+# worker each file is read through, and the UFS root the Alluxio namespace maps onto.
+{{- if and $alluxio3.etcd $alluxio3.masters }}
+{{- fail "alluxio-locality: set one of alluxio.alluxio3.etcd and alluxio.alluxio3.masters, not both" }}
+{{- else if $alluxio3.etcd }}
+alluxio3-etcd: {{ join "," $alluxio3.etcd | toJson }}
+{{- else if $alluxio3.masters }}
+alluxio3-master: {{ join "," $alluxio3.masters | toJson }}
+{{- else }}
+{{- fail "alluxio-locality: alluxio.version 3 needs the workers' membership: alluxio.alluxio3.etcd (alluxio.etcd.endpoints) or alluxio.alluxio3.masters (the masters' web URLs)" }}
 {{- end }}
-#  - Proxy: enable it in the chart (proxy.enabled: true); it runs as the DaemonSet alluxio-proxy on
-#    port 39999, but the 2.9 chart creates no Service for it. Create one next to Alluxio:
-#        apiVersion: v1
-#        kind: Service
-#        metadata: {name: alluxio-proxy, namespace: default}
-#        spec:
-#          selector: {app: alluxio, role: alluxio-proxy}
-#          ports: [{name: web, port: 39999, targetPort: 39999}]
-#    On Alluxio 2.9.3 and later also set alluxio.proxy.s3.v2.version.enabled=false and
-#    alluxio.proxy.s3.v2.async.processing.enabled=false on the proxy (Alluxio issues 17492, 18365).
+alluxio3-ufs-root: {{ required "alluxio-locality: alluxio.version 3 needs alluxio.alluxio3.ufsRoot (alluxio.dora.client.ufs.root)" $alluxio3.ufsRoot | toJson }}
+{{- else }}
+# Alluxio 2: block locations from the REST proxy (chart value alluxio.proxyUrl). Readiness asks the proxy too;
+# the masters are never asked (with HA masters only the primary answers on its web port; the proxy finds it).
+# Enable the proxy in Alluxio's chart (proxy.enabled: true); it runs as the DaemonSet alluxio-proxy on port
+# 39999, but the 2.9 chart creates no Service for it. Create one next to Alluxio:
+#     apiVersion: v1
+#     kind: Service
+#     metadata: {name: alluxio-proxy, namespace: default}
+#     spec:
+#       selector: {app: alluxio, role: alluxio-proxy}
+#       ports: [{name: web, port: 39999, targetPort: 39999}]
+# On Alluxio 2.9.3 and later also set alluxio.proxy.s3.v2.version.enabled=false and
+# alluxio.proxy.s3.v2.async.processing.enabled=false on the proxy (Alluxio issues 17492, 18365).
 alluxio-proxy: {{ toJson .Values.alluxio.proxyUrl }}
+{{- end }}
 
 # Watch Nodes and the Alluxio worker pods through this pod's ServiceAccount (get/list/watch on nodes
 # and pods only), so workers resolve to nodes whatever their networking, and pods matching
@@ -145,14 +188,28 @@ alluxio-proxy: {{ toJson .Values.alluxio.proxyUrl }}
 kubernetes: in-cluster
 worker-selector: {{ toJson .Values.extender.workerSelector }}
 prefetch-selector: {{ toJson .Values.extender.prefetchSelector }}
+
+# The second scheduler's name: the admission webhook (/mutate) leaves its pods alone, as they are scored already.
+scheduler-name: {{ toJson .Values.scheduler.schedulerName }}
+{{- if .Values.webhook.enabled }}
+# Webhook mode (chart value webhook.affinity): what /mutate adds to an executor.
+webhook-affinity: {{ toJson .Values.webhook.affinity }}
+{{- end }}
+{{- with .Values.extender.workerNamespace }}
+worker-namespace: {{ toJson . }}
+{{- end }}
+{{- with .Values.extender.prefetchNamespaces }}
+prefetch-namespaces: {{ join "," . | toJson }}
+{{- end }}
 {{- if .Values.tls.enabled }}
 
 # HTTPS from the mounted Secret {{ include "alluxio-locality.extenderTLSSecret" . }}.
 tls-cert-file: /etc/scheduler-extender-tls/tls.crt
 tls-private-key-file: /etc/scheduler-extender-tls/tls.key
 {{- if .Values.tls.clientAuth }}
-# /filter and /prioritize answer only callers presenting a certificate this CA signed.
-tls-client-ca-file: /etc/scheduler-extender-tls/ca.crt
+# /filter and /prioritize answer only callers presenting a certificate this CA signed: the ca.crt of the
+# scheduler's Secret {{ include "alluxio-locality.schedulerTLSSecret" . }}.
+tls-client-ca-file: /etc/scheduler-extender-client-ca/ca.crt
 {{- end }}
 {{- end }}
 {{- with .Values.extender.settings }}
@@ -212,8 +269,9 @@ extenders:
     {{- if .Values.tls.enabled }}
     enableHTTPS: true
     tlsConfig:
-      # Verifies the extender's serving certificate, which must name the Service's DNS name above.
-      caFile: /etc/kubernetes/{{ include "alluxio-locality.scheduler" . }}-tls/ca.crt
+      # Verifies the extender's serving certificate, which must name the Service's DNS name above: the ca.crt
+      # of the extender's Secret.
+      caFile: /etc/kubernetes/{{ include "alluxio-locality.scheduler" . }}-extender-ca/ca.crt
       {{- if .Values.tls.clientAuth }}
       # Presented to the extender, which checks it against its --tls-client-ca-file.
       certFile: /etc/kubernetes/{{ include "alluxio-locality.scheduler" . }}-tls/tls.crt
@@ -226,9 +284,11 @@ extenders:
 {{- end -}}
 
 {{/*
-A file of files/ naming this release's extender: the files name the default release's, alluxio-locality-extender,
-which is also the job of the ServiceMonitor (the Service's name) the rules and the dashboard select.
+A file of files/ naming this release's objects: the files name the default release's (alluxio-locality-extender,
+alluxio-locality-scheduler) and select the second scheduler's series by its default profile, the schedulerName.
 */}}
 {{- define "alluxio-locality.monitoringFile" -}}
-{{- .root.Files.Get .file | replace "alluxio-locality-extender" (include "alluxio-locality.extender" .root) -}}
+{{- $text := .root.Files.Get .file | replace "profile=\"alluxio-locality-scheduler\"" "profile=\"@PROFILE@\"" | replace "profile=\\\"alluxio-locality-scheduler\\\"" "profile=\\\"@PROFILE@\\\"" -}}
+{{- $text = $text | replace "alluxio-locality-scheduler" (include "alluxio-locality.scheduler" .root) | replace "alluxio-locality-extender" (include "alluxio-locality.extender" .root) -}}
+{{- $text | replace "@PROFILE@" .root.Values.scheduler.schedulerName -}}
 {{- end -}}
