@@ -119,14 +119,16 @@ class ExecutorBook:
                 seen.labels("answer").inc(len(state.answers) - (key in state.answers))
             return nodes, len(state.bound) + len(state.answers) - (mine is not None)
 
-    def place(self, app: str, key: str, node_bytes: Mapping[str, int], candidates: Container[str]) -> dict[str, int]:
+    def place(self, app: str, key: str, node_bytes: Mapping[str, int], candidates: Container[str], *,
+              record: bool = True) -> dict[str, int]:
         """What executor `key` of `app` is scored by, among `candidates`: each node's shortfall of its share of the
         app's executors (scoring.deficits). The candidate falling shortest is where the front end's answer sends
-        it: it counts there until the watch says where it went (every front end calls this once per executor)."""
+        it: it counts there until the watch says where it went (every front end calls this once per executor).
+        `record` False: the answer is no placement (a dry-run admission) and is not counted."""
         nodes, placed = self.placed(app, key)
         shortfall = scoring.deficits(node_bytes, nodes, placed)
         top = max(((short, node) for node, short in shortfall.items() if node in candidates), default=None)
-        if top is not None:
+        if top is not None and record:
             self.answered(app, key, top[1])
         return shortfall
 

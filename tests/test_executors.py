@@ -7,6 +7,7 @@ from scheduler_extender.executors import ExecutorBook, ExecutorPod, summarize_ex
 from scheduler_extender.kube_watch import pod_lister
 from scheduler_extender.metrics import Metrics
 from scheduler_extender.prefetch import Prefetcher
+from tests.support.app_cluster import INPUT, NODES, app_cluster
 from tests.support.fake_kube import FakeKube, kube_config
 from tests.support.objects import make_executor, make_pod
 from tests.support.waiting import eventually
@@ -188,3 +189,17 @@ def test_each_namespace_watched_apart_feeds_the_book(kube):
         eventually(lambda: executors.placed("a", "team-1/a-9") == ({"n1": 1, "n2": 1}, 2))
     finally:
         watch.close()
+
+
+def test_the_extender_scores_an_apps_executors_by_its_deficits(tmp_path, fake_alluxio):
+    """kube-scheduler's front end (/prioritize) on the 75% / 25% / 0 shape: as the webhook and Volcano do."""
+    with app_cluster(tmp_path, fake_alluxio) as (served, _):
+        def scores(name):
+            status, ranking = served.post("/prioritize", {"Pod": make_executor(name, app="a", paths=INPUT),
+                                                          "NodeNames": list(NODES)})
+            assert status == 200, ranking
+            return {row["Host"]: row["Score"] for row in ranking if row["Score"]}
+
+        assert scores("a-1") == {"n1": 10, "n2": 3}
+        assert scores("a-2") == {"n1": 10, "n2": 10}
+        assert scores("a-3") == {"n1": 10}
