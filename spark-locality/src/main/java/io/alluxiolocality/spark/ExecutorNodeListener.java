@@ -19,16 +19,17 @@ import scala.Option;
  * {@code spark.extraListeners}; Spark constructs it with the application's SparkConf, which configures it:
  * <ul>
  * <li>{@value #ATTRIBUTE}: the attribute naming the node (default {@value #DEFAULT_ATTRIBUTE});</li>
- * <li>{@value #FIRST_EXECUTOR_WAIT}: how long the first listing may wait for an executor when none has
- * registered yet (default {@value #DEFAULT_WAIT}; none with dynamic allocation starting from 0 executors,
- * as none comes before a job asks);</li>
+ * <li>{@value #WAIT}: how long listings may wait, in all, for the executors Spark itself waits for before
+ * its first job ({@code spark.scheduler.minRegisteredResourcesRatio} of {@code spark.executor.instances}, at least
+ * one), when they have not registered yet (default {@value #DEFAULT_WAIT}; no wait with dynamic allocation
+ * starting from 0 executors, as none comes before a job asks for it);</li>
  * <li>{@value #MAX_HOSTS}: hosts reported per block (default 3, what Spark keeps per file partition).</li>
  * </ul>
  */
 public class ExecutorNodeListener extends SparkListener {
 
     public static final String ATTRIBUTE = "spark.alluxio.locality.nodeAttribute";
-    public static final String FIRST_EXECUTOR_WAIT = "spark.alluxio.locality.firstExecutorWait";
+    public static final String WAIT = "spark.alluxio.locality.executorWait";
     public static final String MAX_HOSTS = "spark.alluxio.locality.maxHostsPerBlock";
     static final String DEFAULT_ATTRIBUTE = "NODE_IP";
     static final String DEFAULT_WAIT = "10s";
@@ -46,30 +47,37 @@ public class ExecutorNodeListener extends SparkListener {
         // Spark upper-cases attribute names (CoarseGrainedExecutorBackend.extractAttributes)
         this.attribute = conf.get(ATTRIBUTE, DEFAULT_ATTRIBUTE).toUpperCase(Locale.ROOT);
         this.nodes = nodes;
-        long wait = startsWithoutExecutors(conf) ? 0 : conf.getTimeAsMs(FIRST_EXECUTOR_WAIT, DEFAULT_WAIT);
-        nodes.reset(wait, conf.getInt(MAX_HOSTS, NodeLocalHosts.SPARK_PREFERRED_HOSTS));
-        LOG.info("Alluxio block hosts reported on executors by their attribute {} (first listing waits up to {} ms "
-                + "for an executor)", attribute, wait);
+        int instances = initialExecutors(conf);
+        boolean none = instances == 0 && conf.getBoolean("spark.dynamicAllocation.enabled", false);
+        int expected = none ? 0 : Math.max(1, (int) Math.ceil(instances * registeredRatio(conf)));
+        long wait = none ? 0 : conf.getTimeAsMs(WAIT, DEFAULT_WAIT);
+        nodes.reset(wait, expected, conf.getInt(MAX_HOSTS, NodeLocalHosts.SPARK_PREFERRED_HOSTS));
+        LOG.info("Alluxio block hosts reported on executors by their attribute {} (listings wait up to {} ms for "
+                + "{} executors)", attribute, wait, expected);
     }
 
-    /** Dynamic allocation with no initial executors: Spark's own rule, max of min, initial and instances. */
-    private static boolean startsWithoutExecutors(SparkConf conf) {
+    /** Spark's count of the executors it starts with: with dynamic allocation the max of min, initial and
+     * instances, else the instances (0 where unset, as in standalone mode). */
+    private static int initialExecutors(SparkConf conf) {
+        int instances = conf.getInt("spark.executor.instances", 0);
         if (!conf.getBoolean("spark.dynamicAllocation.enabled", false)) {
-            return false;
+            return instances;
         }
-        int initial = Math.max(conf.getInt("spark.dynamicAllocation.minExecutors", 0),
-                Math.max(conf.getInt("spark.dynamicAllocation.initialExecutors", 0),
-                        conf.getInt("spark.executor.instances", 0)));
-        return initial == 0;
+        return Math.max(instances, Math.max(conf.getInt("spark.dynamicAllocation.minExecutors", 0),
+                conf.getInt("spark.dynamicAllocation.initialExecutors", 0)));
+    }
+
+    /** spark.scheduler.minRegisteredResourcesRatio: 0.8 is Kubernetes' and YARN's default. */
+    private static double registeredRatio(SparkConf conf) {
+        return Math.min(1.0, Math.max(0.0, conf.getDouble("spark.scheduler.minRegisteredResourcesRatio", 0.8)));
     }
 
     @Override
     public void onExecutorAdded(SparkListenerExecutorAdded event) {
         ExecutorInfo info = event.executorInfo();
         Option<String> node = info.attributes().get(attribute);
-        if (node.isDefined()) {
-            nodes.added(event.executorId(), info.executorHost(), node.get());
-        } else {
+        nodes.added(event.executorId(), info.executorHost(), node.isDefined() ? node.get() : null);
+        if (!node.isDefined()) {
             LOG.info("executor {} on {} has no attribute {}: its tasks get Spark's usual locality",
                     event.executorId(), info.executorHost(), attribute);
         }

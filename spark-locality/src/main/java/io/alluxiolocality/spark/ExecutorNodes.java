@@ -3,8 +3,10 @@ package io.alluxiolocality.spark;
 import java.util.ArrayList;
 import java.util.Collections;
 import java.util.HashMap;
+import java.util.HashSet;
 import java.util.List;
 import java.util.Map;
+import java.util.Set;
 import java.util.TreeMap;
 
 /**
@@ -22,11 +24,13 @@ public final class ExecutorNodes {
     private record Executor(String host, String nodeIp) { }
 
     private final Map<String, Executor> executors = new HashMap<>();
+    private final Set<String> registered = new HashSet<>();
     private boolean listening;
+    private int expected;
     private long waitNanos;
-    private int maxHostsPerBlock = NodeLocalHosts.SPARK_PREFERRED_HOSTS;
     private long deadline;
     private boolean waitStarted;
+    private int maxHostsPerBlock = NodeLocalHosts.SPARK_PREFERRED_HOSTS;
 
     ExecutorNodes() {
     }
@@ -37,25 +41,27 @@ public final class ExecutorNodes {
     }
 
     /**
-     * A new application's listener starts here: forget the executors of any earlier one, and let the first listing
-     * wait up to {@code firstExecutorWaitMillis} for an executor (0: never wait); report up to
+     * A new application's listener starts here: forget the executors of any earlier one; let listings wait, up to
+     * {@code waitMillis} in all, until {@code expected} executors have registered (0: never wait); report up to
      * {@code maxHostsPerBlock} hosts per block (more when its nodes are more).
      */
-    public synchronized void reset(long firstExecutorWaitMillis, int maxHostsPerBlock) {
+    public synchronized void reset(long waitMillis, int expected, int maxHostsPerBlock) {
         executors.clear();
-        this.maxHostsPerBlock = Math.max(1, maxHostsPerBlock);
+        registered.clear();
         listening = true;
-        waitNanos = Math.max(0, firstExecutorWaitMillis) * 1_000_000L;
-        waitStarted = false;
+        this.expected = expected;
+        this.waitNanos = Math.max(0, waitMillis) * 1_000_000L;
+        this.waitStarted = false;
+        this.maxHostsPerBlock = Math.max(1, maxHostsPerBlock);
         notifyAll();
     }
 
-    /** An executor registered; a null or empty node IP (no attribute) leaves it out. */
+    /** An executor registered; without a node IP (no attribute) it counts as registered but has no node. */
     public synchronized void added(String executorId, String host, String nodeIp) {
-        if (nodeIp == null || nodeIp.isEmpty() || host == null || host.isEmpty()) {
-            return;
+        registered.add(executorId);
+        if (nodeIp != null && !nodeIp.isEmpty() && host != null && !host.isEmpty()) {
+            executors.put(executorId, new Executor(host, nodeIp));
         }
-        executors.put(executorId, new Executor(host, nodeIp));
         notifyAll();
     }
 
@@ -84,12 +90,13 @@ public final class ExecutorNodes {
     }
 
     /**
-     * Called before a listing: while no executor is known, waits for the first one, but never past a deadline
-     * fixed by the first call after {@link #reset} (later calls wait only for what is left of it, so all listings
-     * together are held up at most the configured time). Returns at once without a listener (an executor's JVM).
+     * Called before a listing: until the expected executors have registered, waits for them, but never past a
+     * deadline fixed by the first call after {@link #reset} (later calls wait only for what is left of it, so all
+     * listings together are held up at most the configured time). Returns at once without a listener (an
+     * executor's JVM).
      */
-    public synchronized void awaitFirstExecutor() throws InterruptedException {
-        if (!listening || !executors.isEmpty()) {
+    public synchronized void awaitExecutors() throws InterruptedException {
+        if (!listening || registered.size() >= expected) {
             return;
         }
         if (!waitStarted) {
@@ -97,9 +104,8 @@ public final class ExecutorNodes {
             deadline = System.nanoTime() + waitNanos;
         }
         long left;
-        while (executors.isEmpty() && (left = deadline - System.nanoTime()) > 0) {
-            long millis = Math.max(1, left / 1_000_000L);
-            wait(millis);
+        while (registered.size() < expected && (left = deadline - System.nanoTime()) > 0) {
+            wait(Math.max(1, left / 1_000_000L));
         }
     }
 

@@ -33,7 +33,7 @@ public class NodeLocalAlluxioFileSystem extends alluxio.hadoop.FileSystem {
         }
         ExecutorNodes nodes = ExecutorNodes.get();
         try {
-            nodes.awaitFirstExecutor();
+            nodes.awaitExecutors();
         } catch (InterruptedException e) {
             Thread.currentThread().interrupt();
             return found;

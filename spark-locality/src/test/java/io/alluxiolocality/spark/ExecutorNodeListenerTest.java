@@ -62,11 +62,24 @@ class ExecutorNodeListenerTest {
     }
 
     @Test
+    void listingsWaitForTheExecutorsSparkWaitsFor() {
+        ExecutorNodes nodes = new ExecutorNodes();
+        SparkConf conf = new SparkConf(false).set("spark.executor.instances", "3")
+                .set("spark.scheduler.minRegisteredResourcesRatio", "0.5").set(ExecutorNodeListener.WAIT, "1h");
+        ExecutorNodeListener listener = new ExecutorNodeListener(conf, nodes);
+        listener.onExecutorAdded(added("1", "192.168.1.1", "NODE_IP", "10.0.0.1"));
+        Thread registers = new Thread(() -> listener.onExecutorAdded(added("2", "192.168.2.1", null, null)));
+        registers.start();
+        // ceil(3 * 0.5) = 2 executors, the second without a node
+        assertTimeoutPreemptively(Duration.ofSeconds(30), nodes::awaitExecutors);
+    }
+
+    @Test
     void dynamicAllocationFromNoExecutorsNeverWaits() {
         ExecutorNodes nodes = new ExecutorNodes();
         SparkConf conf = new SparkConf(false).set("spark.dynamicAllocation.enabled", "true")
-                .set(ExecutorNodeListener.FIRST_EXECUTOR_WAIT, "1h");
+                .set(ExecutorNodeListener.WAIT, "1h");
         new ExecutorNodeListener(conf, nodes);
-        assertTimeoutPreemptively(Duration.ofSeconds(30), nodes::awaitFirstExecutor);
+        assertTimeoutPreemptively(Duration.ofSeconds(30), nodes::awaitExecutors);
     }
 }

@@ -18,7 +18,7 @@ class ExecutorNodesTest {
     @Test
     void executorsAreFoundByTheirNode() {
         ExecutorNodes nodes = new ExecutorNodes();
-        nodes.reset(0, 3);
+        nodes.reset(0, 0, 3);
         nodes.added("2", "192.168.1.2", "10.0.0.1");
         nodes.added("1", "192.168.1.1", "10.0.0.1");
         nodes.added("3", "192.168.2.1", "10.0.0.2");
@@ -32,9 +32,9 @@ class ExecutorNodesTest {
     @Test
     void aNewApplicationForgetsTheExecutorsOfTheLastOne() {
         ExecutorNodes nodes = new ExecutorNodes();
-        nodes.reset(0, 3);
+        nodes.reset(0, 0, 3);
         nodes.added("1", "192.168.1.1", "10.0.0.1");
-        nodes.reset(0, 2);
+        nodes.reset(0, 0, 2);
         assertEquals(Map.of(), nodes.hostsOn(List.of("10.0.0.1")));
         assertEquals(2, nodes.maxHostsPerBlock());
     }
@@ -43,19 +43,21 @@ class ExecutorNodesTest {
     void withoutAListenerNothingWaits() {
         // an executor's JVM: no listener ever resets the registry, however long the configured wait
         ExecutorNodes nodes = new ExecutorNodes();
-        assertTimeoutPreemptively(HANG, nodes::awaitFirstExecutor);
+        assertTimeoutPreemptively(HANG, nodes::awaitExecutors);
     }
 
     @Test
-    void theFirstExecutorEndsTheWait() {
+    void theExpectedExecutorsEndTheWaitWithOrWithoutANode() {
         ExecutorNodes nodes = new ExecutorNodes();
-        nodes.reset(Duration.ofHours(1).toMillis(), 3);
+        nodes.reset(Duration.ofHours(1).toMillis(), 2, 3);
         Thread registers = new Thread(() -> {
             sleep(200);
             nodes.added("1", "192.168.1.1", "10.0.0.1");
+            sleep(200);
+            nodes.added("2", "192.168.2.1", null);
         });
         registers.start();
-        assertTimeoutPreemptively(HANG, nodes::awaitFirstExecutor);
+        assertTimeoutPreemptively(HANG, nodes::awaitExecutors);
         assertEquals(1, nodes.size());
     }
 
@@ -63,11 +65,11 @@ class ExecutorNodesTest {
     void listingsTogetherWaitNoLongerThanTheBound() {
         ExecutorNodes nodes = new ExecutorNodes();
         long bound = 500;
-        nodes.reset(bound, 3);
-        assertTimeoutPreemptively(HANG, nodes::awaitFirstExecutor);
+        nodes.reset(bound, 1, 3);
+        assertTimeoutPreemptively(HANG, nodes::awaitExecutors);
         // the bound is spent: a later listing does not wait it again, though there is still no executor
         long began = System.nanoTime();
-        assertTimeoutPreemptively(HANG, nodes::awaitFirstExecutor);
+        assertTimeoutPreemptively(HANG, nodes::awaitExecutors);
         long waited = (System.nanoTime() - began) / 1_000_000L;
         assertTrue(waited < bound, "second listing waited " + waited + " ms");
     }
