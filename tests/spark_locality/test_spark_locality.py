@@ -1,0 +1,135 @@
+"""spark-locality with real Spark (4.3 and 3.5, standalone on loopback) reading from a real Alluxio 2.9.6: tasks go
+to the executor on the node whose worker caches their file, and read it there, short-circuit.
+
+Three nodes: Alluxio workers on 127.0.1.1-3 (their hosts, the "node IPs"), one Spark worker per node on 127.0.2.1-3
+(its executors' "pod IPs"; standalone.py says how they stand in for Kubernetes' executors). Twelve one-block files
+are cached 6 / 4 / 2 over the three workers; the job reads each file in its own task, on 3 one-core executors.
+Without the component every task is ANY (no executor's host is a block's host) and reads wherever it lands; with it
+every task is NODE_LOCAL on its file's node and reads it from that node's worker. Each application is a fresh one,
+on the same cache (the clients cache nothing they read, and the test checks the workers still hold what they held).
+"""
+from __future__ import annotations
+
+import os
+import subprocess
+from collections import Counter
+from collections.abc import Iterator
+from pathlib import Path
+
+import pytest
+
+from tests.alluxio.real_alluxio import MIB, Inventory, RealAlluxio, fetch, java_problem
+from tests.e2e.e2e_spark import java_problem as spark_java_problem
+from tests.e2e.e2e_spark import spark_cache, versions
+from tests.spark_locality.application import Result, component_confs, submit
+from tests.spark_locality.standalone import Node, StandaloneSpark
+from tests.support.figures import report
+
+pytestmark = pytest.mark.spark_locality
+
+ROOT = Path(__file__).resolve().parents[2]
+BUILD_SCRIPT = ROOT / "spark-locality" / "build.sh"
+BIN_ENV = "SCHEDULER_EXTENDER_SPARK_LOCALITY_BIN"
+"""Env var naming the directory spark-locality/build.sh printed (.ci/run sets it; unset, the fixture runs it)."""
+
+NODES = [Node(f"127.0.1.{i}", f"127.0.2.{i}") for i in (1, 2, 3)]
+CACHED = [6, 4, 2]
+"""Files cached on each node's worker."""
+FILE_SIZE = MIB
+"""One Alluxio block (RealAlluxio's block size)."""
+INPUT = "/input"
+FILES = sum(CACHED)
+
+
+def note(line: str) -> None:
+    report("spark-locality", line)
+
+
+@pytest.fixture(scope="module")
+def classpath() -> str:
+    """spark-locality.jar and Alluxio's client jar for Spark, as the driver's and executors' extra classpath."""
+    given = os.environ.get(BIN_ENV)
+    if not (given and (Path(given) / "complete").exists()):
+        run = subprocess.run(["bash", str(BUILD_SCRIPT)], capture_output=True, text=True)
+        assert run.returncode == 0, f"{BUILD_SCRIPT} exited {run.returncode}:\n{run.stderr[-4000:]}"
+        given = run.stdout.strip().splitlines()[-1]
+    return ":".join(str(Path(given) / jar) for jar in ("alluxio-shaded-client.jar", "spark-locality.jar"))
+
+
+@pytest.fixture(scope="module")
+def alluxio(tmp_path_factory: pytest.TempPathFactory) -> Iterator[tuple[RealAlluxio, dict[str, Inventory]]]:
+    """A master and a worker per node, the files of node i under INPUT/node-i cached on its worker alone; with the
+    workers' inventories once settled."""
+    cache = fetch()
+    problem = java_problem(cache) or spark_java_problem()
+    if problem:
+        pytest.skip(f"Java cannot start: {problem}")
+    cluster = RealAlluxio(cache, tmp_path_factory.mktemp("alluxio-nodes"),
+                          workers=[(node.ip, node.ip) for node in NODES])
+    with cluster:
+        for i, count in enumerate(CACHED):
+            for part in range(count):
+                cluster.put_ufs(f"{INPUT}/node-{i}/part-{part:05d}.bin", FILE_SIZE)
+        cluster.fs("ls", "-R", INPUT)
+        for i, node in enumerate(NODES):
+            cluster.load(f"{INPUT}/node-{i}", client_host=node.ip)
+        held = cluster.settle(lambda inv: all(sum(len(blocks) for blocks in inv[node.ip].values()) == count
+                                              for node, count in zip(NODES, CACHED, strict=True)))
+        yield cluster, held
+
+
+@pytest.fixture(scope="module", params=versions())
+def spark(request: pytest.FixtureRequest, tmp_path_factory: pytest.TempPathFactory) -> Iterator[StandaloneSpark]:
+    """A standalone master and a worker per node, of this Spark release, whose executors report their node."""
+    home = spark_cache() / request.param / "pyspark"
+    with StandaloneSpark(home, tmp_path_factory.mktemp(f"spark-{request.param}"), NODES) as cluster:
+        yield cluster
+
+
+def run(spark: StandaloneSpark, alluxio: tuple[RealAlluxio, dict[str, Inventory]], tmp_path: Path, name: str,
+        classpath: str, confs: dict[str, str]) -> Result:
+    """One application; checks what every application must do: sum every byte, fail no task, leave the cache as
+    it found it."""
+    cluster, held = alluxio
+    result = submit(spark, cluster, tmp_path / name, INPUT, classpath=classpath, confs=confs, file_size=FILE_SIZE)
+    version = spark.home.parent.name
+    note(f"Spark {version}, {name}: {result.summary()}")
+    assert result.bytes_summed == FILES * FILE_SIZE
+    assert len(result.tasks) == FILES, result.tasks
+    assert not [t for t in result.tasks if t.failed]
+    assert cluster.inventories() == held, "the application changed what the workers cache"
+    return result
+
+
+def test_tasks_follow_the_cache(spark: StandaloneSpark, alluxio: tuple[RealAlluxio, dict[str, Inventory]],
+                                classpath: str, tmp_path: Path) -> None:
+    today = run(spark, alluxio, tmp_path, "without the component", classpath, {})
+    assert today.levels == {"ANY": FILES}
+
+    component = run(spark, alluxio, tmp_path, "with the component", classpath, component_confs())
+    assert component.levels == {"NODE_LOCAL": FILES}
+    # each node's executor ran the tasks of the files its node caches
+    assert Counter(t.host for t in component.tasks) == {n.pod_ip: c for n, c in zip(NODES, CACHED, strict=True)}
+    assert component.local_fraction >= 0.9, component.summary()
+    assert component.local_bytes + component.remote_bytes >= FILES * FILE_SIZE
+
+
+def test_an_empty_map_leaves_spark_as_it_is(spark: StandaloneSpark,
+                                            alluxio: tuple[RealAlluxio, dict[str, Inventory]], classpath: str,
+                                            tmp_path: Path) -> None:
+    """The component on, but no executor reports the attribute it reads: Alluxio's hosts are reported as they are
+    (every task ANY, as without it), and a listing does not wait for executors that did register."""
+    confs = {**component_confs(), "spark.alluxio.locality.nodeAttribute": "NO_SUCH_ATTRIBUTE"}
+    empty = run(spark, alluxio, tmp_path, "with the component, no executor with a node", classpath, confs)
+    assert empty.levels == {"ANY": FILES}
+
+
+def test_a_listing_waits_for_missing_executors_only_up_to_the_bound(
+        spark: StandaloneSpark, alluxio: tuple[RealAlluxio, dict[str, Inventory]], classpath: str,
+        tmp_path: Path) -> None:
+    """Twice the executors that can come are expected: the listing waits the bound, then reports the executors
+    that did come, and the tasks still go to them."""
+    confs = {**component_confs(), "spark.executor.instances": str(2 * len(NODES)),
+             "spark.alluxio.locality.executorWait": "5s"}
+    waited = run(spark, alluxio, tmp_path, "with the component, half the executors never come", classpath, confs)
+    assert waited.levels == {"NODE_LOCAL": FILES}
