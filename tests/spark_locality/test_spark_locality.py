@@ -39,6 +39,8 @@ FILE_SIZE = MIB
 """One Alluxio block (RealAlluxio's block size)."""
 INPUT = "/input"
 FILES = sum(CACHED)
+WAIT = "5s"
+"""The bound on listings' wait for executors in the test of an empty map."""
 
 
 def note(line: str) -> None:
@@ -117,19 +119,11 @@ def test_tasks_follow_the_cache(spark: StandaloneSpark, alluxio: tuple[RealAllux
 def test_an_empty_map_leaves_spark_as_it_is(spark: StandaloneSpark,
                                             alluxio: tuple[RealAlluxio, dict[str, Inventory]], classpath: str,
                                             tmp_path: Path) -> None:
-    """The component on, but no executor reports the attribute it reads: Alluxio's hosts are reported as they are
-    (every task ANY, as without it), and a listing does not wait for executors that did register."""
-    confs = {**component_confs(), "spark.alluxio.locality.nodeAttribute": "NO_SUCH_ATTRIBUTE"}
-    empty = run(spark, alluxio, tmp_path, "with the component, no executor with a node", classpath, confs)
+    """The component on, but no executor reports the attribute it reads, and twice the executors that can come
+    are expected: the listing waits WAIT for them, no longer, then reports Alluxio's hosts as they are, and every
+    task is ANY, as without the component."""
+    confs = {**component_confs(), "spark.alluxio.locality.nodeAttribute": "NO_SUCH_ATTRIBUTE",
+             "spark.executor.instances": str(2 * len(NODES)), "spark.alluxio.locality.executorWait": WAIT}
+    empty = run(spark, alluxio, tmp_path, f"with the component, no executor with a node, wait {WAIT}", classpath,
+                confs)
     assert empty.levels == {"ANY": FILES}
-
-
-def test_a_listing_waits_for_missing_executors_only_up_to_the_bound(
-        spark: StandaloneSpark, alluxio: tuple[RealAlluxio, dict[str, Inventory]], classpath: str,
-        tmp_path: Path) -> None:
-    """Twice the executors that can come are expected: the listing waits the bound, then reports the executors
-    that did come, and the tasks still go to them."""
-    confs = {**component_confs(), "spark.executor.instances": str(2 * len(NODES)),
-             "spark.alluxio.locality.executorWait": "5s"}
-    waited = run(spark, alluxio, tmp_path, "with the component, half the executors never come", classpath, confs)
-    assert waited.levels == {"NODE_LOCAL": FILES}
