@@ -11,6 +11,7 @@ on the same cache (the clients cache nothing they read, and the test checks the 
 from __future__ import annotations
 
 import os
+import re
 import subprocess
 from collections import Counter
 from collections.abc import Iterator
@@ -41,6 +42,8 @@ INPUT = "/input"
 FILES = sum(CACHED)
 WAIT = "5s"
 """The bound on listings' wait for executors in the test of an empty map."""
+WAITED = re.compile(r"listing waited (\d+) ms for executors, (\d+ of \d+) registered")
+"""NodeLocalAlluxioFileSystem's log line when a listing waited."""
 
 
 def note(line: str) -> None:
@@ -127,3 +130,9 @@ def test_an_empty_map_leaves_spark_as_it_is(spark: StandaloneSpark,
     empty = run(spark, alluxio, tmp_path, f"with the component, no executor with a node, wait {WAIT}", classpath,
                 confs)
     assert empty.levels == {"ANY": FILES}
+    # the file system logs each wait: one, for the first listing; the later ones find the bound spent
+    waits = [(int(ms), of) for ms, of in WAITED.findall(empty.log.read_text(errors="replace"))]
+    note(f"Spark {spark.home.parent.name}: listings waited {waits} (ms, executors registered) for 6 that never come")
+    assert len(waits) == 1 and waits[0][1].endswith(f" of {2 * len(NODES)}"), waits
+    # a hang detector, not a timing: the bound is 5 s, a listing held for 30 s more would be a broken bound
+    assert waits[0][0] < 35_000, waits

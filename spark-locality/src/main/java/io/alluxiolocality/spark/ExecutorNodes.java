@@ -93,20 +93,27 @@ public final class ExecutorNodes {
      * Called before a listing: until the expected executors have registered, waits for them, but never past a
      * deadline fixed by the first call after {@link #reset} (later calls wait only for what is left of it, so all
      * listings together are held up at most the configured time). Returns at once without a listener (an
-     * executor's JVM).
+     * executor's JVM). Returns how long it waited, in milliseconds.
      */
-    public synchronized void awaitExecutors() throws InterruptedException {
+    public synchronized long awaitExecutors() throws InterruptedException {
         if (!listening || registered.size() >= expected) {
-            return;
+            return 0;
         }
+        long began = System.nanoTime();
         if (!waitStarted) {
             waitStarted = true;
-            deadline = System.nanoTime() + waitNanos;
+            deadline = began + waitNanos;
         }
         long left;
         while (registered.size() < expected && (left = deadline - System.nanoTime()) > 0) {
             wait(Math.max(1, left / 1_000_000L));
         }
+        return (System.nanoTime() - began) / 1_000_000L;
+    }
+
+    /** "registered of expected" executors, for the log. */
+    public synchronized String registration() {
+        return registered.size() + " of " + expected;
     }
 
     public synchronized int maxHostsPerBlock() {

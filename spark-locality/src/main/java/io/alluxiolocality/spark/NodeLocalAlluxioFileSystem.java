@@ -33,7 +33,10 @@ public class NodeLocalAlluxioFileSystem extends alluxio.hadoop.FileSystem {
         }
         ExecutorNodes nodes = ExecutorNodes.get();
         try {
-            nodes.awaitExecutors();
+            long waited = nodes.awaitExecutors();
+            if (waited > 0) {
+                LOG.info("listing waited {} ms for executors, {} registered", waited, nodes.registration());
+            }
         } catch (InterruptedException e) {
             Thread.currentThread().interrupt();
             return found;
