@@ -16,6 +16,7 @@ worker's, plus the application's spark.executorEnv.*):
 from __future__ import annotations
 
 import os
+import re
 import signal
 import subprocess
 from collections.abc import Iterable
@@ -25,6 +26,7 @@ from pathlib import Path
 from tests.alluxio.real_alluxio import Process, free_port
 from tests.support.waiting import eventually
 
+REGISTERED = re.compile(r"Registering worker (\S+)")
 START_TIMEOUT = 180.0
 """Seconds for every worker to register: JVMs start slowly on 2 shared cores."""
 
@@ -107,8 +109,9 @@ class StandaloneSpark:
         return process
 
     def _registered(self) -> int:
+        """How many workers the master has registered (a worker that retried, as under load, is logged twice)."""
         log = self.work / "master.log"
-        return log.read_text(errors="replace").count("Registering worker") if log.exists() else 0
+        return len(set(REGISTERED.findall(log.read_text(errors="replace")))) if log.exists() else 0
 
     def _dead(self) -> Process | None:
         return next((p for p in self.processes if not p.alive()), None)
