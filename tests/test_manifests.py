@@ -158,9 +158,14 @@ def test_resource_is_valid_on_every_tested_kubernetes(doc, minor):
     assert validate(doc, minor) == minor, "validated against another Kubernetes version's schemas"
 
 
+SPARK_TEMPLATES = ["executor-pod-template.yaml", "executor-hostname-template.yaml",
+                   "executor-hostnetwork-template.yaml"]
+
+
 @pytest.mark.parametrize("minor", KUBERNETES_VERSIONS)
-def test_executor_pod_template_is_a_valid_pod(minor):
-    (template,) = _documents(SPARK / "executor-pod-template.yaml")
+@pytest.mark.parametrize("name", SPARK_TEMPLATES)
+def test_executor_pod_template_is_a_valid_pod(minor, name):
+    (template,) = _documents(SPARK / name)
     assert validate(template, minor) == minor
 
 
@@ -533,8 +538,9 @@ def test_dockerfile_copies_files_that_exist_and_are_not_dockerignored():
 
 # ------------------------------------------------------------------------------------- the Spark example
 
-def spark_submit(variant: str) -> list[str]:
-    env = {**os.environ, "DRY_RUN": "1", "DOMAIN_SOCKET": variant, "INPUT": "/data/sales/2026-11"}
+def spark_submit(variant: str, task_locality: str = "spark") -> list[str]:
+    env = {**os.environ, "DRY_RUN": "1", "DOMAIN_SOCKET": variant, "INPUT": "/data/sales/2026-11",
+           "TASK_LOCALITY": task_locality}
     result = subprocess.run(["bash", str(SPARK / "spark-submit.sh")], env=env, capture_output=True, text=True,
                             timeout=30, check=True)
     return result.stdout.splitlines()
@@ -593,6 +599,44 @@ def test_spark_pod_template_variant_matches_the_guide_volume():
     (volume,) = template["spec"]["volumes"]
     assert volume == {"name": "alluxio-domain", "hostPath": {"path": "/tmp/alluxio-domain", "type": "Directory"}}
     assert template["metadata"]["annotations"]["alluxio-locality.io/require-local-worker"] == "true"
+
+
+def template_env(path: Path) -> dict[str, str]:
+    """Each env var of a pod template's one container: its downward-API field path."""
+    (template,) = _documents(path)
+    (container,) = template["spec"]["containers"]
+    return {var["name"]: var["valueFrom"]["fieldRef"]["fieldPath"] for var in container["env"]}
+
+
+def last_template(given: list[str]) -> Path:
+    """The pod template Spark uses: the last podTemplateFile conf wins."""
+    return Path([c for c in given if c.startswith("spark.kubernetes.executor.podTemplateFile=")][-1].split("=", 1)[1])
+
+
+@pytest.mark.parametrize("variant", ["hostPath", "pvc", "template"])
+def test_spark_submit_sends_tasks_to_their_node_with_the_component(variant):
+    today, component = confs(spark_submit(variant)), confs(spark_submit(variant, "component"))
+    added = [c for c in component if c not in today]
+    assert "spark.hadoop.fs.alluxio.impl=io.alluxiolocality.spark.NodeLocalAlluxioFileSystem" in added
+    assert "spark.extraListeners=io.alluxiolocality.spark.ExecutorNodeListener" in added
+    # every executor reports its node, whichever template it gets, with or without the component
+    assert template_env(last_template(component))["SPARK_EXECUTOR_ATTRIBUTE_NODE_IP"] == "status.hostIP"
+    assert not [c for c in today if "alluxiolocality" in c]
+
+
+def test_spark_submit_hostnetwork_executors_get_their_settings():
+    given = confs(spark_submit("hostPath", "hostNetwork"))
+    (template,) = _documents(last_template(given))
+    assert template["spec"]["hostNetwork"] is True
+    assert {"spark.blockManager.port=0", "spark.shuffle.readHostLocalDisk=false"} <= set(given)
+    readme = (SPARK / "README.md").read_text()
+    assert "spark.blockManager.port=0" in readme and "spark.shuffle.readHostLocalDisk=false" in readme
+
+
+def test_spark_submit_refuses_an_unknown_task_locality():
+    result = subprocess.run(["bash", str(SPARK / "spark-submit.sh")], capture_output=True, text=True, timeout=30,
+                            env={**os.environ, "DRY_RUN": "1", "TASK_LOCALITY": "rack"})
+    assert result.returncode == 2 and "TASK_LOCALITY" in result.stderr
 
 
 def test_spark_submit_refuses_an_unknown_variant():

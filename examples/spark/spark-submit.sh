@@ -7,6 +7,8 @@
 #   DOMAIN_SOCKET=pvc ./spark-submit.sh                     # domain socket as a PersistentVolumeClaim
 #   DOMAIN_SOCKET=template ./spark-submit.sh                # everything pod-level from executor-pod-template.yaml
 #   ./spark-submit.sh --conf spark.executor.memory=4g       # any other spark-submit option, passed on as given
+#   TASK_LOCALITY=component ./spark-submit.sh               # tasks to the executor on the node caching their blocks
+#   TASK_LOCALITY=hostNetwork ./spark-submit.sh             # the same through hostNetwork executors
 #   DRY_RUN=1 ./spark-submit.sh                             # print the command instead of running it
 #
 # Run it from a Spark distribution directory (4.x or 3.5; any 3.3 or later has spark.kubernetes.scheduler.name),
@@ -32,6 +34,7 @@ ALLUXIO_MASTERS="${ALLUXIO_MASTERS:-alluxio-master-0.alluxio.svc:19998}"
 INPUT="${INPUT:-/data/sales/2026-11}"                         # Alluxio path the job reads
 DOMAIN_SOCKET="${DOMAIN_SOCKET:-hostPath}"                    # hostPath | pvc | template
 DOMAIN_SOCKET_PVC="${DOMAIN_SOCKET_PVC:-alluxio-worker-domain-socket}"  # the Helm chart's default PVC name
+TASK_LOCALITY="${TASK_LOCALITY:-spark}"                       # spark | component | hostNetwork
 SCHEDULER="alluxio-locality-scheduler"
 
 # The examples jar is named for its Scala and Spark versions, which SPARK_HOME's spark-core jar tells: Spark 4 is
@@ -136,6 +139,40 @@ case "${DOMAIN_SOCKET}" in
     ;;
   *)
     echo "DOMAIN_SOCKET must be hostPath, pvc or template, not '${DOMAIN_SOCKET}'" >&2
+    exit 2
+    ;;
+esac
+
+# Which tasks go to which executor. Spark's own way (spark) never finds a task's node on Kubernetes: executors
+# advertise their pod IP, Alluxio reports its workers' node IPs, so every task goes out at locality ANY.
+# component: spark-locality.jar (spark-locality/ in this repository; in the image's /opt/spark/jars beside Alluxio's
+# client jar) reports each block on the pod IPs of this application's executors on the nodes caching it, which
+# they tell the driver through the attribute NODE_IP (SPARK_EXECUTOR_ATTRIBUTE_NODE_IP, from status.hostIP in the
+# pod template). hostNetwork: executors in the node's network (pod IP = node IP), README.md says what that costs.
+case "${TASK_LOCALITY}" in
+  spark) ;;
+  component)
+    confs+=(
+      --conf spark.hadoop.fs.alluxio.impl=io.alluxiolocality.spark.NodeLocalAlluxioFileSystem
+      --conf spark.extraListeners=io.alluxiolocality.spark.ExecutorNodeListener
+      # Listings wait for the executors (Spark's minRegisteredResourcesRatio of them) at most this long in all.
+      --conf spark.alluxio.locality.executorWait=60s
+      # Above this many paths Spark lists on the executors, where no listener runs: keep listing on the driver.
+      --conf spark.sql.sources.parallelPartitionDiscovery.threshold=100000
+    )
+    ;;
+  hostNetwork)
+    confs+=(
+      --conf "spark.kubernetes.executor.podTemplateFile=${here}/executor-hostnetwork-template.yaml"
+      --conf spark.kubernetes.executor.podTemplateContainerName=spark-executor
+      # Executors of one node share its ports and its host: a port each, and no reading another's shuffle files
+      # as if they were on this pod's disk.
+      --conf spark.blockManager.port=0
+      --conf spark.shuffle.readHostLocalDisk=false
+    )
+    ;;
+  *)
+    echo "TASK_LOCALITY must be spark, component or hostNetwork, not '${TASK_LOCALITY}'" >&2
     exit 2
     ;;
 esac
