@@ -9,7 +9,11 @@ with --quick). Sections: http (the served extender over loopback), inprocess (th
 naive (the index-less peer), memory and sync (one 1M-block index load of a fresh server), refresh (paced calls
 while a 100,000-block directory refreshes every 5 s, against no refresh), floor (against a minimal Go
 extender), slow-clients (100 stalled clients during calls), scheduler (pods/s through a real
-kube-scheduler, with and without the extender; needs the e2e control plane binaries).
+kube-scheduler, with and without the extender; needs the e2e control plane binaries), cluster (real Spark
+executors reading through real Alluxio workers in network namespaces, default kube-scheduler against ours:
+tests/cluster/; needs root; run only when named).
+
+    python -m benchmarks cluster         # sections may also be named as arguments
 """
 from __future__ import annotations
 
@@ -24,7 +28,18 @@ from collections.abc import Callable
 from pathlib import Path
 from typing import Any
 
-from . import env, floor_bench, index_bench, machine, refresh_bench, report, scheduler_bench, served_bench, slow_clients
+from . import (
+    cluster_bench,
+    env,
+    floor_bench,
+    index_bench,
+    machine,
+    refresh_bench,
+    report,
+    scheduler_bench,
+    served_bench,
+    slow_clients,
+)
 from .common import Context
 from .dataset import FULL, QUICK
 
@@ -32,22 +47,26 @@ SECTIONS: dict[str, Callable[[Context], Any]] = {
     "http": served_bench.http, "inprocess": served_bench.inprocess, "naive": served_bench.naive,
     "memory": index_bench.memory, "sync": index_bench.sync, "refresh": refresh_bench.refresh,
     "floor": floor_bench.floor_section, "slow-clients": slow_clients.slow_clients,
-    "scheduler": scheduler_bench.scheduler,
+    "scheduler": scheduler_bench.scheduler, "cluster": cluster_bench.cluster,
 }
+ON_REQUEST = ("cluster",)
+"""Sections run only when named: the one-box cluster needs root and takes 15 minutes."""
 NEEDS_DATASET = {"http", "inprocess", "naive", "memory", "sync", "refresh", "floor", "slow-clients"}
 
 
 def parse(argv: list[str]) -> argparse.Namespace:
     parser = argparse.ArgumentParser(prog="python -m benchmarks", description=__doc__.split("\n\n")[0])
     parser.add_argument("--quick", action="store_true", help="small dataset and short windows (a smoke run)")
-    parser.add_argument("--sections", default=",".join(SECTIONS),
-                        help=f"comma-separated, from {', '.join(SECTIONS)} (default: all)")
+    parser.add_argument("named", nargs="*", metavar="SECTION", help="sections to run (as --sections)")
+    parser.add_argument("--sections", default=",".join(s for s in SECTIONS if s not in ON_REQUEST),
+                        help=f"comma-separated, from {', '.join(SECTIONS)} (default: all but "
+                             f"{', '.join(ON_REQUEST)})")
     parser.add_argument("--nodes", help="candidate node counts (default 100,1000,5000,10000; quick 100,1000)")
     parser.add_argument("--duration", type=float, help="seconds per latency window (default 5; quick 1)")
     parser.add_argument("--out", type=Path, help="output directory")
     parser.add_argument("--profile", action="store_true", help="cProfile the in-process handler per cell")
     args = parser.parse_args(argv)
-    args.sections = [s.strip() for s in args.sections.split(",") if s.strip()]
+    args.sections = args.named or [s.strip() for s in args.sections.split(",") if s.strip()]
     unknown = [s for s in args.sections if s not in SECTIONS]
     if unknown:
         parser.error(f"unknown section(s) {', '.join(unknown)}; choose from {', '.join(SECTIONS)}")

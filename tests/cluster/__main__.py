@@ -26,14 +26,16 @@ def main(argv: list[str]) -> int:
     parser.add_argument("--size", default="1536MiB", help="each shape's input (default 1536MiB)")
     parser.add_argument("--rates", default="200mbit,50mbit", help="link rates of the first shape (tc units)")
     parser.add_argument("--rounds", type=int, default=1)
-    parser.add_argument("--spark", default=Settings.spark_version, help="pyspark version (spark-versions.txt)")
+    parser.add_argument("--spark", default=",".join(Settings.spark_versions),
+                        help="pyspark versions, the first one for every shape (default: spark-versions.txt's)")
     parser.add_argument("--json", type=Path, help="also write the rounds here")
     args = parser.parse_args(argv)
     logging_to_stderr()
     if args.command == "down":
         network.clean()
         return 0
-    settings = Settings(nodes=args.nodes, spark_version=args.spark)
+    sparks = args.spark.split(",")
+    settings = Settings(nodes=args.nodes, spark_versions=tuple(sparks))
     with OneBox(settings) as box:
         if args.command == "up":
             assert box.alluxio is not None and box.plane is not None
@@ -42,7 +44,7 @@ def main(argv: list[str]) -> int:
                   f"Ctrl-C takes it down", flush=True)
             signal.sigwait({signal.SIGINT, signal.SIGTERM})
             return 0
-        plan: Plan = default_plan(parse_size(args.size), args.rates.split(","), args.rounds)
+        plan: Plan = default_plan(parse_size(args.size), args.rates.split(","), sparks, args.rounds)
         results = compare(box, plan)
     print("\n".join(table(results)))
     if args.json:

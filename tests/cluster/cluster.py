@@ -35,7 +35,8 @@ from tests.support.kube_versions import newest
 LOG = logging.getLogger("one-box")
 DEFAULT_SCHEDULER = "default-scheduler"
 IMAGE = "spark-alluxio"
-"""The executors' image: spark-submit.sh's default IMAGE, Spark's image with Alluxio's client jar."""
+"""The executors' image: spark-submit.sh's default IMAGE, Spark's image with Alluxio's client jar; tagged with the
+Spark version here, one image per version."""
 
 
 @dataclass(frozen=True)
@@ -46,7 +47,8 @@ class Settings:
     rate: str = "200mbit"
     """Each node's link, each way (tc's units). At 200mbit a remote read of a block costs several times a local
     one on this machine, whose local reads run at memory speed."""
-    spark_version: str = "4.3.0"
+    spark_versions: tuple[str, ...] = tuple(e2e_spark.versions())
+    """pyspark releases the jobs may run with (tests/e2e/spark-versions.txt's by default)."""
     worker_capacity: int = 8 << 30
     """Each worker's SSD tier (a directory): room for its share of any dataset."""
     work: Path | None = None
@@ -65,7 +67,8 @@ class OneBox:
         self.workers: dict[str, Worker] = {}
         self.extender: Extender | None = None
         self.schedulers: list[Process] = []
-        self.spark: e2e_spark.SparkCluster | None = None
+        self.spark: dict[str, e2e_spark.SparkCluster] = {}
+        """By Spark version."""
         self.api: client.ApiClient | None = None
 
     @property
@@ -95,14 +98,14 @@ class OneBox:
         rest = self.plane.rest()
         for namespace in (NS, alluxio_nodes.NAMESPACE):
             rest.create({"apiVersion": "v1", "kind": "Namespace", "metadata": {"name": namespace}})
-        spark_home = e2e_spark.spark_cache() / self.settings.spark_version / "pyspark"
+        homes = {v: e2e_spark.spark_cache() / v / "pyspark" for v in self.settings.spark_versions}
         alluxio_cache = real_alluxio.fetch()
         java = shutil.which("java") or "java"  # Spark 4 needs Java 17; Alluxio's servers run on the cache's 11
         self.runner = PodRunner(self.api, rest, self.network, self._dir("runner"), cpu=self.settings.node_cpu,
                                 memory=self.settings.node_memory,
-                                images={IMAGE: SparkImage(spark_home, java, [alluxio_client_jar()])},
-                                base_env={"PATH": os.environ["PATH"], "HOME": str(self.work),
-                                          "SPARK_HOME": str(spark_home)})
+                                images={image(v): SparkImage(home, java, [alluxio_client_jar()])
+                                        for v, home in homes.items()},
+                                base_env={"PATH": os.environ["PATH"], "HOME": str(self.work)})
         self.runner.start()
         self.alluxio = alluxio_nodes.start_master(alluxio_cache, self._dir("alluxio"),
                                                   capacity=self.settings.worker_capacity)
@@ -118,8 +121,8 @@ class OneBox:
                 "leaderElection": {"leaderElect": False}}, self.plane.scheduler_token)]
         token = self._dir("spark") / "token"
         token.write_text(e2e_spark.grant_spark_account(self.plane))
-        self.spark = e2e_spark.SparkCluster(spark_home, self.settings.spark_version, self.plane, token,
-                                            self._dir("spark"))
+        self.spark = {v: e2e_spark.SparkCluster(home, v, self.plane, token, self._dir(f"spark-{v}"))
+                      for v, home in homes.items()}
         LOG.info("one-box cluster up in %.0fs: %d nodes, Kubernetes %s, Alluxio at %s", time.monotonic() - started,
                  len(self.network.nodes), version.kubernetes, self.alluxio.master_url)
 
@@ -145,6 +148,10 @@ class OneBox:
         path = self.work / name
         path.mkdir(parents=True, exist_ok=True)
         return path
+
+
+def image(spark_version: str) -> str:
+    return f"{IMAGE}:{spark_version}"
 
 
 def logging_to_stderr() -> None:

@@ -36,7 +36,7 @@ import yaml
 
 from tests.alluxio.executor_client import worker_metrics
 from tests.cluster.alluxio_nodes import DOMAIN_HOST_PATH, DOMAIN_MOUNT
-from tests.cluster.cluster import DEFAULT_SCHEDULER, OneBox
+from tests.cluster.cluster import DEFAULT_SCHEDULER, OneBox, image
 from tests.cluster.fetch import alluxio_client_jar
 from tests.cluster.network import HOST_IP, Node
 from tests.e2e import e2e_spark
@@ -186,14 +186,17 @@ class Round:
                 "executors": [vars(e) for e in self.executors]}
 
 
-def run_round(box: OneBox, shape: Shape, row: Row, held: Mapping[str, int], *, timeout: float = 600) -> Round:
-    """One Spark application of `row` over the shape's input; what it read where, and how long it took."""
-    assert box.spark is not None and box.alluxio is not None and box.runner is not None
+def run_round(box: OneBox, shape: Shape, row: Row, held: Mapping[str, int], spark: str, *,
+              timeout: float = 600) -> Round:
+    """One Spark application (of Spark `spark`) of `row` over the shape's input; what it read where, and how long
+    it took."""
+    assert box.alluxio is not None and box.runner is not None
     before = {name: worker_metrics(w) for name, w in box.workers.items()}
     events = box.work / "events" / f"{time.monotonic_ns()}"
     events.mkdir(parents=True)
     confs = {
         "spark.kubernetes.scheduler.name": row.scheduler,
+        "spark.kubernetes.container.image": image(spark),
         "spark.driver.extraClassPath": str(alluxio_client_jar()),  # the executors' is in their image
         "spark.eventLog.enabled": "true", "spark.eventLog.dir": f"file://{events}",
         "spark.scheduler.minRegisteredResourcesRatio": "1.0",  # the job starts once every executor is there
@@ -205,8 +208,8 @@ def run_round(box: OneBox, shape: Shape, row: Row, held: Mapping[str, int], *, t
     extra = [arg for key, value in confs.items() for arg in ("--conf", f"{key}={value}")]
     env = {"DRIVER_HOST": HOST_IP, "SPARK_LOCAL_IP": HOST_IP, "APP": str(JOB),
            "ALLUXIO_MASTERS": f"{HOST_IP}:{box.alluxio.master_rpc_port}"}
-    with e2e_spark.Submission(box.spark, deploy_mode="client", domain_socket="hostPath", executors=shape.executors,
-                              input_path=shape.path, extra=extra, env=env) as submission:
+    with e2e_spark.Submission(box.spark[spark], deploy_mode="client", domain_socket="hostPath",
+                              executors=shape.executors, input_path=shape.path, extra=extra, env=env) as submission:
         code = submission.wait(timeout)
         if code != 0:
             raise RuntimeError(f"the {row.name} job exited {code}:\n{submission.tail(60)}")
@@ -221,7 +224,7 @@ def run_round(box: OneBox, shape: Shape, row: Row, held: Mapping[str, int], *, t
     still = cached(box, shape)
     if still != dict(held):
         raise RuntimeError(f"the cache changed during the round: held {dict(held)}, now {still}")
-    return Round(shape.name, row.name, box.settings.spark_version, box.network.rate or "unshaped", log.seconds,
+    return Round(shape.name, row.name, spark, box.network.rate or "unshaped", log.seconds,
                  int(sum(d[LOCAL] for d in delta.values())), int(sum(d[REMOTE] for d in delta.values())),
                  sorted(log.executors.values(), key=lambda e: int(e.id)), dict(log.locality), log.failed,
                  e2e_spark.local_fraction(held, [e.node for e in log.executors.values()]))
@@ -285,14 +288,14 @@ def parse_event_log(directory: Path, node_of_ip: Mapping[str, str]) -> EventLog:
     return EventLog((max(ends) - min(starts)) / 1000 if starts and ends else 0.0, executors, locality, failed)
 
 
-def run_rounds(box: OneBox, shape: Shape, rows: Sequence[Row], rounds: int, held: Mapping[str, int],
+def run_rounds(box: OneBox, shape: Shape, rows: Sequence[Row], rounds: int, held: Mapping[str, int], spark: str,
                log: Any = print) -> list[Round]:
     """`rounds` rounds of every row, the rows' order alternating round to round."""
     done = []
     for r in range(rounds):
         for row in (rows if r % 2 == 0 else list(reversed(rows))):
-            result = run_round(box, shape, row, held)
-            log(f"  {shape.name} {row.name}: {result.local_fraction:.0%} local (model {result.predicted:.0%}), "
+            result = run_round(box, shape, row, held, spark)
+            log(f"  Spark {spark} {row.name}: {result.local_fraction:.0%} local (model {result.predicted:.0%}), "
                 f"{result.seconds:.1f}s, executors on {[e.node for e in result.executors]}, "
                 f"locality {result.locality}")
             done.append(result)
@@ -301,28 +304,28 @@ def run_rounds(box: OneBox, shape: Shape, rows: Sequence[Row], rounds: int, held
 
 @dataclass(frozen=True)
 class Plan:
-    """What a comparison runs: each shape at each of its link rates, `rounds` rounds of every row."""
-    shapes: Sequence[tuple[Shape, Sequence[str]]]
+    """What a comparison runs: each (shape, link rate, Spark versions), `rounds` rounds of every row with each
+    version."""
+    runs: Sequence[tuple[Shape, str, Sequence[str]]]
     rows: Sequence[Row] = ROWS
     rounds: int = 1
 
 
 def compare(box: OneBox, plan: Plan, log: Any = print) -> list[Round]:
-    """Every shape's dataset written once (unshaped links: loading is not what is measured), then its rounds at
-    each rate."""
+    """Every shape's dataset written once (links unshaped: loading is not what is measured), then the rounds."""
     results = []
     written: dict[str, dict[str, int]] = {}
-    for shape, rates in plan.shapes:
+    for shape, rate, sparks in plan.runs:
         if shape.path not in written:
             box.network.shape("10gbit")
             written[shape.path] = write_dataset(box, shape)
         held = written[shape.path]
         log(f"{shape.name}: {shape.total_bytes / MIB:.0f} MiB in {shape.files} files, cached "
             f"{ {n: f'{b / shape.total_bytes:.0%}' for n, b in held.items()} }, {shape.executors} executors")
-        for rate in rates:
-            box.network.shape(rate)
-            log(f"  links: {rate} each way per node")
-            results += run_rounds(box, shape, plan.rows, plan.rounds, held, log)
+        box.network.shape(rate)
+        log(f"  links: {rate} each way per node")
+        for spark in sparks:
+            results += run_rounds(box, shape, plan.rows, plan.rounds, held, spark, log)
     return results
 
 
