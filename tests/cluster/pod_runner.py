@@ -24,9 +24,7 @@ from __future__ import annotations
 
 import json
 import logging
-import os
 import shlex
-import signal
 import subprocess
 import threading
 import time
@@ -43,6 +41,7 @@ from tests.alluxio.executor_client import expand
 from tests.cluster.network import Network, Node
 from tests.support.control_plane import Rest
 from tests.support.objects import make_node
+from tests.support.served import stop_process_group
 
 LOG = logging.getLogger("pod-runner")
 Image = Callable[[Mapping[str, str]], list[str]]
@@ -110,8 +109,8 @@ class PodRunner:
         self._watch.stop()
         with self._lock:
             pods = list(self.running.values())
-        for pod in pods:
-            self._end(pod)
+        for running in pods:
+            self._end(running.pod, running)
         self._thread.join(10)
 
     # -- the watch --------------------------------------------------------------------------------------------
@@ -138,8 +137,9 @@ class PodRunner:
         if kind == "DELETED" or pod["metadata"].get("deletion_timestamp"):
             with self._lock:
                 running = self.running.get(uid)
-            if running is not None:
-                threading.Thread(target=self._end, args=(running, kind != "DELETED"), daemon=True).start()
+            confirm = kind != "DELETED"  # marked for deletion: gone for good once its process is
+            if running is not None or confirm:
+                threading.Thread(target=self._end, args=(pod, running, confirm), daemon=True).start()
             return
         with self._lock:
             if uid in self.seen or (pod.get("status") or {}).get("phase") in ("Succeeded", "Failed"):
@@ -238,19 +238,14 @@ class PodRunner:
                                    "state": {"terminated": {"exitCode": code, "finishedAt": now(),
                                                             "reason": "Completed" if code == 0 else "Error"}}}]})
 
-    def _end(self, running: Running, confirm: bool = False) -> None:
-        """Ends the pod's process; with `confirm`, deletes the pod marked for deletion at once."""
-        running.ended = True
-        if running.popen.poll() is None:
-            os.killpg(running.popen.pid, signal.SIGTERM)
-            try:
-                running.popen.wait(10)
-            except subprocess.TimeoutExpired:
-                os.killpg(running.popen.pid, signal.SIGKILL)
-                running.popen.wait()
-        self._cleanup(running)
+    def _end(self, pod: dict[str, Any], running: Running | None, confirm: bool = False) -> None:
+        """Ends the pod's process if it has one; with `confirm`, deletes the pod marked for deletion at once."""
+        if running is not None:
+            running.ended = True
+            stop_process_group(running.popen)
+            self._cleanup(running)
         if confirm:
-            meta = running.pod["metadata"]
+            meta = pod["metadata"]
             try:
                 self.core.delete_namespaced_pod(meta["name"], meta["namespace"], grace_period_seconds=0)
             except ApiException as err:

@@ -9,7 +9,6 @@ from __future__ import annotations
 
 import os
 import re
-import signal
 import subprocess
 import sys
 import time
@@ -20,6 +19,7 @@ from typing import Any
 
 from tests.e2e.e2e_pods import NS, delete_pods
 from tests.support.control_plane import ControlPlane, Rest
+from tests.support.served import stop_process_group
 from tests.support.waiting import eventually
 
 ROOT = Path(__file__).resolve().parents[2]
@@ -138,13 +138,7 @@ class Submission:
             raise AssertionError(f"spark-submit still running after {timeout}s:\n{self.tail()}") from None
 
     def stop(self) -> None:
-        if self.popen.poll() is None:
-            os.killpg(self.popen.pid, signal.SIGTERM)
-            try:
-                self.popen.wait(20)
-            except subprocess.TimeoutExpired:
-                os.killpg(self.popen.pid, signal.SIGKILL)
-                self.popen.wait()
+        stop_process_group(self.popen, 20)
 
     def __enter__(self) -> Submission:
         return self
