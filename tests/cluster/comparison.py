@@ -199,6 +199,7 @@ def run_round(box: OneBox, shape: Shape, row: Row, held: Mapping[str, int], spar
         "spark.kubernetes.container.image": image(spark),
         "spark.driver.extraClassPath": str(alluxio_client_jar()),  # the executors' is in their image
         "spark.eventLog.enabled": "true", "spark.eventLog.dir": f"file://{events}",
+        "spark.eventLog.rolling.enabled": "false", "spark.eventLog.compress": "false",  # one JSON file (Spark 4)
         "spark.scheduler.minRegisteredResourcesRatio": "1.0",  # the job starts once every executor is there
         "spark.scheduler.maxRegisteredResourcesWaitingTime": "300s",
         "spark.kubernetes.executor.request.cores": shape.cores_request,
