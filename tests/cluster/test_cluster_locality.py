@@ -3,8 +3,9 @@ newest of spark-versions.txt) reading it through their nodes' real Alluxio worke
 kube-scheduler and once by ours as shipped (tests/cluster/README.md says how it runs).
 
 What is asserted is what placement buys, measured by Alluxio itself: ours reads a larger share of the input through
-the executors' own nodes' domain sockets than the default scheduler. And that the measure holds together: every
-byte of the input is counted once, as local or remote, and the executors' tasks read the whole input. No timing
+the executors' own nodes' domain sockets than the default scheduler. And that the measure holds together: the
+executors' tasks read the whole input, every byte from a worker's cache, and the local and remote counters add up
+to it (a few percent short, as they count). No timing
 is asserted (2 shared cores); the figures are printed.
 """
 from __future__ import annotations
@@ -50,7 +51,11 @@ def test_ours_reads_a_larger_share_locally_than_the_default(tmp_path: Path) -> N
                f"executors on {[e.node for e in result.executors]}, task locality {result.locality}")
         assert len(result.executors) == SHAPE.executors, result
         assert result.failed_tasks == 0, result
-        assert sum(e.input_bytes for e in result.executors) == SHAPE.files * SHAPE.file_bytes, result
+        total = SHAPE.files * SHAPE.file_bytes
+        assert sum(e.input_bytes for e in result.executors) == total, result
+        # every byte came from a worker's cache (none from the UFS); the domain and remote counters count a few
+        # percent short of it (README.md), never more
+        assert sum(c.get("Worker.BytesReadCache", 0) for c in result.counters.values()) == total, result
         counted = result.local_bytes + result.remote_bytes
-        assert abs(counted - SHAPE.files * SHAPE.file_bytes) <= 0.01 * counted, (counted, result, lines)
+        assert 0.85 * total <= counted <= total, (counted, result, lines)
     assert ours.local_fraction > default.local_fraction, (ours, default, lines)
