@@ -28,20 +28,21 @@ NODE_NET = "198.18.0.0/16"
 POD_NET = "198.19.0.0/16"
 
 
-def ip(*args: str, netns: str | None = None) -> str:
-    """`ip ARGS` (inside `netns` when given); raises with ip's message when it fails."""
-    command = ["ip", *(["-n", netns] if netns else []), *args]
+def iproute2(tool: str, *args: str, netns: str | None = None) -> str:
+    """`ip ARGS` or `tc ARGS` (inside `netns` when given); raises with the tool's message when it fails."""
+    command = [tool, *(["-n", netns] if netns else []), *args]
     run = subprocess.run(command, capture_output=True, text=True)
     if run.returncode != 0:
         raise RuntimeError(f"`{' '.join(command)}` exited {run.returncode}: {run.stderr.strip()}")
     return run.stdout
 
 
-def tc(*args: str, netns: str | None = None) -> None:
-    command = ["tc", *(["-n", netns] if netns else []), *args]
-    run = subprocess.run(command, capture_output=True, text=True)
-    if run.returncode != 0:
-        raise RuntimeError(f"`{' '.join(command)}` exited {run.returncode}: {run.stderr.strip()}")
+def ip(*args: str, netns: str | None = None) -> str:
+    return iproute2("ip", *args, netns=netns)
+
+
+def tc(*args: str, netns: str | None = None) -> str:
+    return iproute2("tc", *args, netns=netns)
 
 
 @dataclass(frozen=True)
