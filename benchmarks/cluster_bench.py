@@ -10,7 +10,7 @@ from typing import Any
 
 from tests.cluster.cluster import OneBox, Settings
 from tests.cluster.comparison import compare, table
-from tests.cluster.shapes import default_plan
+from tests.cluster.shapes import RATES, default_plan
 
 from . import env
 from .common import Context
@@ -21,7 +21,7 @@ FULL_SIZE, QUICK_SIZE = 1536 << 20, 192 << 20
 def cluster(ctx: Context) -> dict[str, Any]:
     env.use_child_env()
     settings = Settings()
-    rates = ["200mbit"] if ctx.quick else ["200mbit", "50mbit"]
+    rates = list(RATES[:1] if ctx.quick else RATES)
     sparks = list(settings.spark_versions[:1] if ctx.quick else settings.spark_versions)
     plan = default_plan(QUICK_SIZE if ctx.quick else FULL_SIZE, rates, sparks, rounds=1)
     with OneBox(settings) as box:

@@ -16,7 +16,7 @@ from pathlib import Path
 from tests.cluster import network
 from tests.cluster.cluster import OneBox, Settings, logging_to_stderr
 from tests.cluster.comparison import Plan, compare, table
-from tests.cluster.shapes import default_plan, parse_size
+from tests.cluster.shapes import RATES, default_plan, parse_size
 
 
 def main(argv: list[str]) -> int:
@@ -24,7 +24,7 @@ def main(argv: list[str]) -> int:
     parser.add_argument("command", choices=("compare", "up", "down"))
     parser.add_argument("--nodes", type=int, default=Settings.nodes)
     parser.add_argument("--size", default="1536MiB", help="each shape's input (default 1536MiB)")
-    parser.add_argument("--rates", default="200mbit,50mbit", help="link rates of the first shape (tc units)")
+    parser.add_argument("--rates", default=",".join(RATES), help="link rates of the first shape (tc units)")
     parser.add_argument("--rounds", type=int, default=1)
     parser.add_argument("--spark", default=",".join(Settings.spark_versions),
                         help="pyspark versions, the first one for every shape (default: spark-versions.txt's)")

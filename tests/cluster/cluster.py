@@ -44,9 +44,6 @@ class Settings:
     nodes: int = 4
     node_cpu: str = "4"
     node_memory: str = "8Gi"
-    rate: str = "200mbit"
-    """Each node's link, each way (tc's units). At 200mbit a remote read of a block costs several times a local
-    one on this machine, whose local reads run at memory speed."""
     spark_versions: tuple[str, ...] = tuple(e2e_spark.versions())
     """pyspark releases the jobs may run with (tests/e2e/spark-versions.txt's by default)."""
     worker_capacity: int = 8 << 30

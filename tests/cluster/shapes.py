@@ -8,6 +8,9 @@ from collections.abc import Sequence
 
 from tests.cluster.comparison import Plan, Shape
 
+RATES = ("200mbit", "50mbit")
+"""Each node's link, each way (tc's units): at 200mbit (25 MB/s) a remote read costs several times a local one,
+which runs at memory speed here; at 50mbit the network bounds the job."""
 _UNITS = {"KiB": 1 << 10, "MiB": 1 << 20, "GiB": 1 << 30}
 
 
