@@ -279,7 +279,9 @@ def _scheduler(section: dict[str, Any]) -> list[str]:
                                                            ("without", "floor", "with", "prioritize-only")),
               _fmt(size["ratio"]), _fmt(size["floor_over_without"]), _fmt(size["ours_over_floor"]),
               _fmt(size["extender_cpu_ms_per_pod"]["floor"]), _fmt(size["extender_cpu_ms_per_pod"]["with"]),
-              _fmt(size["cpu_ours_over_floor"])] for size in section.get("sizes", [])]
+              _fmt(size["cpu_ours_over_floor"]), _fmt(size["pods_per_s"].get("per-pod"), 0),
+              _fmt(size["extender_cpu_ms_per_pod"].get("per-pod")), _fmt(size.get("cpu_per_app_over_per_pod"))]
+             for size in section.get("sizes", [])]
     return ["## Through a real kube-scheduler", "",
             f"kube-scheduler {section['kube_scheduler']}, {section['pods']:,} executor pods per round; "
             f"{section['config']}. Pods/s = bound pods / (last bind − first bind); gap = time between consecutive "
@@ -292,7 +294,10 @@ def _scheduler(section: dict[str, Any]) -> list[str]:
             "Means over the rounds of each size:", "",
             *_table(["nodes", "rounds", "pods/s without", "with the floor", "with ours", "ours, prioritize only",
                      "ours / without", "floor / without", "ours / floor", "floor CPU ms/pod", "our CPU ms/pod",
-                     "CPU ours / floor"], sizes), "",
+                     "CPU ours / floor", "ours per pod: pods/s", "per pod: CPU ms/pod",
+                     "CPU per application / per pod"], sizes), "",
+            "Ours scores an executor by where its application's executors are (as shipped); 'per pod' scores it by "
+            "its node's bytes alone (`--app-placement off`, docs/placement.md).", "",
             *_scheduler_cpu(section["rounds"])]
 
 

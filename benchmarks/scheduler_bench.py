@@ -11,8 +11,10 @@ inputs spread unevenly over the workers. Each round creates the executor pods fi
 executor`, 500m CPU each, the paths annotation), then starts a kube-scheduler for them and records when each
 pod is bound through a watch. Throughput = pods bound / (last bind - first bind): the scheduler's pace once it
 runs, without its start-up. The schedulers use the configuration shipped in manifests/, with leader election
-off, as it is, without its `extenders` list, pointed at the floor, and without the extender's `filterVerb`
-(CONFIGS); rounds alternate so drift hits each. Each round also records the CPU every process spent per bound
+off, as it is, without its `extenders` list, pointed at the floor, without the extender's `filterVerb`, and as
+it is calling a second extender that scores each executor alone (--app-placement off, the scoring before
+per-application placement; it runs beside the first through every round, each with its own watches) (CONFIGS);
+rounds alternate so drift hits each. Each round also records the CPU every process spent per bound
 pod. The cluster grows from the first size to the second between them; the data stays on the first's nodes.
 """
 from __future__ import annotations
@@ -157,17 +159,18 @@ class BindWatch:
         return len(self.bound) >= self.expected
 
 
-CONFIGS = ("without", "with", "floor", "prioritize-only")
+CONFIGS = ("without", "with", "floor", "prioritize-only", "per-pod")
 """Rounds of each: the shipped configuration minus `extenders`, as shipped, as shipped but calling the Go floor,
-and as shipped minus `filterVerb` (for clusters where no pod asks for a local worker, so a filter call per pod
-buys nothing)."""
+as shipped minus `filterVerb` (for clusters where no pod asks for a local worker, so a filter call per pod
+buys nothing), and as shipped calling an extender that scores each executor alone (--app-placement off)."""
+PER_POD = ("--app-placement", "off")
 
 
-def _scheduler_configs(extender_url: str, floor_url: str, name: str) -> dict[str, dict[str, Any]]:
+def _scheduler_configs(extender_url: str, floor_url: str, per_pod_url: str, name: str) -> dict[str, dict[str, Any]]:
     """The manifests' configuration for one round of each of CONFIGS."""
     configs = {}
     for label in CONFIGS:
-        config = scheduler_config(floor_url if label == "floor" else extender_url)
+        config = scheduler_config({"floor": floor_url, "per-pod": per_pod_url}.get(label, extender_url))
         config["leaderElection"] = {"leaderElect": False}
         config["profiles"][0]["schedulerName"] = f"{name}-{label}"
         if label == "without":
@@ -293,19 +296,22 @@ class Bench:
     names: list[str]
     held: dict[str, dict[int, int]]
     extender: Served
+    per_pod: Served | None
+    """The extender scoring each executor alone (PER_POD), if asked for."""
 
 
 @contextmanager
-def bench_cluster(ctx: Context, nodes: int, prepare: Callable[[ControlPlane], Any] = lambda plane: None
-                  ) -> Iterator[Bench]:
+def bench_cluster(ctx: Context, nodes: int, prepare: Callable[[ControlPlane], Any] = lambda plane: None, *,
+                  per_pod: bool = False) -> Iterator[Bench]:
     """The newest tested control plane with the manifests' RBAC (and what `prepare` adds), `nodes` nodes with a
-    worker each, a fake Alluxio holding the apps' inputs, and the extender serving from it under its ServiceAccount."""
+    worker each, a fake Alluxio holding the apps' inputs, and the extender serving from it under its ServiceAccount
+    (with `per_pod`, a second one beside it scoring each executor alone)."""
     env.use_child_env()
     (ctx.tmp / "control-plane").mkdir()
     plane = ControlPlane(control_plane_binaries(newest()), ctx.tmp / "control-plane")
     plane.start()
     fake = FakeAlluxio()
-    extender = None
+    served: list[Served] = []
     try:
         apply_access(plane)
         prepare(plane)
@@ -317,12 +323,13 @@ def bench_cluster(ctx: Context, nodes: int, prepare: Callable[[ControlPlane], An
         held = load_alluxio(fake, nodes)
         fake.start()
         kubeconfig = extender_kubeconfig(plane, "alluxio-locality-extender")
-        extender = Served("--alluxio-proxy", fake.url, "--kubernetes", "kubeconfig",
-                          "--kubeconfig", str(kubeconfig), ready=False)
-        extender.wait_ready(180)  # its first list of 1,000 nodes and pods, on a loaded machine
-        yield Bench(plane, rest, names, held, extender)
+        flags = ("--alluxio-proxy", fake.url, "--kubernetes", "kubeconfig", "--kubeconfig", str(kubeconfig))
+        for more in ((), *((PER_POD,) if per_pod else ())):
+            served.append(Served(*flags, *more, ready=False))
+            served[-1].wait_ready(180)  # its first list of 1,000 nodes and pods, on a loaded machine
+        yield Bench(plane, rest, names, held, served[0], served[1] if per_pod else None)
     finally:
-        if extender is not None:
+        for extender in served:
             extender.stop()
         fake.stop()
         plane.stop()
@@ -334,21 +341,23 @@ def scheduler(ctx: Context) -> dict[str, Any]:
     rounds = 1 if ctx.quick else 4
     version = newest()
     rows: list[dict[str, Any]] = []
-    with bench_cluster(ctx, sizes[0]) as bench:
-        names = list(bench.names)
+    with bench_cluster(ctx, sizes[0], per_pod=True) as bench:
+        names, per_pod = list(bench.names), bench.per_pod
+        assert per_pod is not None
         for nodes in sizes:
             if len(names) < nodes:
                 t0 = time.perf_counter()
                 names += create_nodes(bench.rest, len(names), nodes)
                 ctx.log(f"  cluster: {nodes} nodes and worker pods ({time.perf_counter() - t0:.1f}s to add)")
             with floor.serve(_floor_scores(bench.extender, names), ctx.tmp) as go:
-                configs = _scheduler_configs(bench.extender.url, go.url, f"bench{nodes}")
+                configs = _scheduler_configs(bench.extender.url, go.url, per_pod.url, f"bench{nodes}")
 
                 def run(r: int, label: str, nodes: int = nodes, go: Served = go, names: list[str] = names,
                         configs: dict[str, dict[str, Any]] = configs) -> dict[str, Any]:
-                    called = {"with": bench.extender, "prioritize-only": bench.extender, "floor": go}.get(label)
+                    called = {"with": bench.extender, "prioritize-only": bench.extender, "floor": go,
+                              "per-pod": per_pod}.get(label)
                     row = _round(bench.plane, bench.rest, f"n{nodes}-r{r}-{label}", configs[label], pods, bench.held,
-                                 names, bench.extender if called is bench.extender else None, called)
+                                 names, called if called is not go else None, called)
                     row["nodes"] = nodes
                     return row
 
@@ -359,7 +368,8 @@ def scheduler(ctx: Context) -> dict[str, Any]:
             "kube_scheduler": f"{version.kubernetes} (tests/e2e/build-control-plane.sh {version.minor})",
             "config": "manifests/scheduler-config.yaml, leader election off; 'with' = as shipped; "
                       "'without' = minus extenders; 'floor' = as shipped, calling the Go floor; "
-                      "'prioritize-only' = minus filterVerb",
+                      "'prioritize-only' = minus filterVerb; 'per-pod' = as shipped, calling an extender scoring "
+                      "each executor alone (--app-placement off)",
             "pods_per_s_with": first["pods_per_s"]["with"], "pods_per_s_without": first["pods_per_s"]["without"],
             "ratio": first["ratio"], "pods_per_s_prioritize_only": first["pods_per_s"]["prioritize-only"],
             "ratio_prioritize_only": first["ratio_prioritize_only"]}
@@ -381,7 +391,8 @@ def _summary(nodes: int, rows: list[dict[str, Any]]) -> dict[str, Any]:
             "ratio_prioritize_only": ratio(rate["prioritize-only"], rate["without"]),
             "floor_over_without": ratio(rate["floor"], rate["without"]),
             "ours_over_floor": ratio(rate["with"], rate["floor"]),
-            "cpu_ours_over_floor": ratio(cpu["with"], cpu["floor"])}
+            "cpu_ours_over_floor": ratio(cpu["with"], cpu["floor"]),
+            "cpu_per_app_over_per_pod": ratio(cpu["with"], cpu["per-pod"])}
 
 
 def _ms(value: float | None) -> str:

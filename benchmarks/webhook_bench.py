@@ -2,7 +2,8 @@
 created. The candidates are every node the extender's Kubernetes watch knows: a fake kube-apiserver (a real
 HTTP server, tests/support/fake_kube.py) serves N Node objects named as the dataset's workers' hosts. Latency
 over one keep-alive loopback connection (the API server calls it once per pod created), for the same `dir` and
-`paths20` executors as the `http` section, after each pod once; every patch is checked against the dataset."""
+`paths20` executors as the `http` section, after each pod once: the executors of one app each, so each is
+steered by its app's deficits as shipped; a patch is checked against the dataset (`_check`)."""
 from __future__ import annotations
 
 import base64
@@ -10,6 +11,7 @@ import json
 from typing import Any
 
 from scheduler_extender import affinity
+from scheduler_extender.workload import SPARK_APP_LABEL
 from tests.support.bodies import admission_review
 from tests.support.fake_kube import FakeKube, kubeconfig_file
 from tests.support.objects import make_node
@@ -60,8 +62,12 @@ def webhook(ctx: Context) -> dict[str, Any]:
 
 
 def _check(ctx: Context, url: str, body_file: Any, names: list[str], paths: list[str]) -> str:
-    """'ok' when the patch's terms are the dataset's nodes holding the most of the pod's input, weighted."""
-    status, answer = post(url + "/mutate", body_file.read_bytes())
+    """'ok' when the patch's terms are the dataset's nodes holding the most of the pod's input, weighted. The pod is
+    made the first executor of an application of its own: the timed ones, all of one app, are steered by its
+    deficits (docs/placement.md), the first by bytes alone."""
+    review = json.loads(body_file.read_bytes())
+    review["request"]["object"]["metadata"]["labels"][SPARK_APP_LABEL] = f"check-{body_file.stem}"
+    status, answer = post(url + "/mutate", json.dumps(review).encode())
     if status != 200 or "patch" not in answer.get("response", {}):
         return f"HTTP {status}, no patch"
     ops = json.loads(base64.b64decode(answer["response"]["patch"]))

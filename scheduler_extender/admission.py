@@ -30,6 +30,8 @@ class Review:
     pod: Mapping[str, Any] | None
     """The Pod being created, or None when the review is about anything else (another resource, a
     subresource, an update)."""
+    dry_run: bool = False
+    """request.dryRun: the pod will not be stored (`kubectl --dry-run=server`), so not scheduled either."""
 
 
 def parse_review(body: Body) -> Review:
@@ -53,11 +55,12 @@ def parse_review(body: Body) -> Review:
                           f"string to echo")
     if not _creates_pod(request):
         return Review(uid, None)
+    dry_run = request.get("dryRun") is True
     pod = request["object"]
     for key in ("metadata", "spec"):
         if pod.get(key) is not None and not isinstance(pod[key], dict):
             raise ReviewError(f"request.object.{key} is {json_type(pod[key])}, expected an object")
-    return Review(uid, pod)
+    return Review(uid, pod, dry_run)
 
 
 def _creates_pod(request: Mapping[str, Any]) -> bool:

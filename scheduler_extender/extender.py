@@ -2,7 +2,7 @@
 from __future__ import annotations
 
 import logging
-from collections.abc import Mapping, Sequence
+from collections.abc import Container, Mapping, Sequence
 from collections.abc import Set as AbstractSet
 from dataclasses import replace
 from typing import TYPE_CHECKING, Any
@@ -17,6 +17,7 @@ from .workload import REQUIRE_LOCAL_WORKER_ANNOTATION, Workload, parse_paths, wo
 
 if TYPE_CHECKING:  # imported only with --kubernetes: it brings the Kubernetes client
     from .cluster import ClusterView
+    from .executors import ExecutorBook
 
 NO_LOCAL_WORKER = f"node has no ready Alluxio worker (the pod sets {REQUIRE_LOCAL_WORKER_ANNOTATION})"
 RECHECKED_NODES = 4
@@ -26,12 +27,14 @@ log = logging.getLogger(__name__)
 
 
 class Extender:
-    """Stateless per request; the index, the placement and the cluster view are shared."""
+    """Stateless per request; the index, the placement, the cluster view and where executors are (`executors`:
+    None scores each pod alone) are shared."""
 
     def __init__(self, index: LocationIndex[PathEntry], placement: Placement, metrics: Metrics,
                  cluster: ClusterView | None = None, *, max_paths: int = 1000,
-                 recheck_timeout: float = 0.05) -> None:
+                 recheck_timeout: float = 0.05, executors: ExecutorBook | None = None) -> None:
         self._index = index
+        self._executors = executors
         self._placement = placement
         self._recheck_timeout = recheck_timeout
         self._metrics = metrics
@@ -80,14 +83,15 @@ class Extender:
         return ready
 
     def prioritize(self, args: ExtenderArgs) -> bytes:
+        candidates = candidate_list(args.node_names)
         work, by_node = self.cached_bytes(args.pod, args.node_names, args.nodes)
         if not by_node:
             return render_priorities((), ())
-        candidates = candidate_list(args.node_names)
         if work.driver:
             # A driver's paths are its executors' input: it reads almost none of it, and on a node caching it
             # would take an executor's slot (README, "How it works").
             return render_scored(candidates, scoring.away(scoring.scores(args.node_names, by_node)))
+        by_node = self.toward(work, by_node, args.node_names, candidates=candidates.positions)
         few = scoring.listed(args.node_names, lambda: candidates.positions, by_node)
         if few is not None:
             return render_listed(candidates, few)
@@ -109,6 +113,20 @@ class Extender:
         if names is None:
             names = self._every_node(entries)
         return work, self._placement.node_bytes(entries, names, nodes, scheduling=scheduling)
+
+    def toward(self, work: Workload, by_node: Mapping[str, int], names: Sequence[str] | None, *,
+               candidates: Container[str] | None = None, record: bool = True) -> Mapping[str, int]:
+        """What every front end scores a pod toward, from its `cached_bytes`: for an executor of a Spark
+        application (with --app-placement on) each node's shortfall of its share of the app's executors, in the
+        bytes' unit (scoring.deficits), the candidate falling shortest then counting as where it goes
+        (ExecutorBook.place; `record` False for an answer that places nothing); for any other pod, and an
+        executor without a name (the watch could never match it), the bytes themselves. `candidates`: `names`
+        as a set, if the caller has one; `names` None (the webhook): every node."""
+        if not by_node or work.app is None or self._executors is None or work.pod.endswith("/"):
+            return by_node
+        if candidates is None:
+            candidates = by_node if names is None else frozenset(names)
+        return self._executors.place(work.app, work.pod, by_node, candidates, record=record)
 
     def _every_node(self, entries: Sequence[PathEntry]) -> Sequence[str]:
         known = self._cluster.node_names if self._cluster is not None else ()

@@ -5,7 +5,8 @@ resumed from the last version seen; a 410 Gone (the version fell out of the serv
 again; any other failure backs off exponentially and resumes; and everything is listed again every
 `resync` seconds to mend drift. Objects are reduced by `summarize` to the few fields we use, so a
 10,000-node cluster costs a few megabytes, and `on_change` fires only when a summary really changed
-(a node's heartbeat does not).
+(a node's heartbeat does not); `on_event`, if given, is told which summary changed, and how, for a consumer
+keeping its own index of them.
 
 The official client builds the authenticated requests; the watch stream is read here, line by line,
 because the client's `Watch(deserialize=False)` mishandles ERROR events.
@@ -43,8 +44,10 @@ class Reflector(Generic[T]):
     def __init__(self, name: str, list_fn: Callable[..., Any], summarize: Summarize[T],
                  on_change: Callable[[], None], *, label_selector: str | None = None, resync: float = 300.0,
                  watch_timeout: int = 300, backoff: tuple[float, float] = (0.5, 30.0),
-                 connect_timeout: float = 10.0, metrics: Metrics | None = None) -> None:
+                 connect_timeout: float = 10.0, metrics: Metrics | None = None,
+                 on_event: Callable[[str, T | None], None] | None = None) -> None:
         self.name = name
+        self._on_event = on_event
         self._metrics = metrics
         self._list_fn = list_fn
         self._summarize = summarize
@@ -120,7 +123,13 @@ class Reflector(Generic[T]):
         store = self._summarized(doc)
         with self._lock:
             changed = store != self._store or not self._synced.is_set()
-            self._store = store
+            previous, self._store = self._store, store
+        if self._on_event is not None:
+            for key in previous.keys() - store.keys():
+                self._on_event(key, None)
+            for key, summary in store.items():
+                if previous.get(key) != summary:
+                    self._on_event(key, summary)
         self.relists += 1
         self._synced.set()
         if changed:
@@ -164,11 +173,13 @@ class Reflector(Generic[T]):
         summary = None if kind == "DELETED" else self._summarize(obj)
         with self._lock:
             if summary is None:
-                return self._store.pop(key, None) is not None
-            if self._store.get(key) == summary:
-                return False
-            self._store[key] = summary
-            return True
+                changed = self._store.pop(key, None) is not None
+            else:
+                changed = self._store.get(key) != summary
+                self._store[key] = summary
+        if changed and self._on_event is not None:
+            self._on_event(key, summary)
+        return changed
 
 
 def pod_lister(api: Any, namespace: str | None) -> Callable[..., Any]:

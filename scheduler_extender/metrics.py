@@ -76,6 +76,17 @@ class Metrics:
             "scheduler_extender_annotation_errors_total",
             "Pod annotation entries that were ignored because they could not be read, by reason.",
             ["reason"], registry=r)
+        self.app_executors_seen = Counter(
+            "scheduler_extender_app_executors_seen_total",
+            "Executors of the same Spark application known when an executor was scored, summed over those calls, "
+            "by source: watch (seen bound) or answer (scored highest here, not yet seen bound). For a burst of n "
+            "executors of one app, n(n-1)/2 in all means every call knew every executor placed before it.",
+            ["source"], registry=r)
+        self.executor_answers = Counter(
+            "scheduler_extender_executor_answers_total",
+            "Executors counted on the node the extender scored highest until the watch saw them bound, by what "
+            "the watch then saw: confirmed (bound there), contradicted (bound elsewhere) or expired (not bound "
+            "in time).", ["outcome"], registry=r)
         self.sync_up = Gauge(
             "scheduler_extender_sync_process_up",
             "1 while the sync process (which fetches and decodes locations) runs and answers, else 0.", registry=r)

@@ -70,6 +70,23 @@ def away(toward: Sequence[int]) -> list[int]:
     return [MAX_SCORE - score for score in toward]
 
 
+def deficits(node_bytes: Mapping[str, int], executors: Mapping[str, int], placed: int) -> dict[str, int]:
+    """What an application's next executor scores by, given `placed` of its executors already placed, `executors[n]`
+    of them on node n: each node caching its input is due a share of the app's executors, this one included, in
+    proportion to the bytes it caches, and is scored by how far it falls short of that share. Returned in the
+    bytes' unit (the shortfall times the bytes cached over all nodes, an integer) and only where positive, so
+    `scores` and `listed` take it as they take node bytes.
+
+    With none placed the shortfall of each node is its bytes: the first executor scores as any pod does. After it,
+    a node caching part of the input and holding none of the app's executors outranks one holding its share
+    already: executors stacked on the node caching most would read only that node's bytes locally, and pull the
+    rest over its one link (README, "How it works")."""
+    total = sum(node_bytes.values())
+    wanted = placed + 1
+    return {node: short for node, size in node_bytes.items()
+            if size > 0 and (short := wanted * size - executors.get(node, 0) * total) > 0}
+
+
 def proportional(candidates: Sequence[str], node_bytes: Mapping[str, int], top: float) -> dict[str, float]:
     """`top` times each candidate's bytes over the most any candidate holds, for the candidates holding any.
 

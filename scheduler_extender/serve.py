@@ -3,6 +3,7 @@ worker the sync process, index, placement, Kubernetes watches and prefetch behin
 
     sync process (child) ──► entries ──► placement.prepare ──► index ──► Extender ──► app (HTTP)
     Kubernetes watches ──► cluster view ──► placement (tables rebuilt beside) ; pods ──► prefetch ──► index
+                                                                 └─► executor book ◄── the extender's answers
 """
 from __future__ import annotations
 
@@ -23,6 +24,7 @@ if TYPE_CHECKING:
     from kubernetes.client import CoreV1Api
 
     from .entries import PathEntry
+    from .executors import ExecutorBook
     from .placement import Placement
     from .sync.process import SyncProcess
 
@@ -147,8 +149,13 @@ def create_app(settings: Settings, inputs: Inputs) -> Flask:
             return "waiting for the first list of nodes and Alluxio worker pods"
         return sync.state()
 
+    executors: ExecutorBook | None = None
+    if inputs.kube is not None and settings.app_placement != "off":
+        from .executors import ExecutorBook
+
+        executors = ExecutorBook(remember=settings.app_placement == "answers", metrics=metrics)
     extender = Extender(index, placement, metrics, cluster, max_paths=settings.max_paths_per_pod,
-                        recheck_timeout=settings.request_budget)
+                        recheck_timeout=settings.request_budget, executors=executors)
     access = Access(locality=settings.locality_access, metrics=settings.metrics_access,
                     client_cert=settings.tls_client_ca_file is not None)
     webhook = Webhook(extender, metrics, own_scheduler=settings.scheduler_name,
@@ -163,13 +170,13 @@ def create_app(settings: Settings, inputs: Inputs) -> Flask:
 
         listers = [pod_lister(inputs.kube, namespace) for namespace in settings.prefetch_namespaces or (None,)]
         prefetcher = Prefetcher(listers, index, selector=settings.prefetch_selector, resync=settings.resync_period,
-                                metrics=metrics)
+                                metrics=metrics, executors=executors)
         prefetcher.start()
         cluster.start()
         closing += [prefetcher.close, cluster.close]
     else:
         log.info("--kubernetes off: workers resolve by node name, request Node addresses and --node-map; "
-                 "pods requiring a local worker pass every node")
+                 "pods requiring a local worker pass every node, and each executor is scored alone")
     index.start()
     for close in closing:
         atexit.register(close)

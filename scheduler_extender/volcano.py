@@ -76,7 +76,8 @@ class Volcano:
         return REFUSED if self._extender.workerless(pod, [name]) else PASSED
 
     def prioritize(self, body: Body) -> bytes:
-        """Called once per task with its feasible nodes: scores the nodes caching its input (drivers: the others)."""
+        """Called once per task with its feasible nodes: scores the nodes caching its input (drivers: the others),
+        an executor by its application's deficits (Extender.toward), as kube-scheduler's extender does."""
         request = _decoded(_PRIORITIZE, body)
         pod = _pod(request.task)
         infos = request.nodes or []
@@ -87,8 +88,9 @@ class Volcano:
         work, by_node = self._extender.cached_bytes(pod, names, objects if len(objects) == len(infos) else None)
         if not by_node:
             return NO_SCORES
-        score = scoring.proportional_away if work.driver else scoring.proportional
-        return orjson.dumps({"nodeScore": score(names, by_node, self._max_score), "errorMessage": ""})
+        score = scoring.proportional_away if work.driver else scoring.proportional  # a driver is no app's executor
+        return orjson.dumps({"nodeScore": score(names, self._extender.toward(work, by_node, names), self._max_score),
+                             "errorMessage": ""})
 
 
 def _decoded(decoder: msgspec.json.Decoder[Any], body: Body) -> Any:

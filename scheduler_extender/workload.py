@@ -17,6 +17,9 @@ REQUIRE_LOCAL_WORKER_ANNOTATION = "alluxio-locality.io/require-local-worker"
 SPARK_ROLE_LABEL = "spark-role"
 """Spark labels its pods `driver` or `executor` (every release since 2.3)."""
 
+SPARK_APP_LABEL = "spark-app-selector"
+"""Spark labels each pod with its application's id (every release since 2.3)."""
+
 ANNOTATION_PREFIX = "alluxio-locality.io/"
 _KNOWN = (PATHS_ANNOTATION, REQUIRE_LOCAL_WORKER_ANNOTATION)
 
@@ -50,6 +53,9 @@ class Workload:
     driver: bool = False
     """A Spark driver (label spark-role=driver): it reads almost none of its app's input, and every CPU it takes
     on a node caching that input is an executor slot the app loses there."""
+    app: str | None = None
+    """A Spark executor's application (label spark-app-selector): its executors are placed together, each given
+    where the others are (scoring.deficits)."""
 
 
 def workload_of(pod: Mapping[str, Any]) -> Workload:
@@ -58,11 +64,12 @@ def workload_of(pod: Mapping[str, Any]) -> Workload:
     name = f"{metadata.get('namespace') or ''}/{metadata.get('name') or ''}"
     labels = metadata.get("labels")
     driver = isinstance(labels, dict) and labels.get(SPARK_ROLE_LABEL) == "driver"
+    app = executor_app(labels)
     annotations = metadata.get("annotations")
     if not isinstance(annotations, dict):
         unreadable: tuple[Rejected, ...] = () if annotations is None else (
             Rejected(repr(annotations)[:100], "metadata.annotations is not an object", "annotations_not_object"),)
-        return Workload(pod=name, paths=(), rejected=unreadable, driver=driver)
+        return Workload(pod=name, paths=(), rejected=unreadable, driver=driver, app=app)
     # A misspelt key of ours (alluxio-locality.io/pathz) would otherwise silently read nothing.
     rejected = [Rejected(f"{key}={value!r:.80}", f"{key} is not an annotation this extender knows "
                          f"({', '.join(_KNOWN)})", "unknown_annotation")
@@ -79,7 +86,16 @@ def workload_of(pod: Mapping[str, Any]) -> Workload:
     if flag is not None and not required and not (isinstance(flag, str) and flag.strip().lower() == "false"):
         rejected.append(Rejected(repr(flag)[:100], f'{REQUIRE_LOCAL_WORKER_ANNOTATION} is not "true" or "false"',
                                  "bad_flag"))
-    return Workload(pod=name, paths=paths, rejected=tuple(rejected), require_local_worker=required, driver=driver)
+    return Workload(pod=name, paths=paths, rejected=tuple(rejected), require_local_worker=required, driver=driver,
+                    app=app)
+
+
+def executor_app(labels: Any) -> str | None:
+    """The application of a Spark executor pod with these labels; None for any other pod."""
+    if not isinstance(labels, dict) or labels.get(SPARK_ROLE_LABEL) != "executor":
+        return None
+    app = labels.get(SPARK_APP_LABEL)
+    return app if isinstance(app, str) and app else None
 
 
 MEMO_TEXT = 16 << 10

@@ -38,6 +38,7 @@ TABLE = [  # flag, attribute, env var: the names operators script against
     ("--prefetch-selector", "prefetch_selector", "SCHEDULER_EXTENDER_PREFETCH_SELECTOR"),
     ("--worker-namespace", "worker_namespace", "SCHEDULER_EXTENDER_WORKER_NAMESPACE"),
     ("--prefetch-namespaces", "prefetch_namespaces", "SCHEDULER_EXTENDER_PREFETCH_NAMESPACES"),
+    ("--app-placement", "app_placement", "SCHEDULER_EXTENDER_APP_PLACEMENT"),
     ("--resync-period", "resync_period", "SCHEDULER_EXTENDER_RESYNC_PERIOD"),
     ("--tls-cert-file", "tls_cert_file", "SCHEDULER_EXTENDER_TLS_CERT_FILE"),
     ("--tls-private-key-file", "tls_private_key_file", "SCHEDULER_EXTENDER_TLS_PRIVATE_KEY_FILE"),

@@ -1,7 +1,7 @@
 from hypothesis import given
 from hypothesis import strategies as st
 
-from scheduler_extender.scoring import SPARSE, listed, proportional, proportional_away, scores
+from scheduler_extender.scoring import SPARSE, deficits, listed, proportional, proportional_away, scores
 
 
 def test_proportional_to_the_best_candidate():
@@ -101,3 +101,69 @@ def test_proportional_keeps_the_order_of_bytes_within_the_top(node_bytes, top):
         for y in got:
             if node_bytes[x] > node_bytes[y]:
                 assert got[x] >= got[y]
+
+
+# -- an application's executors: each node's shortfall of its share -------------------------------------------
+
+SHAPE = {"n1": 75, "n2": 25, "n3": 0}
+"""The input cached 75% / 25% / 0 over three nodes."""
+
+
+def place_in_turn(node_bytes, candidates, executors):
+    """Where `executors` executors of one app land, each on the candidate scoring highest given the ones before it
+    (ties to the first candidate)."""
+    where: dict[str, int] = {}
+    for placed in range(executors):
+        got = scores(candidates, deficits(node_bytes, where, placed))
+        node = candidates[got.index(max(got))]
+        where[node] = where.get(node, 0) + 1
+    return where
+
+
+def test_the_first_executor_scores_as_any_pod():
+    assert deficits(SHAPE, {}, 0) == {"n1": 75, "n2": 25}
+    assert scores(list(SHAPE), deficits(SHAPE, {}, 0)) == scores(list(SHAPE), SHAPE) == [10, 3, 0]
+
+
+def test_a_node_short_of_its_share_outranks_one_holding_it():
+    # one executor on n1 (due 1.5 of 2): n2 (due 0.5, holding none) is as short as n1
+    assert scores(["n1", "n2", "n3"], deficits(SHAPE, {"n1": 1}, 1)) == [10, 10, 0]
+    # two on n1 (due 2.25 of 3): n2, due 0.75 and holding none, comes first
+    assert scores(["n1", "n2", "n3"], deficits(SHAPE, {"n1": 2}, 2)) == [3, 10, 0]
+
+
+def test_four_executors_spread_in_proportion_to_the_bytes():
+    assert place_in_turn(SHAPE, ["n1", "n2", "n3"], 4) == {"n1": 3, "n2": 1}
+    assert place_in_turn(SHAPE, ["n2", "n1", "n3"], 4) == {"n1": 3, "n2": 1}
+
+
+def test_a_node_over_its_share_scores_nothing():
+    assert deficits(SHAPE, {"n1": 3}, 3) == {"n2": 25 * 4}  # n1 due 3 of 4, holding 3: no shortfall
+    assert deficits(SHAPE, {"n1": 5}, 5) == {"n2": 25 * 6}
+
+
+def test_executors_on_nodes_caching_nothing_raise_every_share():
+    # two executors elsewhere: the next is the third, n1 due 2.25 and holding none
+    assert deficits(SHAPE, {"n3": 2}, 2) == {"n1": 3 * 75, "n2": 3 * 25}
+
+
+def test_a_full_node_still_sets_the_shares():
+    # n1 holds its share of 4 and is no candidate: n2 is due 1, and scores as the one candidate falling short
+    assert scores(["n2", "n3"], deficits(SHAPE, {"n1": 3}, 3)) == [10, 0]
+
+
+def test_nothing_cached_is_nothing_to_fall_short_of():
+    assert deficits({}, {"n1": 2}, 2) == {}
+    assert deficits({"n1": 0}, {}, 0) == {}
+
+
+@given(st.dictionaries(st.sampled_from("abcdef"), st.integers(0, 10**12), max_size=6),
+       st.dictionaries(st.sampled_from("abcdefgh"), st.integers(0, 20), max_size=8))
+def test_some_node_caching_the_input_always_falls_short(node_bytes, executors):
+    placed = sum(executors.values())
+    short = deficits(node_bytes, executors, placed)
+    total = sum(node_bytes.values())
+    assert all(node_bytes[n] > 0 and v > 0 for n, v in short.items())
+    # the shares add up to one more executor than are placed: those on caching nodes leave a shortfall
+    assert bool(short) == (total > 0)
+    assert all(v == (placed + 1) * node_bytes[n] - executors.get(n, 0) * total for n, v in short.items())

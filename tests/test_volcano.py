@@ -8,10 +8,11 @@ from pathlib import Path
 import pytest
 
 from scheduler_extender.workload import PATHS_ANNOTATION, REQUIRE_LOCAL_WORKER_ANNOTATION
+from tests.support.app_cluster import INPUT, NODES, app_cluster
 from tests.support.bodies import recorded
 from tests.support.fake_alluxio import Block, Loc
 from tests.support.fake_kube import FakeKube, kubeconfig_file
-from tests.support.objects import make_node, make_pod
+from tests.support.objects import make_executor, make_node, make_pod
 from tests.support.served import Served
 from tests.test_http import expected_bytes
 
@@ -138,3 +139,18 @@ def test_calls_are_counted_by_verb(demo):
     metrics = demo.metrics()
     assert metrics.value("scheduler_extender_requests_total", outcome="bad_request", verb="volcano/predicate") >= 1
     assert demo.get("/volcano/predicate")[0] == 405
+
+
+def test_prioritize_scores_an_apps_executors_by_its_deficits(tmp_path, fake_alluxio):
+    """As kube-scheduler's extender does (Extender.toward): the executor scored before counts where it scored
+    highest, so with 75% / 25% cached on n1 / n2 the second scores both alike and the third n1 alone."""
+    with app_cluster(tmp_path, fake_alluxio) as (served, _):
+        def scores(name):
+            body = {"task": {"Pod": make_executor(name, app="a", paths=INPUT)}, "nodes": [{"Name": n} for n in NODES]}
+            status, answer = served.post("/volcano/prioritize", body)
+            assert status == 200 and answer["errorMessage"] == "", answer
+            return answer["nodeScore"]
+
+        assert scores("a-1") == pytest.approx({"n1": 10000, "n2": 10000 / 3})
+        assert scores("a-2") == {"n1": 10000, "n2": 10000}
+        assert scores("a-3") == {"n1": 10000}

@@ -12,6 +12,7 @@ import jsonpatch
 import pytest
 
 from scheduler_extender.affinity import PREFERRED, REQUIRED
+from tests.support.app_cluster import INPUT, app_cluster
 from tests.support.bodies import admission_review
 from tests.support.certs import Pki, make_pki
 from tests.support.fake_alluxio import Block, Loc
@@ -208,3 +209,26 @@ def test_with_the_watch_the_candidates_are_every_node_it_knows(tmp_path, fake_al
                     kubeconfig_file(kube, tmp_path), "--request-budget", "2s") as served:
             assert targets(node_terms(mutated(served, make_executor("app-exec-10", paths="/d")))) == \
                 {"n1": 100, "n3": 50}
+
+
+def steered(served: Served, name: str, app: str = "a", **review: Any) -> dict[str, int]:
+    return targets(node_terms(mutated(served, make_executor(name, app=app, paths=INPUT), **review)))
+
+
+def test_an_apps_later_executors_are_steered_by_its_deficits(tmp_path, fake_alluxio):
+    """The webhook sees a burst of executors before any is bound: each one it patched counts on the node it
+    weighed most until the watch sees it bound. With 75% / 25% cached on n1 / n2, the second executor is due
+    0.5 on each, the third 2.25 on n1 and 0.75 on n2, which holds one already."""
+    with app_cluster(tmp_path, fake_alluxio) as (served, kube):
+        assert steered(served, "a-0", dry_run=True) == {"n1": 100, "n2": 33}  # never stored: counted nowhere
+        assert steered(served, "a-1") == {"n1": 100, "n2": 33}  # the first as any pod
+        assert steered(served, "a-2") == {"n1": 100, "n2": 100}
+        assert steered(served, "a-3") == {"n1": 100}
+        assert steered(served, "b-1", app="b") == {"n1": 100, "n2": 33}  # another app starts afresh
+        kube.add("pod", make_executor("c-1", app="c", node="n2"))  # bound by a scheduler: the watch tells
+        eventually(lambda: steered(served, "c-2", app="c") == {"n1": 100}, what="c-1 seen bound on n2")
+
+
+def test_without_app_placement_each_executor_is_steered_alone(tmp_path, fake_alluxio):
+    with app_cluster(tmp_path, fake_alluxio, "--app-placement", "off") as (served, _):
+        assert [steered(served, name) for name in ("a-1", "a-2", "a-3")] == [{"n1": 100, "n2": 33}] * 3

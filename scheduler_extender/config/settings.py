@@ -161,6 +161,13 @@ class Settings:
         "prefetch-namespaces", namespaces, None, "NAMESPACES",
         "comma-separated namespaces of the pods that prefetch (Spark's): only theirs are watched (a Role in each "
         "suffices); every namespace's if not set")
+    app_placement: str = _setting(
+        "app-placement", one_of("answers", "watch", "off"), "answers", "MODE",
+        "with --kubernetes, score a Spark executor given where its application's executors are (each node due a "
+        "share of them in proportion to the bytes it caches): answers (known from the pod watch and from this "
+        "extender's own answers, which cover executors kube-scheduler placed but has not bound yet), watch "
+        "(the pod watch only) or off (each pod scored alone, as without --kubernetes); the watch is the one of "
+        "--prefetch-selector, which must select the executors")
     resync_period: float = _setting(
         "resync-period", duration(positive=True), "5m", "DURATION",
         "how often the Kubernetes watches list everything again, to mend any drift")

@@ -2,6 +2,7 @@
 from __future__ import annotations
 
 import time
+from collections import Counter
 from typing import Any
 
 import pytest
@@ -70,11 +71,15 @@ def test_executor_lands_on_the_node_with_most_cached_bytes(rest: Rest) -> None:
     assert schedule(rest, executor(paths="/apps/one")) == "n03"
 
 
-def test_executors_of_one_app_follow_bytes_then_capacity(rest: Rest, extender: Extender) -> None:
-    # 2 CPUs a node, 1 per executor: n03 (50 blocks) fills, then n06 (30, a pod-IP-only worker), then n01 (15)
+def test_executors_of_one_app_spread_by_bytes_then_capacity(rest: Rest, extender: Extender) -> None:
+    # n03 caches 50 of the input's 100 blocks, n06 30, n01 15, n02 5; 2 CPUs a node, 1 per executor. The first
+    # goes where most is cached; each next one to the node falling shortest of its share of the app's executors
+    # (n06 before a second on n03), until n03 is full: 2 on n03, 2 on n06, 1 on n01 (the third and fourth go to
+    # n03 and n01 in either order, 10 against 9 after rounding, which in-tree scores may overturn).
     calls = verb_calls(extender.running, "prioritize")
     placed = [schedule(rest, executor(paths="alluxio://alluxio-master-0:19998/apps/one")) for _ in range(5)]
-    assert placed == ["n03", "n03", "n06", "n06", "n01"]
+    assert placed[:2] == ["n03", "n06"] and placed[4] == "n06"
+    assert Counter(placed) == {"n03": 2, "n06": 2, "n01": 1}
     # kube-scheduler >= 1.35 may place a pod by the scores of the one before it when both have the same
     # signature (OpportunisticBatching, on by default), but not in a profile with extenders: each executor
     # is scored by a call of its own, and so by what is cached when it is placed.
@@ -92,15 +97,19 @@ def test_require_local_worker_stays_pending_with_a_readable_reason(rest: Rest) -
     assert "no ready Alluxio worker" in message
 
 
-def test_placement_at_scale_follows_bytes_and_capacity(rest: Rest, layout: Layout, kube_version: KubeVersion) -> None:
+def test_placement_at_scale_spreads_over_the_nodes_caching_most(rest: Rest, layout: Layout,
+                                                                kube_version: KubeVersion) -> None:
     held = layout.blocks["/apps/big"]
     top = sorted((n for n in held if held[n] > 2), key=lambda node: held[node], reverse=True)
     started = time.monotonic()
     placed = [schedule(rest, executor(paths="/apps/big", selector={"group": "scale"})) for _ in range(20)]
     elapsed = time.monotonic() - started
-    assert placed == [node for node in top for _ in range(2)]
-    note(kube_version, f"scale: 20 executors over {len(layout.scale)} candidate nodes placed by bytes then capacity, "
-         f"one at a time, in {elapsed:.1f}s")
+    # The 10 nodes caching most hold 324 of the input's blocks, 146 others 1 or 2 each (220 in all): each of the
+    # 10 gets an executor before any of the 146, in the order of their bytes, and none is left out.
+    assert placed[:6] == top[:6] and set(top) <= set(placed)
+    assert all(held.get(node, 0) for node in placed)
+    note(kube_version, f"scale: 20 executors of one app over {len(layout.scale)} candidate nodes, spread by bytes "
+         f"then capacity over {len(set(placed))} nodes caching its input, one at a time, in {elapsed:.1f}s")
 
 
 def test_placement_quality_default_versus_ours(rest: Rest, layout: Layout, kube_version: KubeVersion) -> None:

@@ -51,6 +51,8 @@ Real servers and the deployment
                       cert_manager_layout, mounted_across
 
 Suites' shared parts
+    app_cluster.py    app_cluster(tmp_path, alluxio, *flags): a served extender watching a FakeKube of NODES caching
+                      INPUT 75% / 25% / 0, for each front end's per-application placement test
     fault_probe.py    Probe, Figure and the data of the fault suites (the conftest's seeded_alluxio, fault_figures)
     figures.py        report(section, line): figures printed after the run
     fuzz_inputs.py    the fuzzer's inputs and oracle; recorded_alluxio.py, chart.py: their suites' data

@@ -55,8 +55,9 @@ def scores_of(ranking: list[dict[str, Any]], candidates: list[str]) -> list[int]
 
 
 def admission_review(pod: dict[str, Any], *, uid: str = "705ab4f5-6393-11e8-b7cc-42010a800002",
-                     operation: str = "CREATE", resource: str = "pods") -> dict[str, Any]:
-    """An AdmissionReview v1 as kube-apiserver sends a mutating webhook for `pod`."""
+                     operation: str = "CREATE", resource: str = "pods", dry_run: bool = False) -> dict[str, Any]:
+    """An AdmissionReview v1 as kube-apiserver sends a mutating webhook for `pod` (`dry_run`: for a creation
+    with ?dryRun=All)."""
     namespace = pod["metadata"].get("namespace", "default")
     return {"apiVersion": "admission.k8s.io/v1", "kind": "AdmissionReview", "request": {
         "uid": uid, "kind": {"group": "", "version": "v1", "kind": "Pod"},
@@ -65,5 +66,5 @@ def admission_review(pod: dict[str, Any], *, uid: str = "705ab4f5-6393-11e8-b7cc
         "requestResource": {"group": "", "version": "v1", "resource": resource},
         "name": pod["metadata"].get("name", ""), "namespace": namespace, "operation": operation,
         "userInfo": {"username": "system:serviceaccount:spark:spark", "groups": ["system:serviceaccounts"]},
-        "object": pod, "oldObject": None, "dryRun": False,
+        "object": pod, "oldObject": None, "dryRun": dry_run,
         "options": {"apiVersion": "meta.k8s.io/v1", "kind": "CreateOptions"}}}
