@@ -12,7 +12,11 @@ extender), slow-clients (100 stalled clients during calls), scheduler (pods/s th
 kube-scheduler, with the extender, without it and with the Go floor as its extender, at 1,000 and 5,000 nodes;
 needs the e2e control plane binaries), body (the worker's peak RSS for one 200 MiB body), webhook (POST /mutate,
 the admission webhook, with every node of a watched cluster as the candidates), volcano (pods/s through a
-real vc-scheduler, with and without the extender plugin; needs tests/volcano/build-volcano.sh's build too).
+real vc-scheduler, with and without the extender plugin; needs tests/volcano/build-volcano.sh's build too),
+cluster (real Spark executors reading through real Alluxio workers in network namespaces, default
+kube-scheduler against ours: tests/cluster/; needs root; run only when named).
+
+    python -m benchmarks cluster         # sections may also be named as arguments
 """
 from __future__ import annotations
 
@@ -29,6 +33,7 @@ from typing import Any
 
 from . import (
     body_bench,
+    cluster_bench,
     env,
     floor_bench,
     index_bench,
@@ -38,6 +43,7 @@ from . import (
     scheduler_bench,
     served_bench,
     slow_clients,
+    volcano_bench,
     webhook_bench,
 )
 from .common import Context
@@ -48,15 +54,20 @@ SECTIONS: dict[str, Callable[[Context], Any]] = {
     "memory": index_bench.memory, "sync": index_bench.sync, "refresh": refresh_bench.refresh,
     "floor": floor_bench.floor_section, "slow-clients": slow_clients.slow_clients,
     "scheduler": scheduler_bench.scheduler, "body": body_bench.body, "webhook": webhook_bench.webhook,
+    "volcano": volcano_bench.volcano, "cluster": cluster_bench.cluster,
 }
+ON_REQUEST = ("cluster",)
+"""Sections run only when named: the one-box cluster needs root and takes 15 minutes."""
 NEEDS_DATASET = {"http", "inprocess", "naive", "memory", "sync", "refresh", "floor", "slow-clients", "webhook"}
 
 
 def parse(argv: list[str]) -> argparse.Namespace:
     parser = argparse.ArgumentParser(prog="python -m benchmarks", description=__doc__.split("\n\n")[0])
     parser.add_argument("--quick", action="store_true", help="small dataset and short windows (a smoke run)")
-    parser.add_argument("--sections", default=",".join(SECTIONS),
-                        help=f"comma-separated, from {', '.join(SECTIONS)} (default: all)")
+    parser.add_argument("named", nargs="*", metavar="SECTION", help="sections to run (as --sections)")
+    parser.add_argument("--sections", default=",".join(s for s in SECTIONS if s not in ON_REQUEST),
+                        help=f"comma-separated, from {', '.join(SECTIONS)} (default: all but "
+                             f"{', '.join(ON_REQUEST)})")
     parser.add_argument("--nodes", help="candidate node counts (default 100,1000,5000,10000; quick 100,1000)")
     parser.add_argument("--duration", type=float, help="seconds per latency window (default 5; quick 1)")
     parser.add_argument("--out", type=Path, help="output directory")
@@ -65,7 +76,7 @@ def parse(argv: list[str]) -> argparse.Namespace:
                         help="executor pods per round of the volcano section (default: as many as nodes, 1,000; quick "
                              "100), for a reduced run at 1,000 nodes")
     args = parser.parse_args(argv)
-    args.sections = [s.strip() for s in args.sections.split(",") if s.strip()]
+    args.sections = args.named or [s.strip() for s in args.sections.split(",") if s.strip()]
     unknown = [s for s in args.sections if s not in SECTIONS]
     if unknown:
         parser.error(f"unknown section(s) {', '.join(unknown)}; choose from {', '.join(SECTIONS)}")

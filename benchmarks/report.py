@@ -159,6 +159,14 @@ def markdown(results: dict[str, Any]) -> str:
         out += _webhook(sections["webhook"])
     if "volcano" in sections:
         out += _volcano(sections["volcano"])
+    if "cluster" in sections:
+        c = sections["cluster"]
+        out += ["## Real executors in a one-box cluster", "",
+                f"{c['nodes']} nodes as network namespaces ({c['node_cpu']} CPUs, {c['node_memory']} each), links "
+                f"shaped to {' and '.join(c['rates'])} each way per node; real Alluxio 2.9.6 workers, Spark executors "
+                "in client mode (tests/cluster/README.md). Local = Worker.BytesReadDomain over domain plus "
+                "Worker.BytesReadRemote; the model is the bytes cached on each executor's node over the input.", "",
+                *c["table"], ""]
     return "\n".join(out) + "\n"
 
 

@@ -121,10 +121,12 @@ class Worker:
     web_port: int
     mem_dir: Path
     ssd_dir: Path
+    web_host: str = "127.0.0.1"
+    """The address its web server (metrics, block info) answers on."""
 
     @property
     def web_url(self) -> str:
-        return f"http://127.0.0.1:{self.web_port}"
+        return f"http://{self.web_host}:{self.web_port}"
 
     def properties(self) -> dict[str, str]:
         found = {
@@ -197,10 +199,15 @@ class RealAlluxio:
     """Start with `start()` (or `with RealAlluxio(...) as cluster:`), stop with `stop()`."""
 
     def __init__(self, cache_dir: Path, work_dir: Path, *, workers: Iterable[tuple[str, str]], masters: int = 1,
-                 block_size: int = MIB, mem_quota: int = 64 * MIB, ssd_quota: int = 256 * MIB) -> None:
+                 block_size: int = MIB, mem_quota: int = 64 * MIB, ssd_quota: int = 256 * MIB,
+                 host: str = "127.0.0.1", properties: Mapping[str, str] | None = None) -> None:
         """`workers`: (host, containerHost) of each worker; every host must resolve to loopback. `masters`: more
         than one is an HA set on the embedded journal (Raft): one primary, the others standbys, whose web port
-        stays closed (Alluxio's default, alluxio.standby.master.web.enabled=false)."""
+        stays closed (Alluxio's default, alluxio.standby.master.web.enabled=false). `host`: the address the
+        master, proxy and job master bind and are reached at (an HA set stays on 127.0.0.1). `properties`: more
+        of alluxio-site.properties (the master's cluster defaults reach every client)."""
+        self.host = host
+        self.extra_properties = dict(properties or {})
         self.java = (cache_dir / "java").read_text().strip()
         self.classpath = (cache_dir / "classpath.txt").read_text().strip()
         self.version = (cache_dir / "versions").read_text().strip()
@@ -226,7 +233,7 @@ class RealAlluxio:
         """The primary's web URL: the one master, or of an HA set the one that answers (a standby's web port closes
         each connection unanswered)."""
         if len(self.masters) == 1:
-            return self.masters[0].web_url
+            return f"http://{self.host}:{self.master_web_port}"
         for master in self.masters:
             if self._answers(master):
                 return master.web_url
@@ -238,7 +245,7 @@ class RealAlluxio:
 
     @property
     def proxy_url(self) -> str:
-        return f"http://127.0.0.1:{self.proxy_port}"
+        return f"http://{self.host}:{self.proxy_port}"
 
     @property
     def mem_on_shm(self) -> bool:
@@ -262,7 +269,7 @@ class RealAlluxio:
             if self.ha:  # a primary elected: its web port (only a primary's) answers
                 self._wait("a primary master", masters, self.primary_answers)
             else:
-                self._wait("the master RPC port", masters, lambda: listening(self.master_rpc_port))
+                self._wait("the master RPC port", masters, lambda: listening(self.host, self.master_rpc_port))
             workers = [self._spawn(f"worker-{i}", "alluxio.worker.AlluxioWorker", heap="256m", direct="256m",
                                    properties=w.properties()) for i, w in enumerate(self.workers)]
             proxy = self.start_proxy("proxy", self.proxy_port, PROXY_PATHS_FIX, wait=False)
@@ -282,7 +289,7 @@ class RealAlluxio:
         proxy = self._spawn(name, "alluxio.proxy.AlluxioProxy", heap="192m",
                             properties={"alluxio.proxy.web.port": str(port), **properties})
         if wait:
-            url = f"http://127.0.0.1:{port}/api/v1/proxy/info"
+            url = f"http://{self.host}:{port}/api/v1/proxy/info"
             self._wait(name, [proxy], lambda: http("GET", url)[0] == 200)
         return proxy
 
@@ -308,7 +315,7 @@ class RealAlluxio:
 
     def site_properties(self) -> dict[str, str]:
         """alluxio-site.properties, shared by every process; each worker adds its own (Worker.properties)."""
-        loopback = "127.0.0.1"
+        loopback = self.host
         return {
             "alluxio.home": str(self.work),
             "alluxio.work.dir": str(self.work),
@@ -368,6 +375,7 @@ class RealAlluxio:
             # small blocks, so a few MiB make files of several blocks; written files are cached and persisted
             "alluxio.user.block.size.bytes.default": str(self.block_size),
             "alluxio.user.file.writetype.default": "CACHE_THROUGH",
+            **self.extra_properties,
         }
 
     def ha_properties(self) -> dict[str, str]:
@@ -408,6 +416,11 @@ class RealAlluxio:
             command.append(f"-XX:MaxDirectMemorySize={direct}")
         command += [f"-D{k}={v}" for k, v in (properties or {}).items()]
         return command + ["-cp", self.classpath, main, *args]
+
+    def worker_argv(self, properties: Mapping[str, str], *, heap: str = "256m", direct: str = "256m") -> list[str]:
+        """The command line of a worker with these properties of its own, for a process this class does not start
+        (a worker pod's container)."""
+        return self._jvm("alluxio.worker.AlluxioWorker", [], heap=heap, properties=properties, direct=direct)
 
     def _spawn(self, name: str, main: str, *, heap: str, properties: Mapping[str, str] | None = None,
                direct: str | None = None) -> Process:
@@ -457,6 +470,11 @@ class RealAlluxio:
         if client_host:
             props["alluxio.user.hostname"] = client_host
         return self._run_java("fs", "alluxio.cli.fs.FileSystemShell", list(args), properties=props)
+
+    def fs_argv(self, *args: str, properties: Mapping[str, str]) -> list[str]:
+        """The command line of `alluxio fs ARGS` with these properties, for a process started elsewhere (on a
+        node of tests/cluster)."""
+        return self._jvm("alluxio.cli.fs.FileSystemShell", list(args), heap="256m", properties=properties, cli=True)
 
     def fsadmin(self, *args: str) -> subprocess.CompletedProcess:
         return self._run_java("fsadmin", "alluxio.cli.fsadmin.FileSystemAdminShell", list(args))
@@ -574,7 +592,7 @@ class RealAlluxio:
         return inventories
 
 
-def listening(port: int) -> bool:
+def listening(host: str, port: int) -> bool:
     with socket.socket() as sock:
         sock.settimeout(0.5)
-        return sock.connect_ex(("127.0.0.1", port)) == 0
+        return sock.connect_ex((host, port)) == 0

@@ -9,7 +9,6 @@ from __future__ import annotations
 
 import os
 import re
-import signal
 import subprocess
 import sys
 import time
@@ -22,6 +21,7 @@ from typing import Any
 from scheduler_extender.scoring import deficits
 from tests.e2e.e2e_pods import NS, delete_pods
 from tests.support.control_plane import ControlPlane, Rest
+from tests.support.served import stop_process_group
 from tests.support.waiting import eventually
 
 ROOT = Path(__file__).resolve().parents[2]
@@ -103,11 +103,13 @@ class Submission:
     and every process it started (its own process group)."""
 
     def __init__(self, cluster: SparkCluster, *, deploy_mode: str, domain_socket: str, executors: int,
-                 input_path: str, extra: Sequence[str] = ()) -> None:
+                 input_path: str, extra: Sequence[str] = (), env: Mapping[str, str] | None = None) -> None:
+        """`env`: more of the script's variables, over the suite's (the one-box cluster's driver address, its
+        application, its Alluxio masters)."""
         self.log = cluster.work / f"spark-submit-{time.monotonic_ns()}.log"
         local = cluster.work / "local"
         local.mkdir(exist_ok=True)
-        env = {
+        variables = {
             "PATH": os.environ["PATH"], "HOME": os.environ.get("HOME", "/tmp"),
             "SPARK_HOME": str(cluster.home), "DEPLOY_MODE": deploy_mode, "DOMAIN_SOCKET": domain_socket,
             "K8S_API": cluster.control_plane.url, "K8S_CA_CERT": str(cluster.control_plane.dir / "ca.crt"),
@@ -121,10 +123,11 @@ class Submission:
             # pip's pyspark carries no examples jar: the driver runs Spark's own Python word count instead. Its
             # SparkSession waits for executors to register (spark.scheduler.maxRegisteredResourcesWaitingTime,
             # 30 s) before it reads anything, long enough for them to be created and placed.
-            env["APP"] = str(cluster.home / "examples" / "src" / "main" / "python" / "wordcount.py")
+            variables["APP"] = str(cluster.home / "examples" / "src" / "main" / "python" / "wordcount.py")
+        variables.update(env or {})
         flags = ["--conf", "spark.ui.enabled=false", "--conf", f"spark.local.dir={local}", *extra]
         with self.log.open("wb") as out:
-            self.popen = subprocess.Popen(["bash", str(EXAMPLE), *flags], env=env, stdin=subprocess.DEVNULL,
+            self.popen = subprocess.Popen(["bash", str(EXAMPLE), *flags], env=variables, stdin=subprocess.DEVNULL,
                                           stdout=out, stderr=subprocess.STDOUT, start_new_session=True)
 
     def tail(self, lines: int = 30) -> str:
@@ -137,13 +140,7 @@ class Submission:
             raise AssertionError(f"spark-submit still running after {timeout}s:\n{self.tail()}") from None
 
     def stop(self) -> None:
-        if self.popen.poll() is None:
-            os.killpg(self.popen.pid, signal.SIGTERM)
-            try:
-                self.popen.wait(20)
-            except subprocess.TimeoutExpired:
-                os.killpg(self.popen.pid, signal.SIGKILL)
-                self.popen.wait()
+        stop_process_group(self.popen, 20)
 
     def __enter__(self) -> Submission:
         return self

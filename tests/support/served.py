@@ -3,6 +3,7 @@ from __future__ import annotations
 
 import json
 import os
+import signal
 import socket
 import ssl
 import subprocess
@@ -33,6 +34,17 @@ def stop_process(process: subprocess.Popen[Any], timeout: float = 10) -> None:
             process.wait(timeout)
         except subprocess.TimeoutExpired:
             process.kill()
+            process.wait()
+
+
+def stop_process_group(process: subprocess.Popen[Any], timeout: float = 10) -> None:
+    """stop_process for a process started in a session of its own, and everything it started: its group."""
+    if process.poll() is None:
+        os.killpg(process.pid, signal.SIGTERM)
+        try:
+            process.wait(timeout)
+        except subprocess.TimeoutExpired:
+            os.killpg(process.pid, signal.SIGKILL)
             process.wait()
 
 

@@ -1,0 +1,363 @@
+"""What the one-box cluster measures: a dataset cached unevenly over the nodes (a Shape), Spark jobs reading it whose
+executors a Row's scheduler places, and per round what Alluxio and Spark say happened.
+
+A Row is a configuration, not code: the scheduler the executors go to, extra spark-submit confs, hostNetwork
+executors or not. Adding a row (ours per application, ours with a JVM component, ours with hostNetwork) adds one
+Row to the list the comparison is given; nothing else changes.
+
+Measured per round, each a fresh Spark application (examples/spark/spark-submit.sh, client mode, its confs as
+they are) on the same cache state (passive caching is off, alluxio_nodes.py, and each round checks the workers
+still hold what they held):
+- local and remote bytes, from each worker's own counters: `Worker.BytesReadDomain` counts what the worker served
+  through its domain socket, which only a client on its own node can reach, so it is the bytes read locally;
+  `Worker.BytesReadRemote` counts what it served over the network, to clients on other nodes. Both count a few
+  percent short of `Worker.BytesReadCache` (every byte the worker read from its storage for a client), in
+  proportion as far as measured, so their ratio is the local fraction. Alluxio 2.9.6's
+  `Cluster.BytesReadLocal` would be the client's own count, but a client reports metrics only when
+  alluxio.user.metrics.collection.enabled is set, which the example does not set, so it stays 0;
+- each executor's node (its pod's, from the pod runner) and the input bytes its tasks read (Spark's task metrics);
+  an executor's local bytes are its node's domain-socket bytes, shared by its node's executors in proportion
+  to their input bytes when several share a node;
+- the job's seconds (the event log's job start to job end: executors are all registered before it starts), and
+  Spark's task locality levels and failed tasks (the event log).
+"""
+from __future__ import annotations
+
+import json
+import os
+import re
+import shutil
+import time
+from collections import Counter
+from collections.abc import Mapping, Sequence
+from dataclasses import dataclass, field
+from pathlib import Path
+from typing import Any
+
+import yaml
+
+from tests.alluxio.executor_client import worker_metrics
+from tests.cluster.alluxio_nodes import DOMAIN_HOST_PATH, DOMAIN_MOUNT
+from tests.cluster.cluster import DEFAULT_SCHEDULER, OneBox, image
+from tests.cluster.fetch import alluxio_client_jar
+from tests.cluster.network import HOST_IP, Node
+from tests.e2e import e2e_spark
+from tests.e2e.e2e_pods import NS
+from tests.support.deployment import SCHEDULER
+from tests.support.waiting import eventually
+
+JOB = Path(__file__).resolve().parent / "job.py"
+EXAMPLES = Path(__file__).resolve().parents[2] / "examples" / "spark"
+LOCAL, REMOTE = "Worker.BytesReadDomain", "Worker.BytesReadRemote"
+MIB = 1 << 20
+
+
+@dataclass(frozen=True)
+class Row:
+    """One way of running the same job: which scheduler places the executors, and how they are configured."""
+    name: str
+    scheduler: str
+    confs: Mapping[str, str] = field(default_factory=dict)
+    """More spark-submit confs, after the example's (so they may override one)."""
+    host_network: bool = False
+    """Executors with hostNetwork: true (their pod IP is their node's)."""
+
+
+DEFAULT = Row("default", DEFAULT_SCHEDULER)
+OURS = Row("ours", SCHEDULER)
+ROWS = (DEFAULT, OURS)
+
+
+@dataclass(frozen=True)
+class Shape:
+    """A dataset and a job: `shares[i]` of the input cached on node i+1's worker (the rest of the nodes cache
+    none), read by `executors` executors of `cores_request` CPUs each (a larger request leaves fewer per node)."""
+    name: str
+    shares: tuple[float, ...]
+    executors: int
+    total_bytes: int
+    files: int = 24
+    cores_request: str = "1"
+    data: str = ""
+    """The dataset's name, when shapes share one (default: the shape's own)."""
+
+    @property
+    def file_bytes(self) -> int:
+        return self.total_bytes // self.files
+
+    @property
+    def path(self) -> str:
+        return "/data/" + re.sub(r"[^a-z0-9]+", "-", (self.data or self.name).lower()).strip("-")
+
+    def counts(self) -> list[int]:
+        """Files per node: the shares rounded, the last holder taking the rest."""
+        counts = [round(share * self.files) for share in self.shares]
+        holders = [i for i, c in enumerate(counts) if c]
+        counts[holders[-1]] += self.files - sum(counts)
+        return counts
+
+
+def write_dataset(box: OneBox, shape: Shape) -> dict[str, int]:
+    """The shape's files written through Alluxio from each holding node's worker (its blocks cached there and
+    persisted), then checked in the workers' own inventories; bytes cached per node."""
+    alluxio, runner = box.alluxio, box.runner
+    assert alluxio is not None and runner is not None
+    block = min(64 * MIB, shape.file_bytes)
+    alluxio.fs("mkdir", shape.path)
+    held: dict[str, int] = {}
+    for node, count in zip(box.network.nodes, shape.counts(), strict=False):
+        if not count:
+            continue
+        local = box.work / "dataset" / shape.path.strip("/") / node.name
+        local.mkdir(parents=True, exist_ok=True)
+        for i in range(count):
+            with (local / f"part-{i:05d}.txt").open("wb") as out:
+                for _ in range(0, shape.file_bytes, 4 * MIB):
+                    out.write(os.urandom(min(4 * MIB, shape.file_bytes)))
+                out.truncate(shape.file_bytes)
+        # written on the node, as an executor there would: through its worker's domain socket
+        copy = alluxio.fs_argv("copyFromLocal", str(local), f"{shape.path}/{node.name}", properties={
+            **client_on(node), "alluxio.user.file.copyfromlocal.block.location.policy.class":
+                "alluxio.client.block.policy.LocalFirstPolicy",
+            "alluxio.user.file.write.tier.default": "1", "alluxio.user.block.size.bytes.default": str(block)})
+        run = runner.run_on(node, copy, {DOMAIN_HOST_PATH: DOMAIN_MOUNT})
+        if run.returncode != 0:
+            raise RuntimeError(f"writing {shape.path} on {node.name} exited {run.returncode}:\n{run.stderr[-3000:]}")
+        shutil.rmtree(local)
+        held[node.name] = count * shape.file_bytes
+    return cached(box, shape, expect=held)
+
+
+def client_on(node: Node) -> dict[str, str]:
+    """An Alluxio client on `node` as examples/spark/ configures an executor's: its node's IP as its host, the
+    worker whose socket it sees in its /opt/domain as local."""
+    return {"alluxio.user.hostname": node.ip, "alluxio.worker.data.server.domain.socket.as.uuid": "true"}
+
+
+def cached(box: OneBox, shape: Shape, expect: Mapping[str, int] | None = None) -> dict[str, int]:
+    """Bytes of the shape's input each node's worker holds (waiting, with `expect`, until they hold that)."""
+    alluxio = box.alluxio
+    assert alluxio is not None
+    by_host = {w.host: name for name, w in box.workers.items()}
+
+    def tally(inventories: Mapping[str, Any]) -> dict[str, int]:
+        return {by_host[host]: sum(length for path, blocks in files.items() if path.startswith(shape.path + "/")
+                                   for length, _tier in blocks.values())
+                for host, files in inventories.items()}
+
+    inventories = alluxio.settle(lambda inv: expect is None or
+                                 {n: b for n, b in tally(inv).items() if b} == dict(expect), timeout=120)
+    return {n: b for n, b in tally(inventories).items() if b}
+
+
+@dataclass
+class Executor:
+    id: str
+    node: str
+    input_bytes: int = 0
+    local_bytes: float = 0.0
+    tasks: int = 0
+
+
+@dataclass
+class Round:
+    shape: str
+    row: str
+    spark: str
+    rate: str
+    seconds: float
+    local_bytes: int
+    remote_bytes: int
+    executors: list[Executor]
+    locality: dict[str, int]
+    failed_tasks: int
+    predicted: float
+    """The placement model's local fraction for this placement (e2e_spark.local_fraction)."""
+    counters: dict[str, dict[str, float]]
+    """Each node's worker's Worker.BytesRead* counters over the round."""
+
+    @property
+    def local_fraction(self) -> float:
+        total = self.local_bytes + self.remote_bytes
+        return self.local_bytes / total if total else 0.0
+
+    def as_dict(self) -> dict[str, Any]:
+        return {"shape": self.shape, "row": self.row, "spark": self.spark, "rate": self.rate,
+                "seconds": round(self.seconds, 2), "local_bytes": self.local_bytes, "remote_bytes": self.remote_bytes,
+                "local_fraction": round(self.local_fraction, 4), "predicted": round(self.predicted, 4),
+                "locality": self.locality, "failed_tasks": self.failed_tasks,
+                "executors": [vars(e) for e in self.executors], "counters": self.counters}
+
+
+def run_round(box: OneBox, shape: Shape, row: Row, held: Mapping[str, int], spark: str, *,
+              timeout: float = 600) -> Round:
+    """One Spark application (of Spark `spark`) of `row` over the shape's input; what it read where, and how long
+    it took."""
+    assert box.alluxio is not None and box.runner is not None
+    before = {name: worker_metrics(w) for name, w in box.workers.items()}
+    events = box.work / "events" / f"{time.monotonic_ns()}"
+    events.mkdir(parents=True)
+    confs = {
+        "spark.kubernetes.scheduler.name": row.scheduler,
+        "spark.kubernetes.container.image": image(spark),
+        "spark.driver.extraClassPath": str(alluxio_client_jar()),  # the executors' is in their image
+        "spark.eventLog.enabled": "true", "spark.eventLog.dir": f"file://{events}",
+        "spark.eventLog.rolling.enabled": "false", "spark.eventLog.compress": "false",  # one JSON file (Spark 4)
+        "spark.scheduler.minRegisteredResourcesRatio": "1.0",  # the job starts once every executor is there
+        "spark.scheduler.maxRegisteredResourcesWaitingTime": "300s",
+        # the driver's Kubernetes client waits longer than its 10 s: on 2 loaded cores a create answered late is
+        # retried, and the first one's pod is an executor too many
+        "spark.kubernetes.driver.requestTimeout": "60000", "spark.kubernetes.driver.connectionTimeout": "60000",
+        "spark.kubernetes.executor.request.cores": shape.cores_request,
+        "spark.sql.files.maxPartitionBytes": str(shape.file_bytes),
+        "spark.sql.files.openCostInBytes": str(shape.file_bytes),
+        **(host_network_confs(box) if row.host_network else {}), **row.confs}
+    extra = [arg for key, value in confs.items() for arg in ("--conf", f"{key}={value}")]
+    env = {"DRIVER_HOST": HOST_IP, "SPARK_LOCAL_IP": HOST_IP, "APP": str(JOB),
+           "ALLUXIO_MASTERS": f"{HOST_IP}:{box.alluxio.master_rpc_port}"}
+    with e2e_spark.Submission(box.spark[spark], deploy_mode="client", domain_socket="hostPath",
+                              executors=shape.executors, input_path=shape.path, extra=extra, env=env) as submission:
+        code = submission.wait(timeout)
+        if code != 0:
+            raise RuntimeError(f"the {row.name} job exited {code}:\n{submission.tail(60)}")
+    after = {name: worker_metrics(w) for name, w in box.workers.items()}
+    gone(box)
+    delta = {name: {c: after[name].get(c, 0) - before[name].get(c, 0) for c in after[name]
+                    if c.startswith("Worker.BytesRead") and "Throughput" not in c} for name in after}
+    log = parse_event_log(events, box.runner.node_of_ip)
+    for executor in log.executors.values():
+        sharing = [e for e in log.executors.values() if e.node == executor.node]
+        inputs = sum(e.input_bytes for e in sharing)
+        executor.local_bytes = delta[executor.node].get(LOCAL, 0) * (executor.input_bytes / inputs if inputs else 0)
+    still = cached(box, shape)
+    if still != dict(held):
+        raise RuntimeError(f"the cache changed during the round: held {dict(held)}, now {still}")
+    return Round(shape.name, row.name, spark, box.network.rate or "unshaped", log.seconds,
+                 int(sum(d.get(LOCAL, 0) for d in delta.values())), int(sum(d.get(REMOTE, 0) for d in delta.values())),
+                 sorted(log.executors.values(), key=lambda e: int(e.id)), dict(log.locality), log.failed,
+                 e2e_spark.local_fraction(held, [e.node for e in log.executors.values()]), delta)
+
+
+def host_network_confs(box: OneBox) -> dict[str, str]:
+    """Executors with hostNetwork: the example's pod template with hostNetwork set, and what Spark then needs
+    (a block manager port of the kernel's choosing: executors on one node share its ports; no reading of
+    another executor's shuffle files as host-local, as their directories are not shared)."""
+    template = yaml.safe_load((EXAMPLES / "executor-hostname-template.yaml").read_text())
+    template["spec"]["hostNetwork"] = True
+    path = box.work / "executor-host-network-template.yaml"
+    path.write_text(yaml.safe_dump(template))
+    return {"spark.kubernetes.executor.podTemplateFile": str(path), "spark.blockManager.port": "0",
+            "spark.shuffle.readHostLocalDisk": "false"}
+
+
+def gone(box: OneBox, timeout: float = 120) -> None:
+    """Waits until the application's executor pods are deleted (Spark deletes them; the runner confirms)."""
+    def none_left() -> bool:
+        return not box.core.list_namespaced_pod(NS, label_selector="spark-role=executor").items
+
+    eventually(none_left, timeout, what="the executor pods deleted", interval=0.5, failure=RuntimeError)
+
+
+@dataclass
+class EventLog:
+    seconds: float
+    executors: dict[str, Executor]
+    locality: Counter[str]
+    failed: int
+
+
+def parse_event_log(directory: Path, node_of_ip: Mapping[str, str]) -> EventLog:
+    """The application's event log: job start to end, each executor's node (by its host, the pod IP) and input
+    bytes, the tasks' locality levels and failures."""
+    log, = directory.iterdir()
+    executors: dict[str, Executor] = {}
+    locality: Counter[str] = Counter()
+    failed = 0
+    starts, ends = [], []
+    for line in log.read_text().splitlines():
+        event = json.loads(line)
+        kind = event["Event"]
+        if kind == "SparkListenerExecutorAdded":
+            host = event["Executor Info"]["Host"]
+            executors[event["Executor ID"]] = Executor(event["Executor ID"], node_of_ip.get(host, host))
+        elif kind == "SparkListenerJobStart":
+            starts.append(event["Submission Time"])
+        elif kind == "SparkListenerJobEnd":
+            ends.append(event["Completion Time"])
+        elif kind == "SparkListenerTaskEnd":
+            info = event["Task Info"]
+            if event["Task End Reason"]["Reason"] != "Success":
+                failed += 1
+                continue
+            locality[info["Locality"]] += 1
+            executor = executors[info["Executor ID"]]
+            executor.tasks += 1
+            executor.input_bytes += event["Task Metrics"]["Input Metrics"]["Bytes Read"]
+    return EventLog((max(ends) - min(starts)) / 1000 if starts and ends else 0.0, executors, locality, failed)
+
+
+def run_rounds(box: OneBox, shape: Shape, rows: Sequence[Row], rounds: int, held: Mapping[str, int], spark: str,
+               log: Any = print) -> list[Round]:
+    """`rounds` rounds of every row, the rows' order alternating round to round."""
+    done = []
+    for r in range(rounds):
+        for row in (rows if r % 2 == 0 else list(reversed(rows))):
+            result = run_round(box, shape, row, held, spark)
+            log(f"  Spark {spark} {row.name}: {result.local_fraction:.0%} local (model {result.predicted:.0%}), "
+                f"{result.seconds:.1f}s, executors on {[e.node for e in result.executors]}, "
+                f"locality {result.locality}")
+            done.append(result)
+    return done
+
+
+@dataclass(frozen=True)
+class Plan:
+    """What a comparison runs: each (shape, link rate, Spark versions), `rounds` rounds of every row with each
+    version."""
+    runs: Sequence[tuple[Shape, str, Sequence[str]]]
+    rows: Sequence[Row] = ROWS
+    rounds: int = 1
+
+
+def compare(box: OneBox, plan: Plan, log: Any = print) -> list[Round]:
+    """Every shape's dataset written once (links unshaped: loading is not what is measured), then the rounds."""
+    results = []
+    written: dict[str, dict[str, int]] = {}
+    for shape, rate, sparks in plan.runs:
+        if shape.path not in written:
+            box.network.shape("10gbit")
+            written[shape.path] = write_dataset(box, shape)
+        held = written[shape.path]
+        log(f"{shape.name}: {shape.total_bytes / MIB:.0f} MiB in {shape.files} files, cached "
+            f"{ {n: f'{b / shape.total_bytes:.0%}' for n, b in held.items()} }, {shape.executors} executors")
+        box.network.shape(rate)
+        log(f"  links: {rate} each way per node")
+        for spark in sparks:
+            results += run_rounds(box, shape, plan.rows, plan.rounds, held, spark, log)
+    return results
+
+
+def table(results: Sequence[Round]) -> list[str]:
+    """Markdown: one line per shape, rate, Spark and row, rounds averaged; the ratio of its job seconds to the
+    default row's."""
+    groups: dict[tuple[str, str, str, str], list[Round]] = {}
+    for r in results:
+        groups.setdefault((r.shape, r.rate, r.spark, r.row), []).append(r)
+
+    def mean(values: Sequence[float]) -> float:
+        return sum(values) / len(values)
+
+    lines = ["| shape | link | Spark | row | local (measured) | local (model) | job s | vs default | executors' "
+             "nodes | task locality |", "|---|---|---|---|---|---|---|---|---|---|"]
+    for (shape, rate, spark, row), rounds in groups.items():
+        seconds = mean([r.seconds for r in rounds])
+        default = groups.get((shape, rate, spark, DEFAULT.name))
+        ratio = f"{seconds / mean([r.seconds for r in default]):.2f}x" if default else "-"
+        nodes = "; ".join(",".join(e.node.rsplit("-", 1)[-1] for e in r.executors) for r in rounds)
+        locality = Counter[str]()
+        for r in rounds:
+            locality.update(r.locality)
+        lines.append(f"| {shape} | {rate} | {spark} | {row} | {mean([r.local_fraction for r in rounds]):.0%} | "
+                     f"{mean([r.predicted for r in rounds]):.0%} | {seconds:.1f} | {ratio} | {nodes} | "
+                     f"{dict(locality)} |")
+    return lines
