@@ -18,7 +18,7 @@ from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
 
-from scheduler_extender.scoring import deficits
+from scheduler_extender.scoring import deficits, scores
 from tests.e2e.e2e_pods import NS, delete_pods
 from tests.support.control_plane import ControlPlane, Rest
 from tests.support.served import stop_process_group
@@ -260,14 +260,16 @@ def shared_local_fraction(held: Mapping[str, int], nodes: Sequence[str]) -> floa
 
 def app_placement(held: Mapping[str, int], room: Mapping[str, int], executors: int) -> list[str]:
     """Where per-application placement puts an app's `executors` executors, one after another, with `room[n]` of
-    them fitting on node n: each on the node with room falling shortest of its share (scoring.deficits), a tie
-    to the node holding fewer of them (as kube-scheduler's in-tree scores prefer the emptier node)."""
+    them fitting on node n: each on the node with room scoring highest by its shortfall of its share
+    (scoring.deficits, scored 0..10 by scoring.scores as the extender answers, so two shortfalls rounding to one
+    score tie), a tie to the node holding fewer of them (as kube-scheduler's in-tree scores prefer the emptier
+    node)."""
     where: dict[str, int] = {}
     for placed in range(executors):
-        short = deficits(held, where, placed)
         fits = [n for n in room if where.get(n, 0) < room[n]]
         assert fits, f"room for {placed} executors, not {executors}"
-        node = max(fits, key=lambda n: (short.get(n, 0), -where.get(n, 0)))
+        score = dict(zip(fits, scores(fits, deficits(held, where, placed)), strict=True))
+        node = max(fits, key=lambda n: (score[n], -where.get(n, 0)))
         where[node] = where.get(node, 0) + 1
     return [node for node, count in where.items() for _ in range(count)]
 

@@ -20,6 +20,7 @@ import pytest
 from tests.e2e.alluxio3_cluster import LoopbackEtcd, join
 from tests.e2e.e2e_cluster import Extender, note
 from tests.e2e.e2e_pods import delete_pods, executor, schedule
+from tests.e2e.e2e_spark import app_placement
 from tests.support.control_plane import (
     ControlPlane,
     Process,
@@ -165,7 +166,8 @@ def test_executors_land_on_the_ring_owners_nodes(kube_version: KubeVersion, rest
     placed = [schedule(rest, dataset_executor()) for _ in range(6)]
     note(kube_version, f"Alluxio 3: 6 executors placed by ring-owned bytes through the real kube-scheduler in "
          f"{time.monotonic() - started:.1f}s: {placed}")
-    assert placed == [NODES[0], NODES[0], NODES[1], NODES[1], NODES[2], NODES[2]]
+    # per application (docs/placement.md): each executor to the node falling shortest of its share of the six
+    assert sorted(placed) == sorted(app_placement(TOTALS, {node: 2 for node in NODES}, len(placed)))
 
 
 def test_a_worker_that_leaves_takes_its_files_off_its_node(kube_version: KubeVersion, rest: Rest, alluxio3: Alluxio3,
