@@ -1,7 +1,8 @@
 """The `cluster` section: the one-box cluster (tests/cluster/) comparing where the schedulers put real Spark
 executors and what that placement buys, measured: the share of the input each job read through its executors'
-own nodes' Alluxio workers, and its seconds, for every row (default kube-scheduler, ours as shipped, and any rows
-tests/cluster/comparison.py's ROWS gains), beside the placement model's prediction for the same placement.
+own nodes' Alluxio workers, and its seconds, for every row of tests/cluster/comparison.py's ROWS (default
+kube-scheduler, ours per pod, ours as shipped placing the application, ours + the spark-locality component, ours +
+hostNetwork executors), beside the placement model's prediction for the same placement.
 Needs root (network namespaces). Full size: 1.5 GiB inputs, links at 200 and 50 Mbit/s; quick: 192 MiB, 200 Mbit/s.
 """
 from __future__ import annotations

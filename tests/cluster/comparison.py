@@ -1,9 +1,9 @@
 """What the one-box cluster measures: a dataset cached unevenly over the nodes (a Shape), Spark jobs reading it whose
 executors a Row's scheduler places, and per round what Alluxio and Spark say happened.
 
-A Row is a configuration, not code: the scheduler the executors go to, extra spark-submit confs, hostNetwork
-executors or not. Adding a row (ours per application, ours with a JVM component, ours with hostNetwork) adds one
-Row to the list the comparison is given; nothing else changes.
+A Row is a configuration, not code: the scheduler the executors go to, spark-submit.sh's TASK_LOCALITY (Spark's
+own task assignment, the spark-locality component, or hostNetwork executors), extra spark-submit confs. Adding a
+row adds one Row to the list the comparison is given; nothing else changes.
 
 Measured per round, each a fresh Spark application (examples/spark/spark-submit.sh, client mode, its confs as
 they are) on the same cache state (passive caching is off, alluxio_nodes.py, and each round checks the workers
@@ -34,12 +34,9 @@ from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
 
-import yaml
-
 from tests.alluxio.executor_client import worker_metrics
 from tests.cluster.alluxio_nodes import DOMAIN_HOST_PATH, DOMAIN_MOUNT
-from tests.cluster.cluster import DEFAULT_SCHEDULER, OneBox, image
-from tests.cluster.fetch import alluxio_client_jar
+from tests.cluster.cluster import DEFAULT_SCHEDULER, PER_POD, OneBox, classpath, image
 from tests.cluster.network import HOST_IP, Node
 from tests.e2e import e2e_spark
 from tests.e2e.e2e_pods import NS
@@ -47,7 +44,6 @@ from tests.support.deployment import SCHEDULER
 from tests.support.waiting import eventually
 
 JOB = Path(__file__).resolve().parent / "job.py"
-EXAMPLES = Path(__file__).resolve().parents[2] / "examples" / "spark"
 LOCAL, REMOTE = "Worker.BytesReadDomain", "Worker.BytesReadRemote"
 MIB = 1 << 20
 
@@ -57,15 +53,20 @@ class Row:
     """One way of running the same job: which scheduler places the executors, and how they are configured."""
     name: str
     scheduler: str
+    task_locality: str = "spark"
+    """examples/spark/spark-submit.sh's TASK_LOCALITY, which adds its own confs: spark (Spark's task assignment,
+    every task at ANY), component (spark-locality.jar's file system and listener) or hostNetwork (the
+    executors in their node's network, with spark.blockManager.port=0 and spark.shuffle.readHostLocalDisk=false)."""
     confs: Mapping[str, str] = field(default_factory=dict)
     """More spark-submit confs, after the example's (so they may override one)."""
-    host_network: bool = False
-    """Executors with hostNetwork: true (their pod IP is their node's)."""
 
 
 DEFAULT = Row("default", DEFAULT_SCHEDULER)
+PER_POD_ROW = Row("ours per pod", PER_POD)
 OURS = Row("ours", SCHEDULER)
-ROWS = (DEFAULT, OURS)
+COMPONENT = Row("ours + component", SCHEDULER, task_locality="component")
+HOST_NETWORK = Row("ours + hostNetwork", SCHEDULER, task_locality="hostNetwork")
+ROWS = (DEFAULT, PER_POD_ROW, OURS, COMPONENT, HOST_NETWORK)
 
 
 @dataclass(frozen=True)
@@ -172,7 +173,9 @@ class Round:
     locality: dict[str, int]
     failed_tasks: int
     predicted: float
-    """The placement model's local fraction for this placement (e2e_spark.local_fraction)."""
+    """The placement model's local fraction for this placement (e2e_spark.shared_local_fraction: executors on a
+    node share what it caches; the per-executor mean, e2e_spark.local_fraction, would rate a spread placement
+    below a stacked one)."""
     counters: dict[str, dict[str, float]]
     """Each node's worker's Worker.BytesRead* counters over the round."""
 
@@ -200,7 +203,7 @@ def run_round(box: OneBox, shape: Shape, row: Row, held: Mapping[str, int], spar
     confs = {
         "spark.kubernetes.scheduler.name": row.scheduler,
         "spark.kubernetes.container.image": image(spark),
-        "spark.driver.extraClassPath": str(alluxio_client_jar()),  # the executors' is in their image
+        "spark.driver.extraClassPath": ":".join(map(str, classpath())),  # the executors' is in their image
         "spark.eventLog.enabled": "true", "spark.eventLog.dir": f"file://{events}",
         "spark.eventLog.rolling.enabled": "false", "spark.eventLog.compress": "false",  # one JSON file (Spark 4)
         "spark.scheduler.minRegisteredResourcesRatio": "1.0",  # the job starts once every executor is there
@@ -211,9 +214,9 @@ def run_round(box: OneBox, shape: Shape, row: Row, held: Mapping[str, int], spar
         "spark.kubernetes.executor.request.cores": shape.cores_request,
         "spark.sql.files.maxPartitionBytes": str(shape.file_bytes),
         "spark.sql.files.openCostInBytes": str(shape.file_bytes),
-        **(host_network_confs(box) if row.host_network else {}), **row.confs}
+        **row.confs}
     extra = [arg for key, value in confs.items() for arg in ("--conf", f"{key}={value}")]
-    env = {"DRIVER_HOST": HOST_IP, "SPARK_LOCAL_IP": HOST_IP, "APP": str(JOB),
+    env = {"DRIVER_HOST": HOST_IP, "SPARK_LOCAL_IP": HOST_IP, "APP": str(JOB), "TASK_LOCALITY": row.task_locality,
            "ALLUXIO_MASTERS": f"{HOST_IP}:{box.alluxio.master_rpc_port}"}
     with e2e_spark.Submission(box.spark[spark], deploy_mode="client", domain_socket="hostPath",
                               executors=shape.executors, input_path=shape.path, extra=extra, env=env) as submission:
@@ -235,19 +238,7 @@ def run_round(box: OneBox, shape: Shape, row: Row, held: Mapping[str, int], spar
     return Round(shape.name, row.name, spark, box.network.rate or "unshaped", log.seconds,
                  int(sum(d.get(LOCAL, 0) for d in delta.values())), int(sum(d.get(REMOTE, 0) for d in delta.values())),
                  sorted(log.executors.values(), key=lambda e: int(e.id)), dict(log.locality), log.failed,
-                 e2e_spark.local_fraction(held, [e.node for e in log.executors.values()]), delta)
-
-
-def host_network_confs(box: OneBox) -> dict[str, str]:
-    """Executors with hostNetwork: the example's pod template with hostNetwork set, and what Spark then needs
-    (a block manager port of the kernel's choosing: executors on one node share its ports; no reading of
-    another executor's shuffle files as host-local, as their directories are not shared)."""
-    template = yaml.safe_load((EXAMPLES / "executor-hostname-template.yaml").read_text())
-    template["spec"]["hostNetwork"] = True
-    path = box.work / "executor-host-network-template.yaml"
-    path.write_text(yaml.safe_dump(template))
-    return {"spark.kubernetes.executor.podTemplateFile": str(path), "spark.blockManager.port": "0",
-            "spark.shuffle.readHostLocalDisk": "false"}
+                 e2e_spark.shared_local_fraction(held, [e.node for e in log.executors.values()]), delta)
 
 
 def gone(box: OneBox, timeout: float = 120) -> None:

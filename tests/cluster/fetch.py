@@ -1,4 +1,5 @@
-"""Where the one-box cluster's downloads are: Alluxio's client jar (fetch-alluxio-client.sh, cached)."""
+"""Where the one-box cluster's downloads and builds are: Alluxio's client jar (fetch-alluxio-client.sh) and
+spark-locality.jar (spark-locality/build.sh), each cached by its script."""
 from __future__ import annotations
 
 import os
@@ -7,17 +8,28 @@ from pathlib import Path
 
 SCRIPT = Path(__file__).resolve().parent / "fetch-alluxio-client.sh"
 CACHE_ENV = "SCHEDULER_EXTENDER_ALLUXIO_CLIENT_CACHE"
+SPARK_LOCALITY_SCRIPT = Path(__file__).resolve().parents[2] / "spark-locality" / "build.sh"
+SPARK_LOCALITY_ENV = "SCHEDULER_EXTENDER_SPARK_LOCALITY_BIN"
 
 
 def alluxio_client_jar() -> Path:
     """The shaded client jar, fetched by the script unless $SCHEDULER_EXTENDER_ALLUXIO_CLIENT_CACHE holds it."""
-    given = os.environ.get(CACHE_ENV)
-    if given and (Path(given) / "complete").exists():
-        cache = Path(given)
-    else:
-        run = subprocess.run(["bash", str(SCRIPT)], capture_output=True, text=True)
-        if run.returncode != 0:
-            raise RuntimeError(f"{SCRIPT} exited {run.returncode}:\n{run.stderr[-4000:]}")
-        cache = Path(run.stdout.strip().splitlines()[-1])
-    jar, = cache.glob("alluxio-shaded-client-*.jar")
+    jar, = _cache(SCRIPT, CACHE_ENV).glob("alluxio-shaded-client-*.jar")
     return jar
+
+
+def spark_locality_jar() -> Path:
+    """The task-locality component (spark-locality/), built by its script unless
+    $SCHEDULER_EXTENDER_SPARK_LOCALITY_BIN holds it."""
+    return _cache(SPARK_LOCALITY_SCRIPT, SPARK_LOCALITY_ENV) / "spark-locality.jar"
+
+
+def _cache(script: Path, env: str) -> Path:
+    """The directory `script` fills (the last line it prints), or $`env` when that holds a complete one."""
+    given = os.environ.get(env)
+    if given and (Path(given) / "complete").exists():
+        return Path(given)
+    run = subprocess.run(["bash", str(script)], capture_output=True, text=True)
+    if run.returncode != 0:
+        raise RuntimeError(f"{script} exited {run.returncode}:\n{run.stderr[-4000:]}")
+    return Path(run.stdout.strip().splitlines()[-1])

@@ -1,15 +1,22 @@
 """The one-box cluster's parts that need no root: what the pod runner gives a container (its env, as the kubelet
-resolves it) and runs for Spark's image, and how a shape splits its files over the nodes."""
+resolves it) and runs for Spark's image, how a shape splits its files over the nodes, our second scheduler's
+configuration, and that every row's TASK_LOCALITY is one examples/spark/spark-submit.sh knows."""
 from __future__ import annotations
 
+import os
+import subprocess
 from pathlib import Path
 from typing import Any
 
 import pytest
 
-from tests.cluster.comparison import Shape
+from tests.cluster.cluster import PER_POD, our_config
+from tests.cluster.comparison import ROWS, Row, Shape
 from tests.cluster.images import BACKEND, SparkImage
 from tests.cluster.pod_runner import resolve_env
+from tests.support.deployment import SCHEDULER, scheduler_config
+
+SPARK_SUBMIT = Path(__file__).resolve().parents[2] / "examples" / "spark" / "spark-submit.sh"
 
 POD: dict[str, Any] = {"metadata": {"name": "exec-1", "namespace": "spark", "uid": "u-1",
                                     "labels": {"spark-role": "executor"}, "annotations": {"a/b": "c"}},
@@ -60,3 +67,22 @@ def test_spark_image_runs_the_executor_backend_as_its_entrypoint_does() -> None:
 def test_a_shape_puts_every_file_on_one_node_by_its_shares(shares: tuple[float, ...], files: int,
                                                            counts: list[int]) -> None:
     assert Shape("s", shares, executors=1, total_bytes=files, files=files).counts() == counts
+
+
+def test_our_second_scheduler_has_a_profile_of_its_name_and_leaves_the_lease_to_the_shipped_one() -> None:
+    shipped, per_pod = our_config(SCHEDULER, "http://127.0.0.1:1"), our_config(PER_POD, "http://127.0.0.1:2")
+    assert [p["schedulerName"] for p in per_pod["profiles"]] == [PER_POD]
+    assert per_pod["leaderElection"] == {"leaderElect": False}
+    assert per_pod["extenders"][0]["urlPrefix"] == "http://127.0.0.1:2"
+    assert shipped == scheduler_config("http://127.0.0.1:1")
+
+
+@pytest.mark.parametrize("row", ROWS, ids=lambda row: row.name)
+def test_every_row_runs_spark_submit_with_a_task_locality_it_knows(row: Row) -> None:
+    run = subprocess.run(["bash", str(SPARK_SUBMIT)], capture_output=True, text=True,
+                         env={"PATH": os.environ["PATH"], "DRY_RUN": "1", "TASK_LOCALITY": row.task_locality})
+    assert run.returncode == 0, run.stderr
+    confs = run.stdout.splitlines()
+    assert ("spark.hadoop.fs.alluxio.impl=io.alluxiolocality.spark.NodeLocalAlluxioFileSystem" in confs) == (
+        row.task_locality == "component")
+    assert ("spark.blockManager.port=0" in confs) == (row.task_locality == "hostNetwork")
