@@ -83,10 +83,10 @@ class Extender:
         return ready
 
     def prioritize(self, args: ExtenderArgs) -> bytes:
-        candidates = candidate_list(args.node_names)
         work, by_node = self.cached_bytes(args.pod, args.node_names, args.nodes)
         if not by_node:
             return render_priorities((), ())
+        candidates = candidate_list(args.node_names)
         if work.driver:
             # A driver's paths are its executors' input: it reads almost none of it, and on a node caching it
             # would take an executor's slot (README, "How it works").
