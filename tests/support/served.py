@@ -38,13 +38,17 @@ def stop_process(process: subprocess.Popen[Any], timeout: float = 10) -> None:
 
 
 def stop_process_group(process: subprocess.Popen[Any], timeout: float = 10) -> None:
-    """stop_process for a process started in a session of its own, and everything it started: its group."""
+    """stop_process for a process started in a session of its own, and everything it started: its group. A group
+    gone meanwhile (the process exited and another thread reaped it between poll and kill) is stopped already."""
     if process.poll() is None:
-        os.killpg(process.pid, signal.SIGTERM)
         try:
-            process.wait(timeout)
-        except subprocess.TimeoutExpired:
-            os.killpg(process.pid, signal.SIGKILL)
+            os.killpg(process.pid, signal.SIGTERM)
+            try:
+                process.wait(timeout)
+            except subprocess.TimeoutExpired:
+                os.killpg(process.pid, signal.SIGKILL)
+                process.wait()
+        except ProcessLookupError:
             process.wait()
 
 
