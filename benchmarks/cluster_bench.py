@@ -3,7 +3,8 @@ executors and what that placement buys, measured: the share of the input each jo
 own nodes' Alluxio workers, and its seconds, for every row of tests/cluster/comparison.py's ROWS (default
 kube-scheduler, ours per pod, ours as shipped placing the application, ours + the spark-locality component, ours +
 hostNetwork executors), beside the placement model's prediction for the same placement.
-Needs root (network namespaces). Full size: 1.5 GiB inputs, links at 200 and 50 Mbit/s; quick: 192 MiB, 200 Mbit/s.
+Needs root (network namespaces). Full size: 1.5 GiB inputs, links at 200 and 50 Mbit/s, two rounds of every row (in
+alternating order); quick: 192 MiB, 200 Mbit/s, one round.
 """
 from __future__ import annotations
 
@@ -24,7 +25,7 @@ def cluster(ctx: Context) -> dict[str, Any]:
     settings = Settings()
     rates = list(RATES[:1] if ctx.quick else RATES)
     sparks = list(settings.spark_versions[:1] if ctx.quick else settings.spark_versions)
-    plan = default_plan(QUICK_SIZE if ctx.quick else FULL_SIZE, rates, sparks, rounds=1)
+    plan = default_plan(QUICK_SIZE if ctx.quick else FULL_SIZE, rates, sparks, rounds=1 if ctx.quick else 2)
     with OneBox(settings) as box:
         results = compare(box, plan, log=ctx.log)
     lines = table(results)

@@ -165,7 +165,9 @@ def markdown(results: dict[str, Any]) -> str:
                 f"{c['nodes']} nodes as network namespaces ({c['node_cpu']} CPUs, {c['node_memory']} each), links "
                 f"shaped to {' and '.join(c['rates'])} each way per node; real Alluxio 2.9.6 workers, Spark executors "
                 "in client mode (tests/cluster/README.md). Local = Worker.BytesReadDomain over domain plus "
-                "Worker.BytesReadRemote; the model is the bytes cached on each executor's node over the input.", "",
+                "Worker.BytesReadRemote; the model is e2e_spark.shared_local_fraction (executors on a node share "
+                "what it caches). Figures are means over the rounds, (min-max) beside them; locality wait is the "
+                "executor core-seconds left idle while tasks of their stage waited to launch.", "",
                 *c["table"], ""]
     return "\n".join(out) + "\n"
 

@@ -19,7 +19,11 @@ still hold what they held):
   an executor's local bytes are its node's domain-socket bytes, shared by its node's executors in proportion
   to their input bytes when several share a node;
 - the job's seconds (the event log's job start to job end: executors are all registered before it starts), and
-  Spark's task locality levels and failed tasks (the event log).
+  Spark's task locality levels, failed tasks and fetch failures (the event log);
+- the time spent waiting for locality: executor cores idle while tasks of their stage were still waiting to
+  launch (core-seconds, from each stage's submission to its last task's launch). Spark's delay scheduling holds a
+  task back from a free core that is not on its node for up to spark.locality.wait (3 s); with every task at ANY
+  only the launches' own latency is left.
 """
 from __future__ import annotations
 
@@ -172,6 +176,9 @@ class Round:
     executors: list[Executor]
     locality: dict[str, int]
     failed_tasks: int
+    fetch_failures: int
+    locality_wait: float
+    """Core-seconds idle while tasks waited to launch (the module's docstring)."""
     predicted: float
     """The placement model's local fraction for this placement (e2e_spark.shared_local_fraction: executors on a
     node share what it caches; the per-executor mean, e2e_spark.local_fraction, would rate a spread placement
@@ -188,7 +195,8 @@ class Round:
         return {"shape": self.shape, "row": self.row, "spark": self.spark, "rate": self.rate,
                 "seconds": round(self.seconds, 2), "local_bytes": self.local_bytes, "remote_bytes": self.remote_bytes,
                 "local_fraction": round(self.local_fraction, 4), "predicted": round(self.predicted, 4),
-                "locality": self.locality, "failed_tasks": self.failed_tasks,
+                "locality": self.locality, "failed_tasks": self.failed_tasks, "fetch_failures": self.fetch_failures,
+                "locality_wait_core_s": round(self.locality_wait, 2),
                 "executors": [vars(e) for e in self.executors], "counters": self.counters}
 
 
@@ -238,6 +246,7 @@ def run_round(box: OneBox, shape: Shape, row: Row, held: Mapping[str, int], spar
     return Round(shape.name, row.name, spark, box.network.rate or "unshaped", log.seconds,
                  int(sum(d.get(LOCAL, 0) for d in delta.values())), int(sum(d.get(REMOTE, 0) for d in delta.values())),
                  sorted(log.executors.values(), key=lambda e: int(e.id)), dict(log.locality), log.failed,
+                 log.fetch_failures, log.locality_wait,
                  e2e_spark.shared_local_fraction(held, [e.node for e in log.executors.values()]), delta)
 
 
@@ -255,36 +264,59 @@ class EventLog:
     executors: dict[str, Executor]
     locality: Counter[str]
     failed: int
+    fetch_failures: int
+    locality_wait: float
 
 
 def parse_event_log(directory: Path, node_of_ip: Mapping[str, str]) -> EventLog:
     """The application's event log: job start to end, each executor's node (by its host, the pod IP) and input
-    bytes, the tasks' locality levels and failures."""
+    bytes, the tasks' locality levels and failures, and the time cores waited for locality."""
     log, = directory.iterdir()
     executors: dict[str, Executor] = {}
     locality: Counter[str] = Counter()
-    failed = 0
+    failed = fetch_failures = cores = 0
     starts, ends = [], []
+    submitted: dict[int, int] = {}
+    spans: dict[int, list[tuple[int, int]]] = {}
+    """Each stage's tasks' (launch, finish) in ms, failed ones too: they held a core."""
     for line in log.read_text().splitlines():
         event = json.loads(line)
         kind = event["Event"]
         if kind == "SparkListenerExecutorAdded":
             host = event["Executor Info"]["Host"]
             executors[event["Executor ID"]] = Executor(event["Executor ID"], node_of_ip.get(host, host))
+            cores += event["Executor Info"]["Total Cores"]
         elif kind == "SparkListenerJobStart":
             starts.append(event["Submission Time"])
         elif kind == "SparkListenerJobEnd":
             ends.append(event["Completion Time"])
+        elif kind == "SparkListenerStageSubmitted" and "Submission Time" in event["Stage Info"]:
+            submitted[event["Stage Info"]["Stage ID"]] = event["Stage Info"]["Submission Time"]
         elif kind == "SparkListenerTaskEnd":
             info = event["Task Info"]
-            if event["Task End Reason"]["Reason"] != "Success":
+            spans.setdefault(event["Stage ID"], []).append((info["Launch Time"], info["Finish Time"]))
+            reason = event["Task End Reason"]["Reason"]
+            if reason != "Success":
                 failed += 1
+                fetch_failures += reason == "FetchFailed"
                 continue
             locality[info["Locality"]] += 1
             executor = executors[info["Executor ID"]]
             executor.tasks += 1
             executor.input_bytes += event["Task Metrics"]["Input Metrics"]["Bytes Read"]
-    return EventLog((max(ends) - min(starts)) / 1000 if starts and ends else 0.0, executors, locality, failed)
+    wait = sum(idle_core_seconds(submitted.get(stage, min(s for s, _ in tasks)), tasks, cores)
+               for stage, tasks in spans.items())
+    return EventLog((max(ends) - min(starts)) / 1000 if starts and ends else 0.0, executors, locality, failed,
+                    fetch_failures, wait)
+
+
+def idle_core_seconds(submitted: int, tasks: Sequence[tuple[int, int]], cores: int) -> float:
+    """Core-seconds left idle from a stage's submission until its last task launched (ms times in, seconds
+    out): while some task waits to launch, a core without a task is waiting for locality (or for the launch).
+    Never below 0: with fewer tasks than cores the idle cores are not waiting for anything."""
+    last = max(launch for launch, _ in tasks)
+    busy = sum(max(0, min(finish, last) - max(launch, submitted)) for launch, finish in tasks)
+    return max(0.0, (min(cores, len(tasks)) * (last - submitted) - busy) / 1000)
 
 
 def run_rounds(box: OneBox, shape: Shape, rows: Sequence[Row], rounds: int, held: Mapping[str, int], spark: str,
@@ -296,7 +328,8 @@ def run_rounds(box: OneBox, shape: Shape, rows: Sequence[Row], rounds: int, held
             result = run_round(box, shape, row, held, spark)
             log(f"  Spark {spark} {row.name}: {result.local_fraction:.0%} local (model {result.predicted:.0%}), "
                 f"{result.seconds:.1f}s, executors on {[e.node for e in result.executors]}, "
-                f"locality {result.locality}")
+                f"locality {result.locality}, waited {result.locality_wait:.1f} core-s, "
+                f"{result.failed_tasks} failed ({result.fetch_failures} fetch)")
             done.append(result)
     return done
 
@@ -338,8 +371,9 @@ def table(results: Sequence[Round]) -> list[str]:
     def mean(values: Sequence[float]) -> float:
         return sum(values) / len(values)
 
-    lines = ["| shape | link | Spark | row | local (measured) | local (model) | job s | vs default | executors' "
-             "nodes | task locality |", "|---|---|---|---|---|---|---|---|---|---|"]
+    lines = ["| shape | link | Spark | row | rounds | local (measured) | local (model) | job s | vs default | "
+             "executors' nodes | task locality | locality wait core-s | failed (fetch) |",
+             "|---|---|---|---|---|---|---|---|---|---|---|---|---|"]
     for (shape, rate, spark, row), rounds in groups.items():
         seconds = mean([r.seconds for r in rounds])
         default = groups.get((shape, rate, spark, DEFAULT.name))
@@ -348,7 +382,11 @@ def table(results: Sequence[Round]) -> list[str]:
         locality = Counter[str]()
         for r in rounds:
             locality.update(r.locality)
-        lines.append(f"| {shape} | {rate} | {spark} | {row} | {mean([r.local_fraction for r in rounds]):.0%} | "
-                     f"{mean([r.predicted for r in rounds]):.0%} | {seconds:.1f} | {ratio} | {nodes} | "
-                     f"{dict(locality)} |")
+        fractions, times = [r.local_fraction for r in rounds], [r.seconds for r in rounds]
+        spread = f" ({min(fractions):.0%}-{max(fractions):.0%})" if len(rounds) > 1 else ""
+        span = f" ({min(times):.1f}-{max(times):.1f})" if len(rounds) > 1 else ""
+        lines.append(f"| {shape} | {rate} | {spark} | {row} | {len(rounds)} | {mean(fractions):.0%}{spread} | "
+                     f"{mean([r.predicted for r in rounds]):.0%} | {seconds:.1f}{span} | {ratio} | {nodes} | "
+                     f"{dict(locality)} | {mean([r.locality_wait for r in rounds]):.1f} | "
+                     f"{sum(r.failed_tasks for r in rounds)} ({sum(r.fetch_failures for r in rounds)}) |")
     return lines

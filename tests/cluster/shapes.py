@@ -1,6 +1,6 @@
-"""The shapes the comparison runs by default (the issue's): 75% / 25% / 0 of the input over 3 of the nodes with 3
-executors, and the same input read by 3 executors large enough that only one fits a node (capacity forces them to
-spread)."""
+"""The shapes the comparison runs by default (issue 24's): 75% / 25% / 0 of the input over 3 of the nodes with 3
+executors; the same input read by 5 executors (more than the caching nodes, on 4 nodes); and by 3 executors large
+enough that only one fits a node (capacity forces them to spread)."""
 from __future__ import annotations
 
 import re
@@ -23,9 +23,11 @@ def parse_size(text: str) -> int:
 
 def default_plan(size: int, rates: Sequence[str], sparks: Sequence[str], rounds: int) -> Plan:
     """The skewed shape at each rate, with every Spark version at the first rate and the first version at the
-    others; the spreading shape at the first rate with the first version."""
+    others; the five-executor and the spreading shapes at the first rate with the first version. All read one
+    dataset, written once."""
     skewed = Shape("75/25/0, 3 executors", (0.75, 0.25, 0.0), executors=3, total_bytes=size, data="75-25-0")
+    five = Shape("75/25/0, 5 executors", (0.75, 0.25, 0.0), executors=5, total_bytes=size, data="75-25-0")
     spread = Shape("75/25/0, 3 executors of 2 CPUs", (0.75, 0.25, 0.0), executors=3, total_bytes=size,
                    cores_request="2", data="75-25-0")
     runs = [(skewed, rate, sparks if i == 0 else sparks[:1]) for i, rate in enumerate(rates)]
-    return Plan(runs=[*runs, (spread, rates[0], sparks[:1])], rounds=rounds)
+    return Plan(runs=[*runs, *((shape, rates[0], sparks[:1]) for shape in (five, spread))], rounds=rounds)

@@ -1,6 +1,7 @@
 """The one-box cluster's parts that need no root: what the pod runner gives a container (its env, as the kubelet
-resolves it) and runs for Spark's image, how a shape splits its files over the nodes, our second scheduler's
-configuration, and that every row's TASK_LOCALITY is one examples/spark/spark-submit.sh knows."""
+resolves it) and runs for Spark's image, how a shape splits its files over the nodes, the locality wait read from
+an event log's times, our second scheduler's configuration, and that every row's TASK_LOCALITY is one
+examples/spark/spark-submit.sh knows."""
 from __future__ import annotations
 
 import os
@@ -11,7 +12,7 @@ from typing import Any
 import pytest
 
 from tests.cluster.cluster import PER_POD, our_config
-from tests.cluster.comparison import ROWS, Row, Shape
+from tests.cluster.comparison import ROWS, Row, Shape, idle_core_seconds
 from tests.cluster.images import BACKEND, SparkImage
 from tests.cluster.pod_runner import resolve_env
 from tests.support.deployment import SCHEDULER, scheduler_config
@@ -67,6 +68,20 @@ def test_spark_image_runs_the_executor_backend_as_its_entrypoint_does() -> None:
 def test_a_shape_puts_every_file_on_one_node_by_its_shares(shares: tuple[float, ...], files: int,
                                                            counts: list[int]) -> None:
     assert Shape("s", shares, executors=1, total_bytes=files, files=files).counts() == counts
+
+
+@pytest.mark.parametrize(("tasks", "cores", "idle"), [
+    # two cores, four tasks back to back from the submission: no core waits
+    ([(0, 1000), (0, 2000), (1000, 3000), (2000, 4000)], 2, 0.0),
+    # the second core holds off 3 s (delay scheduling) before its first task: 3 core-seconds waited
+    ([(0, 1000), (1000, 2000), (3000, 4000), (2000, 5000)], 2, 3.0),
+    # a launch 0.5 s after the submission on each of 2 cores; the last task launched at 1.5 s
+    ([(500, 1500), (500, 1200), (1500, 2500)], 2, 1.3),
+    # one task and three cores: only the task's own launch delay counts
+    ([(200, 900)], 3, 0.2)])
+def test_locality_wait_is_the_core_time_idle_until_the_stage_s_last_launch(
+        tasks: list[tuple[int, int]], cores: int, idle: float) -> None:
+    assert idle_core_seconds(0, tasks, cores) == pytest.approx(idle)
 
 
 def test_our_second_scheduler_has_a_profile_of_its_name_and_leaves_the_lease_to_the_shipped_one() -> None:
