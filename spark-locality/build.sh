@@ -1,12 +1,12 @@
 #!/usr/bin/env bash
 # Builds spark-locality.jar (Maven, Java 17) after its JUnit tests pass against each Spark of
-# tests/e2e/spark-versions.txt (4.3 with Scala 2.13, 3.5 with Scala 2.12: the same jar serves both), and fetches
-# Alluxio's client jar for Spark (alluxio-shaded-client, the version pom.xml compiles against), into a cache.
+# tests/e2e/spark-versions.txt (4.3 with Scala 2.13, 3.5 with Scala 2.12: the same jar serves both), into a cache.
+# Alluxio's client jar for Spark, which it runs beside, is tests/alluxio/fetch-alluxio-client.sh's.
 #
 #   DIR=$(bash spark-locality/build.sh)    # progress on stderr; the last stdout line is the directory
 #
 # DIR (${SCHEDULER_EXTENDER_SPARK_LOCALITY_CACHE:-~/.cache/scheduler-extender-spark-locality}/<sources hash>)
-# holds spark-locality.jar and alluxio-shaded-client.jar. Maven's local repository is the cache's m2/. A rerun
+# holds spark-locality.jar. Maven's local repository is the cache's m2/. A rerun
 # with unchanged sources finds the stamp and does nothing. Needs mvn and Java 17; asks Maven Central and (through
 # fetch-spark.sh, for the Spark jars the tests run on) PyPI.
 set -euo pipefail
@@ -21,7 +21,7 @@ cache="${SCHEDULER_EXTENDER_SPARK_LOCALITY_CACHE:-${XDG_CACHE_HOME:-$HOME/.cache
 want="$(cd "${here}" && find build.sh pom.xml src -type f | sort | xargs sha256sum | sha256sum | cut -c1-16)"
 bin="${cache}/${want}"
 stamp="${bin}/complete"
-up_to_date() { [[ -f "${stamp}" && -f "${bin}/spark-locality.jar" && -f "${bin}/alluxio-shaded-client.jar" ]]; }
+up_to_date() { [[ -f "${stamp}" && -f "${bin}/spark-locality.jar" ]]; }
 reuse_if_built "up to date"
 command -v mvn >/dev/null || die "mvn is not installed (apt-get install maven)"
 start_build
@@ -41,11 +41,6 @@ for version in $(sed 's/#.*//' "${here}/../tests/e2e/spark-versions.txt"); do
 done
 "${mvn[@]}" package -DskipTests >&2
 cp "${work}"/target/spark-locality-*.jar "${bin}/spark-locality.jar"
-alluxio_version="$(sed -n 's:.*<alluxio.version>\(.*\)</alluxio.version>.*:\1:p' "${here}/pom.xml")"
-# By its coordinates alone: its POM's parent is not on Maven Central, so it cannot be a dependency of pom.xml.
-"${mvn[@]}" dependency:copy "-Dartifact=org.alluxio:alluxio-shaded-client:${alluxio_version}" \
-	"-DoutputDirectory=${work}/client" >&2
-mv "${work}/client/alluxio-shaded-client-${alluxio_version}.jar" "${bin}/alluxio-shaded-client.jar"
 printf '%s\n' "${want}" >"${stamp}"
 log "built and tested in $((SECONDS - start))s: ${bin}"
 printf '%s\n' "${bin}"

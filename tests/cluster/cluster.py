@@ -24,7 +24,6 @@ from kubernetes import client, config
 from tests.alluxio import real_alluxio
 from tests.alluxio.real_alluxio import RealAlluxio, Worker
 from tests.cluster import alluxio_nodes, network
-from tests.cluster.fetch import alluxio_client_jar, spark_locality_jar
 from tests.cluster.images import SparkImage
 from tests.cluster.pod_runner import PodRunner
 from tests.e2e import e2e_spark
@@ -32,6 +31,7 @@ from tests.e2e.e2e_cluster import Extender
 from tests.e2e.e2e_pods import NS
 from tests.support.control_plane import ControlPlane, Process, control_plane_binaries
 from tests.support.deployment import SCHEDULER, apply_access, extender_kubeconfig, scheduler_config, start_scheduler
+from tests.support.jars import alluxio_client_jar, spark_locality_jar
 from tests.support.kube_versions import newest
 
 LOG = logging.getLogger("one-box")

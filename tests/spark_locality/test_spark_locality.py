@@ -10,9 +10,7 @@ on the same cache (the clients cache nothing they read, and the test checks the 
 """
 from __future__ import annotations
 
-import os
 import re
-import subprocess
 from collections import Counter
 from collections.abc import Iterator
 from pathlib import Path
@@ -25,13 +23,9 @@ from tests.e2e.e2e_spark import spark_cache, versions
 from tests.spark_locality.application import Result, component_confs, submit
 from tests.spark_locality.standalone import Node, StandaloneSpark
 from tests.support.figures import report
+from tests.support.jars import alluxio_client_jar, spark_locality_jar
 
 pytestmark = pytest.mark.spark_locality
-
-ROOT = Path(__file__).resolve().parents[2]
-BUILD_SCRIPT = ROOT / "spark-locality" / "build.sh"
-BIN_ENV = "SCHEDULER_EXTENDER_SPARK_LOCALITY_BIN"
-"""Env var naming the directory spark-locality/build.sh printed (.ci/run sets it; unset, the fixture runs it)."""
 
 NODES = [Node(f"127.0.1.{i}", f"127.0.2.{i}") for i in (1, 2, 3)]
 CACHED = [6, 4, 2]
@@ -53,12 +47,7 @@ def note(line: str) -> None:
 @pytest.fixture(scope="module")
 def classpath() -> str:
     """spark-locality.jar and Alluxio's client jar for Spark, as the driver's and executors' extra classpath."""
-    given = os.environ.get(BIN_ENV)
-    if not (given and (Path(given) / "complete").exists()):
-        run = subprocess.run(["bash", str(BUILD_SCRIPT)], capture_output=True, text=True)
-        assert run.returncode == 0, f"{BUILD_SCRIPT} exited {run.returncode}:\n{run.stderr[-4000:]}"
-        given = run.stdout.strip().splitlines()[-1]
-    return ":".join(str(Path(given) / jar) for jar in ("alluxio-shaded-client.jar", "spark-locality.jar"))
+    return ":".join(str(jar) for jar in (alluxio_client_jar(), spark_locality_jar()))
 
 
 @pytest.fixture(scope="module")

@@ -1,14 +1,16 @@
-"""Where the one-box cluster's downloads and builds are: Alluxio's client jar (fetch-alluxio-client.sh) and
-spark-locality.jar (spark-locality/build.sh), each cached by its script."""
+"""The jars our Spark drivers and executors add to Spark's (tests/cluster/, tests/spark_locality/): Alluxio's client
+jar (tests/alluxio/fetch-alluxio-client.sh) and spark-locality.jar (spark-locality/build.sh), each cached by its
+script, which `.ci/run` runs once and names in the environment."""
 from __future__ import annotations
 
 import os
 import subprocess
 from pathlib import Path
 
-SCRIPT = Path(__file__).resolve().parent / "fetch-alluxio-client.sh"
+ROOT = Path(__file__).resolve().parents[2]
+SCRIPT = ROOT / "tests" / "alluxio" / "fetch-alluxio-client.sh"
 CACHE_ENV = "SCHEDULER_EXTENDER_ALLUXIO_CLIENT_CACHE"
-SPARK_LOCALITY_SCRIPT = Path(__file__).resolve().parents[2] / "spark-locality" / "build.sh"
+SPARK_LOCALITY_SCRIPT = ROOT / "spark-locality" / "build.sh"
 SPARK_LOCALITY_ENV = "SCHEDULER_EXTENDER_SPARK_LOCALITY_BIN"
 
 
