@@ -57,7 +57,7 @@ SECTIONS: dict[str, Callable[[Context], Any]] = {
     "volcano": volcano_bench.volcano, "cluster": cluster_bench.cluster,
 }
 ON_REQUEST = ("cluster",)
-"""Sections run only when named: the one-box cluster needs root and takes 15 minutes."""
+"""Sections run only when named: the one-box cluster needs root and takes about 45 minutes (50 real Spark jobs)."""
 NEEDS_DATASET = {"http", "inprocess", "naive", "memory", "sync", "refresh", "floor", "slow-clients", "webhook"}
 
 
