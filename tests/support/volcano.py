@@ -59,8 +59,9 @@ def install_crds(plane: ControlPlane, volcano: Path) -> None:
     def established() -> bool:
         for name in names:
             got = rest.get(f"/apis/apiextensions.k8s.io/v1/customresourcedefinitions/{name}")
-            if not any(c["type"] == "Established" and c["status"] == "True"
-                       for c in got.get("status", {}).get("conditions", ())):
+            # until the apiextensions controller has looked at a new CRD, its status says `conditions: null`
+            conditions = (got.get("status") or {}).get("conditions") or ()
+            if not any(c["type"] == "Established" and c["status"] == "True" for c in conditions):
                 return False
         return True
 
