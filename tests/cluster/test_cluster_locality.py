@@ -5,12 +5,15 @@ application), and ours with the spark-locality component (spark-submit.sh's TASK
 (tests/cluster/README.md says how it runs).
 
 What is asserted is what placement and the component buy, measured by Alluxio itself:
-- ours, as shipped and per pod, reads a larger share of the input through the executors' own nodes' domain
-  sockets than the default scheduler: per pod stacks the executors on the node caching most (75%), per
-  application puts two there and one on the node caching 25%; the default puts one on each node, and with every
-  task at ANY what its executors read locally is what Spark's task assignment makes of that (17-52% at this
-  size in our runs, 58-83% at 1.5 GiB, where an executor reading locally takes more of the longer tasks);
+- ours per pod reads a larger share of the input through the executors' own nodes' domain sockets than the
+  default scheduler: it stacks the executors on the node caching most (75%); the default puts one on each node,
+  and with every task at ANY what they read locally is what Spark's task assignment makes of that (17-52% at
+  this size in our runs);
 - ours with the component reads at least 90% of it locally, its tasks NODE_LOCAL (issue 25's target).
+Ours per application alone (two executors on the node caching 75%, one on the node caching 25%) is printed, not
+asserted: at ANY it reads about 2/3 of the first node's files and 1/3 of the second's locally, 58% expected, and
+one draw of 2 MiB tasks lands anywhere around that (76% and 54% in two runs, against the default's 52% and 51%).
+The full-size benchmark, where tasks are 64 MiB and rounds repeat, shows it above the default in every shape.
 And that the measure holds together: the executors' tasks read the whole input, every byte from a
 worker's cache, and the local and remote counters add up to it (a few percent short, as they count). No timing
 is asserted (2 shared cores); the figures are printed.
@@ -66,10 +69,8 @@ def test_placement_and_the_component_read_more_locally_than_the_default(tmp_path
         assert sum(c.get("Worker.BytesReadCache", 0) for c in result.counters.values()) == total, result
         counted = result.local_bytes + result.remote_bytes
         assert 0.85 * total <= counted <= total, (counted, result, lines)
-    default, per_pod, ours = by_row[DEFAULT.name], by_row[PER_POD_ROW.name], by_row[OURS.name]
-    component = by_row[COMPONENT.name]
+    default, per_pod, component = by_row[DEFAULT.name], by_row[PER_POD_ROW.name], by_row[COMPONENT.name]
     assert per_pod.local_fraction > default.local_fraction, (per_pod, default, lines)
-    assert ours.local_fraction >= default.local_fraction, (ours, default, lines)
     assert component.local_fraction >= 0.9, (component, lines)
     # one task per file reads the input; the count's last stage adds one task, NODE_LOCAL in every row
     assert component.locality.get("NODE_LOCAL", 0) >= 0.9 * SHAPE.files, (component.locality, lines)
